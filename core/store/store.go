@@ -1,0 +1,179 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Store keeps session records. Implementations must be safe for concurrent
+// use by many goroutines and, where they are shared, by many processes.
+type Store interface {
+	// Load returns the record stored under id. It returns ErrNotFound when
+	// there is none, and ErrExpired when the store can tell the record existed
+	// but its deadline has passed (a store that cannot tell returns
+	// ErrNotFound). When Now-LastSeen has reached opts.TouchAfter, Load also
+	// extends the idle deadline, in the same operation as the read.
+	//
+	// A record renewed away with a grace period is returned as a forwarding
+	// entry: Successor set, no values.
+	Load(ctx context.Context, id string, opts LoadOptions) (*Record, error)
+
+	// Create stores a new record under id. It returns ErrExists, and writes
+	// nothing, when id is taken. When the record is bound to a user and
+	// opts.MaxPerUser is set, it enforces the cap and returns the IDs it
+	// evicted.
+	Create(ctx context.Context, id string, rec *Record, opts WriteOptions) (evicted []string, err error)
+
+	// Update applies ch to the record under id. It returns ErrNotFound, and
+	// writes nothing, when the record is gone or is a forwarding entry.
+	Update(ctx context.Context, id string, ch *Change) error
+
+	// Renew moves the record under oldID to newID, applying ch on the way
+	// (metadata replaced when ch.Meta is set, values merged), and updates the
+	// user index. Exactly one Renew of a given oldID succeeds: others get
+	// ErrRenewed or ErrNotFound. With opts.Grace > 0, oldID stays for that
+	// long as a forwarding entry to newID; otherwise it is deleted at once.
+	Renew(ctx context.Context, oldID, newID string, ch *Change, opts WriteOptions) (evicted []string, err error)
+
+	// Delete removes the record under id (and its forwarding entry, if it is
+	// one) and its user-index entry. Deleting a missing id is not an error;
+	// existed reports whether there was a live record.
+	Delete(ctx context.Context, id string) (existed bool, err error)
+
+	// ListUser returns the live sessions bound to userID, metadata only,
+	// without reading their values, in no particular order.
+	ListUser(ctx context.Context, userID string, now time.Time) ([]Entry, error)
+
+	// DeleteUser deletes every session bound to userID except keepID (which
+	// may be empty) and returns the IDs it deleted.
+	DeleteUser(ctx context.Context, userID, keepID string) ([]string, error)
+}
+
+// Meta is what a store keeps about a session besides its values.
+type Meta struct {
+	// UserID binds the session to a user; empty for an anonymous session.
+	UserID string
+	// CreatedAt is when the session was first created. It survives renewal.
+	CreatedAt time.Time
+	// IssuedAt is when the current ID's token was issued (creation, renewal
+	// or rotation); rotation is due RotateAfter later.
+	IssuedAt time.Time
+	// LastSeen is the last recorded activity; it moves at most once per
+	// touch interval, so it is coarse by design.
+	LastSeen time.Time
+	// ExpiresAt is the absolute deadline: when the lifetime that started at
+	// creation or at the last login runs out.
+	ExpiresAt time.Time
+	// UserAgent and IP are recorded at login, for listing.
+	UserAgent string
+	IP        string
+}
+
+// Deadline is when the session ends: the earlier of its idle deadline and
+// its absolute deadline.
+func (m *Meta) Deadline(idle time.Duration) time.Time {
+	d := m.LastSeen.Add(idle)
+	if m.ExpiresAt.Before(d) {
+		return m.ExpiresAt
+	}
+	return d
+}
+
+// Record is a session as a store holds it.
+type Record struct {
+	Meta Meta
+	// Values holds each key's value, encoded by the core. Read-only for the
+	// caller of Load; owned by the store once handed to Create, Update or
+	// Renew.
+	Values map[string][]byte
+	// Successor is set, only on a record returned by Load, when this ID was
+	// renewed away with a grace period: the ID that replaced it.
+	Successor string
+}
+
+// Change is a write to an existing record.
+type Change struct {
+	// Now is the time of the write; it becomes LastSeen.
+	Now time.Time
+	// Idle is the idle timeout, for the new deadline: Meta.Deadline(Idle).
+	Idle time.Duration
+	// Meta, when set, replaces the record's metadata (LastSeen excepted:
+	// that is always Now). Binding to a different user moves the record
+	// between user indexes.
+	Meta *Meta
+	// Clear deletes every value before Set is applied.
+	Clear bool
+	// Set writes these keys; Del deletes these keys.
+	Set map[string][]byte
+	Del []string
+}
+
+// LoadOptions tells Load the time and when to extend the idle deadline.
+type LoadOptions struct {
+	Now time.Time
+	// Idle is the idle timeout (for the deadline check and the extension).
+	Idle time.Duration
+	// TouchAfter: when Now-LastSeen >= TouchAfter, Load sets LastSeen=Now
+	// and extends the record's expiry to the new deadline. Zero touches on
+	// every Load.
+	TouchAfter time.Duration
+}
+
+// WriteOptions govern Create and Renew.
+type WriteOptions struct {
+	// Now and Idle set the record's deadline, as for Change.
+	Now  time.Time
+	Idle time.Duration
+	// MaxPerUser caps the sessions bound to one user; zero means no cap.
+	MaxPerUser int
+	// Grace keeps the old ID of a Renew as a forwarding entry this long.
+	Grace time.Duration
+}
+
+// Entry is one session in a user's listing.
+type Entry struct {
+	ID   string
+	Meta Meta
+}
+
+// Outcomes a store reports; anything else is a store failure.
+var (
+	// ErrNotFound: no record under the ID (never existed, deleted, expired
+	// out of the store, or renewed away without grace).
+	ErrNotFound = errors.New("session not found")
+	// ErrExpired: the record exists but its deadline has passed.
+	ErrExpired = errors.New("session expired")
+	// ErrExists: Create found the ID taken.
+	ErrExists = errors.New("session id already exists")
+)
+
+// ErrRenewed is returned by Renew when another caller renewed the same old
+// ID first. Successor is the winner's ID when the store knows it.
+type ErrRenewed struct {
+	Successor string
+}
+
+func (e *ErrRenewed) Error() string {
+	return fmt.Sprintf("session already renewed to %.16s", e.Successor)
+}
+
+// IDLength is the length of an ID: hex SHA-256.
+const IDLength = 64
+
+// ValidID reports whether id has the shape of an ID (64 lowercase hex
+// characters). Stores may rely on the manager having checked it; the
+// conformance suite and tooling use it.
+func ValidID(id string) bool {
+	if len(id) != IDLength {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
