@@ -1,0 +1,27 @@
+// Package adaptertest is the HTTP-level behaviour suite every sessionkit
+// adapter passes, so that net/http, Gin, Echo and Fiber prove the same
+// contract with the same assertions.
+//
+// An adapter runs it by giving Run a Factory: a function that builds the
+// framework's app with the adapter's middleware on the given manager and
+// sends every request, whatever its path, to the suite's app function
+// through the framework's own handler types. The glue is small:
+//
+//	adaptertest.Run(t, func(t *testing.T, m *core.Manager, app adaptertest.App) adaptertest.Server {
+//		h := sessionhttp.New(m)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+//			app(&adaptertest.Exchange{
+//				Request:        r,
+//				Session:        sessionhttp.From(r),
+//				ContextSession: core.FromContext(r.Context()),
+//				Respond: func(status int, body string) {
+//					w.WriteHeader(status)
+//					io.WriteString(w, body)
+//				},
+//			})
+//		}))
+//		return adaptertest.HandlerServer(h)
+//	})
+//
+// The suite builds its own managers (with an injectable clock and a store
+// it can watch and break), so it needs nothing else from the adapter.
+package adaptertest

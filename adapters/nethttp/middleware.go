@@ -1,0 +1,66 @@
+package sessionhttp
+
+import (
+	"net/http"
+
+	"github.com/sessionkit/sessionkit/core"
+	"github.com/sessionkit/sessionkit/internal/adapterkit"
+)
+
+// ErrorHandler answers a request whose session could not be loaded or
+// committed. err wraps core.ErrStore when the store failed.
+type ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
+
+// Option configures the middleware.
+type Option func(*options)
+
+type options struct {
+	onError ErrorHandler
+}
+
+// WithErrorHandler replaces the default error response (503 with a generic
+// JSON body).
+func WithErrorHandler(h ErrorHandler) Option {
+	return func(o *options) { o.onError = h }
+}
+
+// New returns middleware that loads the request's session, puts it in the
+// request context, and commits it before the response headers go out.
+func New(m *core.Manager, opts ...Option) func(http.Handler) http.Handler {
+	o := options{onError: func(w http.ResponseWriter, _ *http.Request, err error) { adapterkit.WriteError(w, err) }}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			req := core.Request{
+				Cookie:        r.Header["Cookie"],
+				Authorization: r.Header.Get("Authorization"),
+				UserAgent:     r.Header.Get("User-Agent"),
+				RemoteAddr:    r.RemoteAddr,
+				ForwardedFor:  r.Header.Get("X-Forwarded-For"),
+			}
+			s, err := m.Load(r.Context(), &req)
+			if err != nil {
+				o.onError(w, r, err)
+				return
+			}
+			r = r.WithContext(core.NewContext(r.Context(), s))
+			sw := &writer{ResponseWriter: w, m: m, s: s, r: r, onError: o.onError}
+			next.ServeHTTP(sw, r)
+			if !sw.committed {
+				sw.commit() // the handler wrote nothing; the server sends headers after us
+				return
+			}
+			// Headers are gone: save what the handler changed since, or report
+			// why it cannot be saved (core.Manager.Commit).
+			_, _ = m.Commit(r.Context(), s)
+		})
+	}
+}
+
+// From returns the request's session, or nil when the middleware is not
+// installed.
+func From(r *http.Request) *core.Session {
+	return core.FromContext(r.Context())
+}

@@ -1,0 +1,108 @@
+package sessionhttp
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+
+	"github.com/sessionkit/sessionkit/core"
+)
+
+// errCommitFailed is returned to a handler that keeps writing after the
+// session commit failed and the error response went out instead.
+var errCommitFailed = errors.New("sessionhttp: response replaced by the session error handler")
+
+// writer commits the session at the last moment it can still set headers:
+// the first WriteHeader, Write, Flush, ReadFrom or Hijack.
+type writer struct {
+	http.ResponseWriter
+	m         *core.Manager
+	s         *core.Session
+	r         *http.Request
+	onError   ErrorHandler
+	committed bool
+	failed    bool
+}
+
+func (w *writer) commit() {
+	w.committed = true
+	res, err := w.m.Commit(w.r.Context(), w.s)
+	if err != nil {
+		w.failed = true
+		w.onError(w.ResponseWriter, w.r, err)
+		return
+	}
+	res.Apply(w.ResponseWriter.Header())
+}
+
+func (w *writer) WriteHeader(code int) {
+	if !w.committed {
+		// 1xx responses are not the final headers; the session waits.
+		if code >= 100 && code < 200 && code != http.StatusSwitchingProtocols {
+			w.ResponseWriter.WriteHeader(code)
+			return
+		}
+		w.commit()
+	}
+	if w.failed {
+		return
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *writer) Write(b []byte) (int, error) {
+	if !w.committed {
+		w.commit()
+	}
+	if w.failed {
+		return 0, errCommitFailed
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// ReadFrom keeps the server's sendfile path for io.Copy into the response.
+func (w *writer) ReadFrom(src io.Reader) (int64, error) {
+	if !w.committed {
+		w.commit()
+	}
+	if w.failed {
+		return 0, errCommitFailed
+	}
+	if rf, ok := w.ResponseWriter.(io.ReaderFrom); ok {
+		return rf.ReadFrom(src)
+	}
+	return io.Copy(w.ResponseWriter, src)
+}
+
+// FlushError is what http.ResponseController.Flush calls.
+func (w *writer) FlushError() error {
+	if !w.committed {
+		w.commit()
+	}
+	if w.failed {
+		return errCommitFailed
+	}
+	return http.NewResponseController(w.ResponseWriter).Flush()
+}
+
+// Flush implements http.Flusher for code that type-asserts it.
+func (w *writer) Flush() { _ = w.FlushError() }
+
+// Hijack saves the session before the connection leaves net/http's hands.
+// A new token cannot travel on a hijacked connection unless the handler
+// writes it itself; its store record is saved all the same.
+func (w *writer) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	if !w.committed {
+		w.commit()
+	}
+	if w.failed {
+		return nil, nil, errCommitFailed
+	}
+	return http.NewResponseController(w.ResponseWriter).Hijack()
+}
+
+// Unwrap lets http.ResponseController reach the server's writer for
+// deadlines and full duplex.
+func (w *writer) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -1,0 +1,219 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/sessionkit/sessionkit/core/store"
+)
+
+// Commit saves what the request changed and says what the response must
+// carry. Adapters call it twice: just before the response headers are first
+// written, where they send the Result, and once more when the handler has
+// returned, where the Result is ignored.
+//
+// The second call saves changes made after the headers went out when the
+// token does not need to change. A change that needs a new token (a new
+// session, Renew, Login, a Destroy followed by new values) can no longer be
+// delivered then: it is dropped and reported as EventWriteDropped with
+// ErrHeadersWritten, and returned, never lost silently.
+//
+// A store failure is returned wrapping ErrStore; before the headers went
+// out the adapter answers it with its error handler (503 by default).
+func (m *Manager) Commit(ctx context.Context, s *Session) (Result, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var res Result
+	late := s.sent
+	s.sent = true
+	now := m.cfg.Now()
+
+	if s.doomed != "" {
+		if _, err := m.store.Delete(ctx, s.doomed); err != nil {
+			return res, m.storeFailed(ctx, "delete", s.doomed, err)
+		}
+		m.emit(ctx, Event{Kind: EventDestroyed, SessionID: s.doomed})
+		s.doomed = ""
+		if !late {
+			m.clear(&res)
+		}
+	}
+
+	if s.id == "" {
+		// Deleting keys of, or renewing, a session that was never stored
+		// leaves nothing worth storing; values or a login do.
+		if len(s.set) == 0 && s.meta.UserID == "" {
+			return res, nil
+		}
+		if late {
+			return res, m.dropped(ctx, s, ErrHeadersWritten)
+		}
+		return m.create(ctx, s, now)
+	}
+
+	if s.renew {
+		if late {
+			return res, m.dropped(ctx, s, ErrHeadersWritten)
+		}
+		return m.renew(ctx, s, now)
+	}
+	if !late && m.cfg.RotateAfter > 0 && now.Sub(s.meta.IssuedAt) >= m.cfg.RotateAfter {
+		return m.rotate(ctx, s, now)
+	}
+	if !s.dirty() {
+		return res, nil
+	}
+	if err := m.store.Update(ctx, s.id, s.change(now, nil)); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			// Destroyed, revoked or renewed away meanwhile: never write it
+			// back into existence.
+			return res, m.dropped(ctx, s, ErrSessionGone)
+		}
+		return res, m.storeFailed(ctx, "update", s.id, err)
+	}
+	s.meta.LastSeen = now
+	s.settle()
+	return res, nil
+}
+
+// create stores a new session under a fresh token. mu held.
+func (m *Manager) create(ctx context.Context, s *Session, now time.Time) (Result, error) {
+	var res Result
+	meta := s.meta
+	meta.CreatedAt, meta.IssuedAt, meta.LastSeen = now, now, now
+	meta.ExpiresAt = now.Add(m.cfg.Lifetime)
+	rec := &Record{Meta: meta, Values: s.values()}
+	opts := store.WriteOptions{Now: now, Idle: m.cfg.IdleTimeout, MaxPerUser: m.cfg.MaxSessionsPerUser}
+	for attempt := 0; ; attempt++ {
+		token, err := newToken(m.cfg.Rand)
+		if err != nil {
+			m.emit(ctx, Event{Kind: EventWriteDropped, Err: err})
+			return res, err
+		}
+		id := hashToken(token)
+		evicted, err := m.store.Create(ctx, id, rec, opts)
+		if errors.Is(err, store.ErrExists) && attempt == 0 {
+			continue // 2^-256; a second collision means the source is broken
+		}
+		if err != nil {
+			return res, m.storeFailed(ctx, "create", id, err)
+		}
+		m.emit(ctx, Event{Kind: EventCreated, SessionID: id, UserID: meta.UserID})
+		m.evicted(ctx, meta.UserID, evicted)
+		s.id, s.token, s.meta = id, token, meta
+		s.settle()
+		res.Cookie = nil
+		m.issue(&res, token, meta.ExpiresAt)
+		return res, nil
+	}
+}
+
+// renew moves the session to a fresh token at once (Renew, Login). mu held.
+func (m *Manager) renew(ctx context.Context, s *Session, now time.Time) (Result, error) {
+	var res Result
+	meta := s.meta
+	meta.IssuedAt, meta.LastSeen = now, now
+	if meta.ExpiresAt.IsZero() { // Login starts the lifetime again
+		meta.ExpiresAt = now.Add(m.cfg.Lifetime)
+	}
+	token, err := newToken(m.cfg.Rand)
+	if err != nil {
+		m.emit(ctx, Event{Kind: EventWriteDropped, SessionID: s.id, Err: err})
+		return res, err
+	}
+	oldID, newID := s.id, hashToken(token)
+	opts := store.WriteOptions{Now: now, Idle: m.cfg.IdleTimeout, MaxPerUser: m.cfg.MaxSessionsPerUser}
+	evicted, err := m.store.Renew(ctx, oldID, newID, s.change(now, &meta), opts)
+	var lost *store.ErrRenewed
+	switch {
+	case err == nil:
+		m.emit(ctx, Event{Kind: EventRenewed, SessionID: oldID, Successor: newID, UserID: meta.UserID})
+		m.evicted(ctx, meta.UserID, evicted)
+		s.id, s.token, s.meta = newID, token, meta
+		s.settle()
+		m.issue(&res, token, meta.ExpiresAt)
+		return res, nil
+	case errors.Is(err, store.ErrNotFound), errors.As(err, &lost):
+		// The session was ended or renewed by another request meanwhile. A
+		// renewal is a privilege change (usually a login) that must not be
+		// lost, and must not revive the old ID: start a new session with
+		// what this request sees.
+		m.emit(ctx, Event{Kind: EventWriteDropped, SessionID: oldID, Err: ErrSessionGone})
+		s.id, s.meta.CreatedAt = "", time.Time{}
+		return m.create(ctx, s, now)
+	default:
+		return res, m.storeFailed(ctx, "renew", oldID, err)
+	}
+}
+
+// rotate gives the session a new token while the old one keeps working for
+// the grace window. Of concurrent rotations exactly one wins; the others
+// write their changes to the winner's record. mu held.
+func (m *Manager) rotate(ctx context.Context, s *Session, now time.Time) (Result, error) {
+	var res Result
+	meta := s.meta
+	meta.IssuedAt, meta.LastSeen = now, now
+	token, err := newToken(m.cfg.Rand)
+	if err != nil {
+		m.emit(ctx, Event{Kind: EventWriteDropped, SessionID: s.id, Err: err})
+		return res, err
+	}
+	oldID, newID := s.id, hashToken(token)
+	opts := store.WriteOptions{Now: now, Idle: m.cfg.IdleTimeout, Grace: m.cfg.RotateGrace}
+	_, err = m.store.Renew(ctx, oldID, newID, s.change(now, &meta), opts)
+	var lost *store.ErrRenewed
+	switch {
+	case err == nil:
+		m.emit(ctx, Event{Kind: EventRotated, SessionID: oldID, Successor: newID, UserID: meta.UserID})
+		s.id, s.token, s.meta = newID, token, meta
+		s.settle()
+		m.issue(&res, token, meta.ExpiresAt)
+		return res, nil
+	case errors.As(err, &lost) && lost.Successor != "":
+		s.id = lost.Successor
+		if !s.dirty() {
+			return res, nil
+		}
+		if err := m.store.Update(ctx, s.id, s.change(now, nil)); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return res, m.dropped(ctx, s, ErrSessionGone)
+			}
+			return res, m.storeFailed(ctx, "update", s.id, err)
+		}
+		s.settle()
+		return res, nil
+	case errors.Is(err, store.ErrNotFound), errors.As(err, &lost):
+		return res, m.dropped(ctx, s, ErrSessionGone)
+	default:
+		return res, m.storeFailed(ctx, "rotate", oldID, err)
+	}
+}
+
+// dropped reports a change that cannot be saved and forgets it, so a later
+// commit does not try again. mu held.
+func (m *Manager) dropped(ctx context.Context, s *Session, why error) error {
+	m.emit(ctx, Event{Kind: EventWriteDropped, SessionID: s.id, UserID: s.meta.UserID, Err: why})
+	s.set, s.del, s.cleared, s.renew = nil, nil, false, false
+	if errors.Is(why, ErrSessionGone) {
+		return nil // an outcome of someone else's action, not a failure of this request
+	}
+	return why
+}
+
+func (m *Manager) storeFailed(ctx context.Context, op, id string, err error) error {
+	if ctxErr := ctx.Err(); ctxErr != nil && errors.Is(err, ctxErr) {
+		// The client went away; that is not the store's fault, but the
+		// write did not happen, so it is still an error.
+		return err
+	}
+	err = storeError(op, id, err)
+	m.emit(ctx, Event{Kind: EventStoreError, SessionID: id, Err: err})
+	return err
+}
+
+func (m *Manager) evicted(ctx context.Context, userID string, ids []string) {
+	for _, id := range ids {
+		m.emit(ctx, Event{Kind: EventRevoked, SessionID: id, UserID: userID})
+	}
+}

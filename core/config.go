@@ -1,0 +1,252 @@
+package core
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/netip"
+	"strings"
+	"time"
+)
+
+// Defaults, after OWASP's Session Management Cheat Sheet.
+const (
+	DefaultIdleTimeout  = 30 * time.Minute
+	DefaultLifetime     = 24 * time.Hour
+	DefaultRotateGrace  = 5 * time.Second
+	DefaultHeaderName   = "Session-Token"
+	defaultCookieName   = "session"
+	hostCookiePrefix    = "__Host-"
+	secureCookiePrefix  = "__Secure-"
+	touchFractionOfIdle = 4
+)
+
+// Config configures a Manager. The zero value is a working, secure
+// configuration: an in-memory store, 30m idle timeout, 24h lifetime, no
+// rotation, a Secure HttpOnly SameSite=Lax session cookie. A zero duration
+// means its default; a negative one is an error.
+type Config struct {
+	// Store keeps the sessions. Default: an in-memory store (memstore).
+	Store Store
+
+	// IdleTimeout ends a session after this long without activity.
+	IdleTimeout time.Duration
+	// Lifetime ends a session this long after it was created or last logged
+	// in, whatever its activity. It must not be shorter than IdleTimeout.
+	Lifetime time.Duration
+
+	// RotateAfter, when set, issues a new token once the current one is this
+	// old. The old token keeps working for RotateGrace, so that requests
+	// already in flight do not fail.
+	RotateAfter time.Duration
+	RotateGrace time.Duration
+
+	// Cookie configures the session cookie.
+	Cookie CookieConfig
+
+	// Transport says where the token travels: a cookie (default), the
+	// Authorization: Bearer header, or both.
+	Transport Transport
+	// HeaderName is the response header that carries a newly issued token
+	// in header transport. Default "Session-Token".
+	HeaderName string
+
+	// MaxSessionsPerUser caps the sessions bound to one user; logging in
+	// beyond it revokes the user's oldest sessions. Zero means no cap.
+	MaxSessionsPerUser int
+
+	// TrustedProxies are the proxies whose X-Forwarded-For the manager
+	// believes when it records a client's IP at login. Empty: the
+	// connection's remote address is the client's.
+	TrustedProxies []netip.Prefix
+
+	// OnEvent receives every session event. It runs synchronously on the
+	// request path, so it should be quick.
+	OnEvent func(context.Context, Event)
+	// Logger receives every event as a structured line, with hashed ids
+	// only. Default slog.Default(); use a discard handler to silence it.
+	Logger *slog.Logger
+
+	// Now is the clock. Default time.Now. For tests.
+	Now func() time.Time
+	// Rand is the source of tokens. Default crypto/rand. For tests.
+	Rand io.Reader
+}
+
+// CookieConfig configures the session cookie. Its zero value is the secure
+// default; the flags that weaken it are named for what they give up.
+type CookieConfig struct {
+	// Name of the cookie. Default "__Host-session" when the other settings
+	// allow that prefix (Secure, Path "/", no Domain), else "session".
+	Name string
+	// Path of the cookie. Default "/".
+	Path string
+	// Domain of the cookie. Default none (host-only), the safer choice.
+	Domain string
+	// Insecure drops the Secure attribute so the cookie travels over plain
+	// HTTP. Only for local development.
+	Insecure bool
+	// ScriptReadable drops HttpOnly, so page scripts can read the token.
+	// Almost never what you want.
+	ScriptReadable bool
+	// SameSite: Lax by default.
+	SameSite SameSite
+	// Partitioned sets the CHIPS Partitioned attribute (needs Secure).
+	Partitioned bool
+	// Persist gives the cookie an expiry (the session's absolute deadline),
+	// so it survives a browser restart. Default: a browser-session cookie.
+	Persist bool
+}
+
+// SameSite is the cookie's SameSite attribute.
+type SameSite uint8
+
+// SameSite values; the zero value is Lax.
+const (
+	SameSiteLax SameSite = iota
+	SameSiteStrict
+	SameSiteNone
+)
+
+func (s SameSite) String() string {
+	switch s {
+	case SameSiteLax:
+		return "Lax"
+	case SameSiteStrict:
+		return "Strict"
+	case SameSiteNone:
+		return "None"
+	}
+	return fmt.Sprintf("SameSite(%d)", uint8(s))
+}
+
+// Transport says where the session token travels.
+type Transport uint8
+
+// Transports; the zero value is the cookie.
+const (
+	TransportCookie Transport = iota
+	TransportHeader
+	TransportBoth
+)
+
+func (t Transport) String() string {
+	switch t {
+	case TransportCookie:
+		return "cookie"
+	case TransportHeader:
+		return "header"
+	case TransportBoth:
+		return "both"
+	}
+	return fmt.Sprintf("Transport(%d)", uint8(t))
+}
+
+func (t Transport) cookie() bool { return t == TransportCookie || t == TransportBoth }
+func (t Transport) header() bool { return t == TransportHeader || t == TransportBoth }
+
+// withDefaults fills zero values and validates the result.
+func (c Config) withDefaults() (Config, error) {
+	bad := func(format string, a ...any) (Config, error) {
+		return c, fmt.Errorf("%w: "+format, append([]any{ErrConfig}, a...)...)
+	}
+	for _, d := range []struct {
+		name string
+		v    *time.Duration
+		def  time.Duration
+	}{
+		{"IdleTimeout", &c.IdleTimeout, DefaultIdleTimeout},
+		{"Lifetime", &c.Lifetime, DefaultLifetime},
+		{"RotateAfter", &c.RotateAfter, 0},
+		{"RotateGrace", &c.RotateGrace, DefaultRotateGrace},
+	} {
+		if *d.v < 0 {
+			return bad("%s is negative (%v)", d.name, *d.v)
+		}
+		if *d.v == 0 {
+			*d.v = d.def
+		}
+	}
+	if c.Lifetime < c.IdleTimeout {
+		return bad("Lifetime %v is shorter than IdleTimeout %v", c.Lifetime, c.IdleTimeout)
+	}
+	if c.RotateAfter > 0 && c.RotateGrace >= c.RotateAfter {
+		return bad("RotateGrace %v is not shorter than RotateAfter %v", c.RotateGrace, c.RotateAfter)
+	}
+	if c.MaxSessionsPerUser < 0 {
+		return bad("MaxSessionsPerUser is negative (%d)", c.MaxSessionsPerUser)
+	}
+	if c.Transport > TransportBoth {
+		return bad("unknown Transport %d", c.Transport)
+	}
+	if c.HeaderName == "" {
+		c.HeaderName = DefaultHeaderName
+	}
+	if !isToken(c.HeaderName) {
+		return bad("HeaderName %q is not a valid header name", c.HeaderName)
+	}
+	if err := c.Cookie.fill(); err != nil {
+		return c, err
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Rand == nil {
+		c.Rand = rand.Reader
+	}
+	return c, nil
+}
+
+func (cc *CookieConfig) fill() error {
+	bad := func(format string, a ...any) error {
+		return fmt.Errorf("%w: cookie: "+format, append([]any{ErrConfig}, a...)...)
+	}
+	if cc.Path == "" {
+		cc.Path = "/"
+	}
+	if cc.Name == "" {
+		cc.Name = defaultCookieName
+		if !cc.Insecure && cc.Domain == "" && cc.Path == "/" {
+			cc.Name = hostCookiePrefix + defaultCookieName
+		}
+	}
+	switch {
+	case !isToken(cc.Name):
+		return bad("name %q is not a valid cookie name", cc.Name)
+	case cc.SameSite > SameSiteNone:
+		return bad("unknown SameSite %d", cc.SameSite)
+	case cc.SameSite == SameSiteNone && cc.Insecure:
+		return bad("SameSite=None needs Secure (browsers reject it otherwise)")
+	case cc.Partitioned && cc.Insecure:
+		return bad("Partitioned needs Secure")
+	case strings.HasPrefix(cc.Name, hostCookiePrefix) && (cc.Insecure || cc.Domain != "" || cc.Path != "/"):
+		return bad("a %s name needs Secure, Path \"/\" and no Domain", hostCookiePrefix)
+	case strings.HasPrefix(cc.Name, secureCookiePrefix) && cc.Insecure:
+		return bad("a %s name needs Secure", secureCookiePrefix)
+	case strings.ContainsAny(cc.Path, ";\x00\r\n") || !strings.HasPrefix(cc.Path, "/"):
+		return bad("path %q must start with / and hold no ; or control characters", cc.Path)
+	case strings.ContainsAny(cc.Domain, ";\x00\r\n "):
+		return bad("domain %q holds invalid characters", cc.Domain)
+	}
+	return nil
+}
+
+// isToken reports whether s is an RFC 7230 token, as header and cookie
+// names must be.
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte("()<>@,;:\\\"/[]?={}", c) >= 0 {
+			return false
+		}
+	}
+	return true
+}

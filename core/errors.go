@@ -1,0 +1,38 @@
+package core
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Errors callers branch on with errors.Is.
+var (
+	// ErrConfig: New was given an invalid configuration.
+	ErrConfig = errors.New("sessionkit: invalid configuration")
+	// ErrStore: the session store failed. Adapters answer it with their
+	// error handler (503 by default); it never becomes an anonymous session.
+	ErrStore = errors.New("sessionkit: session store unavailable")
+	// ErrRandom: the random source failed, so no token could be made.
+	ErrRandom = errors.New("sessionkit: random source failed")
+	// ErrNoValue: the session holds no value under the key.
+	ErrNoValue = errors.New("sessionkit: no value for key")
+	// ErrDecode: the stored value is not of the requested type, or is corrupt.
+	ErrDecode = errors.New("sessionkit: value does not decode")
+	// ErrEncode: the value cannot be encoded (a channel, a func, a cycle).
+	ErrEncode = errors.New("sessionkit: value does not encode")
+	// ErrHeadersWritten: the session changed after the response headers went
+	// out in a way that needs a new token (a new session, a renewal), which
+	// can no longer be delivered. The change is dropped and reported.
+	ErrHeadersWritten = errors.New("sessionkit: session changed after the response headers were written")
+	// ErrSessionGone: a write was for a session destroyed, revoked or renewed
+	// away while the request was in flight. It is dropped, never recreated.
+	ErrSessionGone = errors.New("sessionkit: session was destroyed or revoked")
+	// ErrInvalidToken: the client sent a token that is malformed or unknown.
+	ErrInvalidToken = errors.New("sessionkit: invalid session token")
+)
+
+// storeError wraps a store failure so that errors.Is(err, ErrStore) holds
+// and the store's own error stays reachable.
+func storeError(op, id string, err error) error {
+	return fmt.Errorf("%w: %s %s: %w", ErrStore, op, shortID(id), err)
+}

@@ -1,0 +1,95 @@
+package core
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// EventKind says what happened to a session.
+type EventKind uint8
+
+// Event kinds.
+const (
+	EventCreated      EventKind = iota + 1 // a new session was stored
+	EventRenewed                           // new token, data kept (Renew, Login)
+	EventRotated                           // periodic new token; the old one in its grace window
+	EventDestroyed                         // the session's owner ended it (Destroy)
+	EventRevoked                           // ended by someone else: revoke, log out everywhere, per-user cap
+	EventExpired                           // a token arrived for a session past its deadline
+	EventInvalidToken                      // a token arrived that is malformed or unknown
+	EventStoreError                        // the store failed
+	EventWriteDropped                      // a change could not be saved (see Event.Err)
+)
+
+var eventNames = [...]string{
+	EventCreated:      "created",
+	EventRenewed:      "renewed",
+	EventRotated:      "rotated",
+	EventDestroyed:    "destroyed",
+	EventRevoked:      "revoked",
+	EventExpired:      "expired",
+	EventInvalidToken: "invalid_token",
+	EventStoreError:   "store_error",
+	EventWriteDropped: "write_dropped",
+}
+
+func (k EventKind) String() string {
+	if int(k) < len(eventNames) && eventNames[k] != "" {
+		return eventNames[k]
+	}
+	return fmt.Sprintf("EventKind(%d)", uint8(k))
+}
+
+func (k EventKind) level() slog.Level {
+	switch k {
+	case EventCreated, EventRotated, EventExpired:
+		return slog.LevelDebug
+	case EventInvalidToken:
+		return slog.LevelWarn
+	case EventStoreError, EventWriteDropped:
+		return slog.LevelError
+	}
+	return slog.LevelInfo
+}
+
+// Event is one thing that happened to a session. It never carries a token:
+// SessionID is the store ID (the token's SHA-256), empty when there is none.
+type Event struct {
+	Kind      EventKind
+	Time      time.Time
+	SessionID string
+	UserID    string
+	// Successor is the new ID, for EventRenewed and EventRotated.
+	Successor string
+	// Err says why, for EventInvalidToken, EventStoreError and
+	// EventWriteDropped.
+	Err error
+}
+
+func (m *Manager) emit(ctx context.Context, e Event) {
+	e.Time = m.cfg.Now()
+	if m.cfg.OnEvent != nil {
+		m.cfg.OnEvent(ctx, e)
+	}
+	level := e.Kind.level()
+	if !m.cfg.Logger.Enabled(ctx, level) {
+		return
+	}
+	attrs := make([]slog.Attr, 0, 5)
+	attrs = append(attrs, slog.String("event", e.Kind.String()))
+	if e.SessionID != "" {
+		attrs = append(attrs, slog.String("session", shortID(e.SessionID)))
+	}
+	if e.Successor != "" {
+		attrs = append(attrs, slog.String("successor", shortID(e.Successor)))
+	}
+	if e.UserID != "" {
+		attrs = append(attrs, slog.String("user", e.UserID))
+	}
+	if e.Err != nil {
+		attrs = append(attrs, slog.String("error", e.Err.Error()))
+	}
+	m.cfg.Logger.LogAttrs(ctx, level, "sessionkit: session "+e.Kind.String(), attrs...)
+}

@@ -1,0 +1,107 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/sessionkit/sessionkit/core/store"
+	"github.com/sessionkit/sessionkit/stores/memstore"
+)
+
+// Manager loads and commits sessions. Build one per application with New
+// and share it; it is safe for concurrent use.
+type Manager struct {
+	cfg        Config
+	store      Store
+	touchAfter time.Duration
+	ownStore   *memstore.Store
+}
+
+// New builds a Manager from cfg, filling defaults and rejecting settings
+// that are invalid or unsafe (errors.Is(err, ErrConfig)).
+func New(cfg Config) (*Manager, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	m := &Manager{cfg: cfg, store: cfg.Store}
+	if m.store == nil {
+		m.ownStore = memstore.New(memstore.Options{})
+		m.store = m.ownStore
+	}
+	// Extending the idle deadline on every request would cost a store write
+	// each time; extending it once a quarter of the window has passed keeps
+	// the session alive within 25% of the configured timeout.
+	m.touchAfter = cfg.IdleTimeout / touchFractionOfIdle
+	return m, nil
+}
+
+// Close releases what the manager started itself (the default in-memory
+// store's janitor). A store passed in Config is the caller's to close.
+func (m *Manager) Close() error {
+	if m.ownStore != nil {
+		return m.ownStore.Close()
+	}
+	return nil
+}
+
+// Config returns the manager's configuration, defaults filled in.
+func (m *Manager) Config() Config { return m.cfg }
+
+// Load returns the request's session. A missing, malformed, unknown or
+// expired token gives a new, empty, unsaved session, never one that adopts
+// the client's token. The error is non-nil only when the store failed
+// (errors.Is(err, ErrStore)); the adapter must not serve the request as
+// anonymous then.
+func (m *Manager) Load(ctx context.Context, r *Request) (*Session, error) {
+	s := &Session{m: m, now: m.cfg.Now(), reqUA: r.UserAgent}
+	token, presented, err := m.tokenFrom(r)
+	s.reqIP = m.clientIP(r)
+	if !presented {
+		return s, nil
+	}
+	if err != nil {
+		m.emit(ctx, Event{Kind: EventInvalidToken, Err: fmt.Errorf("%w: %w", ErrInvalidToken, err)})
+		return s, nil
+	}
+	id := hashToken(token)
+	rec, err := m.load(ctx, id, s)
+	if err == nil && rec.Successor != "" {
+		// The token was rotated moments ago and is in its grace window: serve
+		// the successor. Its new token went out with the rotating response.
+		id = rec.Successor
+		rec, err = m.load(ctx, id, s)
+		if err == nil && rec.Successor != "" {
+			err = store.ErrNotFound // forwarding is one hop, never a chain
+		}
+	}
+	switch {
+	case err == nil:
+	case errors.Is(err, store.ErrNotFound):
+		m.emit(ctx, Event{Kind: EventInvalidToken, SessionID: id, Err: fmt.Errorf("%w: %w", ErrInvalidToken, errUnknownToken)})
+		return s, nil
+	case errors.Is(err, store.ErrExpired):
+		m.emit(ctx, Event{Kind: EventExpired, SessionID: id})
+		return s, nil
+	default:
+		err = storeError("load", id, err)
+		m.emit(ctx, Event{Kind: EventStoreError, SessionID: id, Err: err})
+		return nil, err
+	}
+	s.id, s.token, s.meta, s.base = id, token, rec.Meta, rec.Values
+	return s, nil
+}
+
+func (m *Manager) load(ctx context.Context, id string, s *Session) (*Record, error) {
+	rec, err := m.store.Load(ctx, id, store.LoadOptions{Now: s.now, Idle: m.cfg.IdleTimeout, TouchAfter: m.touchAfter})
+	if err != nil {
+		return nil, err
+	}
+	if rec.Successor == "" && !s.now.Before(rec.Meta.Deadline(m.cfg.IdleTimeout)) {
+		// The store's clock and ours may differ; ours decides.
+		return nil, store.ErrExpired
+	}
+	return rec, nil
+}

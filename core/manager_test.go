@@ -1,0 +1,288 @@
+package core_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sessionkit/sessionkit/core"
+)
+
+type fixture struct {
+	m      *core.Manager
+	now    time.Time
+	mu     sync.Mutex
+	events []core.Event
+	logs   *bytes.Buffer
+}
+
+func newFixture(t *testing.T, tweak func(*core.Config)) *fixture {
+	f := &fixture{now: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC), logs: &bytes.Buffer{}}
+	cfg := core.Config{
+		Now:    func() time.Time { f.mu.Lock(); defer f.mu.Unlock(); return f.now },
+		Logger: slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		OnEvent: func(_ context.Context, e core.Event) {
+			f.mu.Lock()
+			f.events = append(f.events, e)
+			f.mu.Unlock()
+		},
+	}
+	if tweak != nil {
+		tweak(&cfg)
+	}
+	m, err := core.New(cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = m.Close() })
+	f.m = m
+	return f
+}
+
+func (f *fixture) advance(d time.Duration) { f.mu.Lock(); f.now = f.now.Add(d); f.mu.Unlock() }
+
+// request loads the session for token (may be ""), runs fn, commits, and
+// returns the token the client holds afterwards.
+func (f *fixture) request(t *testing.T, token string, fn func(*core.Session)) string {
+	t.Helper()
+	req := &core.Request{UserAgent: "test-agent", RemoteAddr: "192.0.2.1:4444"}
+	if token != "" {
+		req.Cookie = []string{f.m.Config().Cookie.Name + "=" + token}
+	}
+	s, err := f.m.Load(context.Background(), req)
+	require.NoError(t, err)
+	if fn != nil {
+		fn(s)
+	}
+	res, err := f.m.Commit(context.Background(), s)
+	require.NoError(t, err)
+	if res.Cookie != nil {
+		return res.Cookie.Value
+	}
+	return token
+}
+
+func TestValuesAreSnapshots(t *testing.T) {
+	f := newFixture(t, nil)
+	roles := []string{"reader"}
+	tok := f.request(t, "", func(s *core.Session) {
+		require.NoError(t, s.Put("roles", roles))
+		roles[0] = "admin" // mutating after Put changes nothing
+	})
+	f.request(t, tok, func(s *core.Session) {
+		got, ok := core.Get[[]string](s, "roles")
+		require.True(t, ok)
+		assert.Equal(t, []string{"reader"}, got)
+		got[0] = "admin" // mutating what Get returned changes nothing either
+		again, _ := core.Get[[]string](s, "roles")
+		assert.Equal(t, []string{"reader"}, again)
+	})
+}
+
+func TestSessionOperations(t *testing.T) {
+	f := newFixture(t, nil)
+	tok := f.request(t, "", func(s *core.Session) {
+		assert.True(t, s.IsNew())
+		require.NoError(t, s.Put("a", 1))
+		require.NoError(t, s.Put("b", "two"))
+		require.NoError(t, s.Put("flash", "hello"))
+		assert.Equal(t, []string{"a", "b", "flash"}, s.Keys())
+	})
+	f.request(t, tok, func(s *core.Session) {
+		assert.False(t, s.IsNew())
+		assert.True(t, s.Has("a"))
+		msg, ok := core.Pop[string](s, "flash")
+		assert.True(t, ok)
+		assert.Equal(t, "hello", msg)
+		assert.False(t, s.Has("flash"))
+		s.Delete("b")
+		_, err := core.Lookup[string](s, "b")
+		assert.ErrorIs(t, err, core.ErrNoValue)
+		_, err = core.Lookup[string](s, "a")
+		assert.ErrorIs(t, err, core.ErrDecode, "an int is not a string")
+	})
+	f.request(t, tok, func(s *core.Session) {
+		assert.Equal(t, []string{"a"}, s.Keys(), "Pop and Delete were saved")
+		s.Clear()
+		assert.Empty(t, s.Keys())
+	})
+	f.request(t, tok, func(s *core.Session) {
+		assert.Empty(t, s.Keys(), "Clear was saved")
+		assert.False(t, s.IsNew(), "an emptied session still exists")
+	})
+}
+
+func TestDestroyThenPutStartsNewSession(t *testing.T) {
+	f := newFixture(t, nil)
+	tok := f.request(t, "", func(s *core.Session) { _ = s.Put("a", 1) })
+	s, err := f.m.Load(context.Background(), &core.Request{Cookie: []string{"__Host-session=" + tok}})
+	require.NoError(t, err)
+	s.Destroy()
+	_ = s.Put("flash", "bye")
+	res, err := f.m.Commit(context.Background(), s)
+	require.NoError(t, err)
+	require.NotNil(t, res.Cookie)
+	assert.NotEqual(t, tok, res.Cookie.Value, "a new token for the new session")
+	f.request(t, tok, func(s *core.Session) { assert.True(t, s.IsNew(), "old session destroyed") })
+	f.request(t, res.Cookie.Value, func(s *core.Session) {
+		v, _ := core.Get[string](s, "flash")
+		assert.Equal(t, "bye", v)
+		assert.False(t, s.Has("a"))
+	})
+}
+
+func TestLoginResetsLifetimeAndRecordsClient(t *testing.T) {
+	f := newFixture(t, func(c *core.Config) { c.Lifetime = 2 * time.Hour; c.IdleTimeout = time.Hour })
+	tok := f.request(t, "", func(s *core.Session) { _ = s.Put("a", 1) })
+	f.advance(50 * time.Minute)
+	tok = f.request(t, tok, func(s *core.Session) { s.Login("ann") })
+	f.advance(50 * time.Minute)
+	f.request(t, tok, nil)
+	f.advance(50 * time.Minute) // 150m after creation, 100m after login
+	f.request(t, tok, func(s *core.Session) {
+		assert.Equal(t, "ann", s.UserID(), "lifetime restarted at login")
+	})
+	list, err := f.m.ListSessions(context.Background(), "ann")
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+	assert.Equal(t, "test-agent", list[0].UserAgent)
+	assert.Equal(t, "192.0.2.1", list[0].IP)
+	assert.Equal(t, sha(tok), list[0].ID, "the listed id is the hash, not the token")
+	f.advance(31 * time.Minute) // 121m after login
+	f.request(t, tok, func(s *core.Session) { assert.True(t, s.IsNew(), "absolute lifetime over") })
+}
+
+func TestRevokeOnlyOwnSessions(t *testing.T) {
+	f := newFixture(t, nil)
+	ann := f.request(t, "", func(s *core.Session) { s.Login("ann") })
+	bob := f.request(t, "", func(s *core.Session) { s.Login("bob") })
+	ctx := context.Background()
+	ok, err := f.m.RevokeSession(ctx, "ann", sha(bob))
+	require.NoError(t, err)
+	assert.False(t, ok, "ann cannot revoke bob's session")
+	f.request(t, bob, func(s *core.Session) { assert.Equal(t, "bob", s.UserID()) })
+	ok, err = f.m.RevokeSession(ctx, "ann", "../../etc")
+	require.NoError(t, err)
+	assert.False(t, ok)
+	ok, err = f.m.RevokeSession(ctx, "ann", sha(ann))
+	require.NoError(t, err)
+	assert.True(t, ok)
+	f.request(t, ann, func(s *core.Session) { assert.True(t, s.IsNew()) })
+}
+
+func TestMaxSessionsPerUserEvictsOldest(t *testing.T) {
+	f := newFixture(t, func(c *core.Config) { c.MaxSessionsPerUser = 2 })
+	var toks []string
+	for i := 0; i < 3; i++ {
+		toks = append(toks, f.request(t, "", func(s *core.Session) { s.Login("ann") }))
+		f.advance(time.Minute)
+	}
+	list, err := f.m.ListSessions(context.Background(), "ann")
+	require.NoError(t, err)
+	assert.Len(t, list, 2)
+	f.request(t, toks[0], func(s *core.Session) { assert.True(t, s.IsNew(), "the oldest was evicted") })
+	f.request(t, toks[2], func(s *core.Session) { assert.Equal(t, "ann", s.UserID()) })
+	assert.Equal(t, 1, f.count(core.EventRevoked))
+}
+
+func TestLateChanges(t *testing.T) {
+	f := newFixture(t, nil)
+	tok := f.request(t, "", func(s *core.Session) { _ = s.Put("a", 1) })
+	ctx := context.Background()
+	s, err := f.m.Load(ctx, &core.Request{Cookie: []string{"__Host-session=" + tok}})
+	require.NoError(t, err)
+	_, err = f.m.Commit(ctx, s) // headers go out
+	require.NoError(t, err)
+	_ = s.Put("late", true)
+	_, err = f.m.Commit(ctx, s) // end of request
+	require.NoError(t, err)
+	f.request(t, tok, func(s *core.Session) { assert.True(t, s.Has("late"), "saved: the token did not need to change") })
+
+	s, _ = f.m.Load(ctx, &core.Request{Cookie: []string{"__Host-session=" + tok}})
+	_, _ = f.m.Commit(ctx, s)
+	s.Login("ann")
+	_, err = f.m.Commit(ctx, s)
+	assert.ErrorIs(t, err, core.ErrHeadersWritten, "a login after the headers cannot deliver its token")
+	assert.Equal(t, 1, f.count(core.EventWriteDropped))
+	assert.Contains(t, f.logs.String(), "write_dropped", "and it is logged")
+	f.request(t, tok, func(s *core.Session) { assert.Empty(t, s.UserID(), "no login without a new token") })
+}
+
+func TestNoRawTokenInLogsOrEvents(t *testing.T) {
+	f := newFixture(t, func(c *core.Config) { c.RotateAfter = time.Minute })
+	tok := f.request(t, "", func(s *core.Session) { _ = s.Put("a", 1) })
+	tok2 := f.request(t, tok, func(s *core.Session) { s.Login("ann") })
+	f.advance(2 * time.Minute)
+	tok3 := f.request(t, tok2, nil) // rotates
+	f.request(t, tok3, func(s *core.Session) { s.Destroy() })
+	f.request(t, tok3, nil)            // unknown token
+	f.request(t, tok3[:40]+"!!!", nil) // malformed token
+	_, _ = f.m.RevokeAll(context.Background(), "ann", "")
+	require.NotEqual(t, tok2, tok3)
+	logs := f.logs.String()
+	for _, k := range []string{"created", "renewed", "rotated", "destroyed", "invalid_token"} {
+		assert.Contains(t, logs, `"event":"`+k+`"`)
+	}
+	for _, secret := range []string{tok, tok2, tok3, tok3[:40]} {
+		assert.NotContains(t, logs, secret, "raw token in a log line")
+		for _, e := range f.events {
+			assert.NotContains(t, e.SessionID+e.Successor+errString(e.Err), secret, "raw token in an event")
+		}
+	}
+	assert.Contains(t, logs, sha(tok)[:16], "logs carry the hash prefix")
+}
+
+func TestResultApply(t *testing.T) {
+	f := newFixture(t, nil)
+	s, err := f.m.Load(context.Background(), &core.Request{})
+	require.NoError(t, err)
+	_ = s.Put("a", 1)
+	res, err := f.m.Commit(context.Background(), s)
+	require.NoError(t, err)
+	h := http.Header{}
+	res.Apply(h)
+	assert.Equal(t, "no-store", h.Get("Cache-Control"))
+	assert.Equal(t, "Cookie", h.Get("Vary"))
+	sc := h.Get("Set-Cookie")
+	for _, attr := range []string{"__Host-session=", "Path=/", "HttpOnly", "Secure", "SameSite=Lax"} {
+		assert.Contains(t, sc, attr)
+	}
+	assert.NotContains(t, strings.ToLower(sc), "max-age")
+	assert.NotContains(t, strings.ToLower(sc), "domain")
+	empty := core.Result{}
+	h = http.Header{}
+	empty.Apply(h)
+	assert.Empty(t, h, "nothing to send, nothing written")
+}
+
+func (f *fixture) count(k core.EventKind) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, e := range f.events {
+		if e.Kind == k {
+			n++
+		}
+	}
+	return n
+}
+
+func sha(tok string) string {
+	s := sha256.Sum256([]byte(tok))
+	return hex.EncodeToString(s[:])
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}

@@ -1,0 +1,274 @@
+package core
+
+import (
+	"context"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/sessionkit/sessionkit/core/store"
+)
+
+// Session is one client's session for the length of a request. Handlers
+// change it freely; nothing reaches the store until the adapter commits it,
+// just before the response headers go out. A Session is safe for use by the
+// goroutines a handler starts, but it belongs to its request: do not keep it
+// past the response.
+type Session struct {
+	m   *Manager
+	mu  sync.Mutex
+	now time.Time
+
+	// id is the store ID (token hash); empty while the session is unsaved.
+	id    string
+	token string // the client's token; never logged, never stored
+	meta  Meta
+
+	// base is the stored values as loaded: owned by the store, read-only.
+	// Handler changes live beside it until committed.
+	base    map[string][]byte
+	set     map[string][]byte
+	del     map[string]struct{}
+	cleared bool
+
+	renew  bool   // Renew or Login: issue a new token at commit
+	doomed string // ID that Destroy asked to delete at commit
+	sent   bool   // the first commit has run; headers are gone
+	reqUA  string // recorded at Login
+	reqIP  string
+}
+
+// ID is the session's store ID: the SHA-256 of its token, hex. It is safe to
+// log and to show as the opaque id in a list of sessions. Empty until the
+// session is first saved.
+func (s *Session) ID() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.id
+}
+
+// IsNew reports whether the session is not stored yet.
+func (s *Session) IsNew() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.id == ""
+}
+
+// UserID is the user the session is bound to by Login; empty if none.
+func (s *Session) UserID() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.meta.UserID
+}
+
+// CreatedAt is when the session was first created (zero while unsaved).
+func (s *Session) CreatedAt() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.meta.CreatedAt
+}
+
+// LastSeen is the last recorded activity. It is coarse: it moves only
+// once a quarter of the idle timeout has passed, to spare the store a write
+// on every request.
+func (s *Session) LastSeen() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.meta.LastSeen
+}
+
+// ExpiresAt is when the session will end unless it sees activity: the
+// earlier of its idle and absolute deadlines.
+func (s *Session) ExpiresAt() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.id == "" {
+		return time.Time{}
+	}
+	return s.meta.Deadline(s.m.cfg.IdleTimeout)
+}
+
+// Put stores v under key. The value is encoded at once, so changing v
+// afterwards changes nothing. It fails only for values that cannot be
+// encoded (see ErrEncode).
+func (s *Session) Put(key string, v any) error {
+	b, err := encodeValue(v)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.set == nil {
+		s.set = make(map[string][]byte, 4)
+	}
+	s.set[key] = b
+	delete(s.del, key)
+	return nil
+}
+
+// Delete removes key. Removing an absent key is not an error and, for a
+// session that is not stored yet, creates nothing.
+func (s *Session) Delete(key string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.set, key)
+	if _, ok := s.base[key]; ok && !s.cleared {
+		if s.del == nil {
+			s.del = make(map[string]struct{}, 2)
+		}
+		s.del[key] = struct{}{}
+	}
+}
+
+// Clear removes every value. Keys that other requests add meanwhile are
+// removed too: Clear wins over concurrent writes to the same session.
+func (s *Session) Clear() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.set, s.del = nil, nil
+	s.cleared = true
+}
+
+// Has reports whether the session holds a value under key.
+func (s *Session) Has(key string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.raw(key)
+	return ok
+}
+
+// Keys returns the keys the session holds, sorted.
+func (s *Session) Keys() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	keys := make([]string, 0, len(s.base)+len(s.set))
+	if !s.cleared {
+		for k := range s.base {
+			if _, gone := s.del[k]; gone {
+				continue
+			}
+			if _, dup := s.set[k]; !dup {
+				keys = append(keys, k)
+			}
+		}
+	}
+	for k := range s.set {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// raw returns key's encoded value as the handler sees it now. mu held.
+func (s *Session) raw(key string) ([]byte, bool) {
+	if b, ok := s.set[key]; ok {
+		return b, true
+	}
+	if s.cleared {
+		return nil, false
+	}
+	if _, gone := s.del[key]; gone {
+		return nil, false
+	}
+	b, ok := s.base[key]
+	return b, ok
+}
+
+// Renew issues a new token at commit, keeping the data; the old token is
+// dead from then on. Call it whenever the session's privileges change.
+func (s *Session) Renew() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.renew = true
+}
+
+// Login binds the session to userID: it renews the token, starts the
+// absolute lifetime again (a login is an authentication), and records the
+// client's user agent and IP for the user's list of sessions.
+func (s *Session) Login(userID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.renew = true
+	s.meta.UserID = userID
+	s.meta.UserAgent = s.reqUA
+	s.meta.IP = s.reqIP
+	s.meta.ExpiresAt = time.Time{} // set from the commit time
+}
+
+// Destroy ends the session: at commit the record is deleted and the cookie
+// cleared. Values put after Destroy start a new session with a new token.
+func (s *Session) Destroy() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.id != "" {
+		s.doomed = s.id
+	}
+	s.id, s.token = "", ""
+	s.meta = Meta{}
+	s.base, s.set, s.del = nil, nil, nil
+	s.cleared, s.renew = false, false
+}
+
+// dirty reports whether there is anything to write. mu held.
+func (s *Session) dirty() bool {
+	return len(s.set) > 0 || len(s.del) > 0 || s.cleared || s.renew
+}
+
+// settle folds committed changes into base, so a later commit in the same
+// request writes only what changed since. mu held.
+func (s *Session) settle() {
+	if len(s.set) == 0 && len(s.del) == 0 && !s.cleared {
+		s.renew = false
+		return
+	}
+	merged := make(map[string][]byte, len(s.base)+len(s.set))
+	if !s.cleared {
+		for k, v := range s.base {
+			if _, gone := s.del[k]; !gone {
+				merged[k] = v
+			}
+		}
+	}
+	for k, v := range s.set {
+		merged[k] = v
+	}
+	s.base = merged
+	s.set, s.del, s.cleared, s.renew = nil, nil, false, false
+}
+
+// values is every value as the handler sees it now, for a new record. mu held.
+func (s *Session) values() map[string][]byte {
+	if s.cleared || len(s.base) == 0 {
+		if s.set == nil {
+			return map[string][]byte{}
+		}
+		return s.set
+	}
+	merged := make(map[string][]byte, len(s.base)+len(s.set))
+	for k, v := range s.base {
+		if _, gone := s.del[k]; !gone {
+			merged[k] = v
+		}
+	}
+	for k, v := range s.set {
+		merged[k] = v
+	}
+	return merged
+}
+
+// change is the pending write as a store Change. mu held.
+func (s *Session) change(now time.Time, meta *Meta) *store.Change {
+	ch := &store.Change{Now: now, Idle: s.m.cfg.IdleTimeout, Meta: meta, Clear: s.cleared, Set: s.set}
+	if len(s.del) > 0 {
+		ch.Del = make([]string, 0, len(s.del))
+		for k := range s.del {
+			ch.Del = append(ch.Del, k)
+		}
+	}
+	return ch
+}
+
+// Sessions lists the sessions of the user this session is bound to.
+func (s *Session) Sessions(ctx context.Context) ([]SessionInfo, error) {
+	return s.m.ListSessions(ctx, s.UserID())
+}

@@ -1,0 +1,82 @@
+package core
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"io"
+)
+
+// TokenLength is the length of a session token: 32 random bytes in
+// base64url without padding.
+const TokenLength = 43
+
+const tokenBytes = 32
+
+// newToken draws 256 bits from r. A failing source is an error, never a
+// weaker token.
+func newToken(r io.Reader) (string, error) {
+	var b [tokenBytes]byte
+	if _, err := io.ReadFull(r, b[:]); err != nil {
+		return "", fmt.Errorf("%w: %w", ErrRandom, err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:]), nil
+}
+
+// validToken reports whether t has the exact shape newToken produces:
+// 43 base64url characters whose last one carries no stray bits. It runs
+// before anything else touches a client's token, so hostile input never
+// reaches a hash, a log or a store.
+func validToken(t string) bool {
+	if len(t) != TokenLength {
+		return false
+	}
+	for i := 0; i < len(t); i++ {
+		if !isBase64URL(t[i]) {
+			return false
+		}
+	}
+	// 43 characters carry 258 bits; the last character's low two bits must
+	// be zero for the token to be the canonical encoding of 32 bytes.
+	return decodeBase64URL(t[len(t)-1])&3 == 0
+}
+
+func isBase64URL(c byte) bool {
+	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_'
+}
+
+func decodeBase64URL(c byte) byte {
+	switch {
+	case c >= 'A' && c <= 'Z':
+		return c - 'A'
+	case c >= 'a' && c <= 'z':
+		return c - 'a' + 26
+	case c >= '0' && c <= '9':
+		return c - '0' + 52
+	case c == '-':
+		return 62
+	default:
+		return 63
+	}
+}
+
+// hashToken returns the store ID of a token: hex SHA-256. Stores, logs and
+// events only ever see this.
+func hashToken(t string) string {
+	var in [TokenLength]byte
+	copy(in[:], t)
+	sum := sha256.Sum256(in[:len(t)])
+	var out [2 * sha256.Size]byte
+	hex.Encode(out[:], sum[:])
+	return string(out[:])
+}
+
+// shortID is the prefix of an ID that logs and error messages carry: enough
+// to correlate, too short to be a store key.
+func shortID(id string) string {
+	if len(id) > 16 {
+		return id[:16]
+	}
+	return id
+}

@@ -1,0 +1,106 @@
+package core
+
+import (
+	"bytes"
+	"encoding/base64"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestNewTokenShape(t *testing.T) {
+	seen := map[string]bool{}
+	for i := 0; i < 200; i++ {
+		tok, err := newToken(randReader())
+		require.NoError(t, err)
+		require.True(t, validToken(tok), "issued token fails its own shape check: %q", tok)
+		raw, err := base64.RawURLEncoding.DecodeString(tok)
+		require.NoError(t, err)
+		require.Len(t, raw, 32, "256 bits")
+		require.False(t, seen[tok], "duplicate token")
+		seen[tok] = true
+	}
+}
+
+type failingReader struct{}
+
+func (failingReader) Read([]byte) (int, error) { return 0, errors.New("entropy exhausted") }
+
+func TestNewTokenRandomFailure(t *testing.T) {
+	tok, err := newToken(failingReader{})
+	assert.ErrorIs(t, err, ErrRandom)
+	assert.Empty(t, tok, "never a weaker token")
+	// A short read is a failure too, not a shorter token.
+	tok, err = newToken(bytes.NewReader(make([]byte, 16)))
+	assert.ErrorIs(t, err, ErrRandom)
+	assert.Empty(t, tok)
+}
+
+func TestValidToken(t *testing.T) {
+	good, err := newToken(randReader())
+	require.NoError(t, err)
+	cases := map[string]bool{
+		good:                           true,
+		"":                             false,
+		good[:42]:                      false,
+		good + "A":                     false,
+		good[:42] + "+":                false,
+		good[:42] + "/":                false,
+		good[:42] + "=":                false,
+		good[:42] + "B":                false, // stray low bits: not canonical
+		good[:42] + "w":                true,  // 'w' = 48, low bits zero
+		strings.Repeat("é", 21) + "A":  false,
+		"../" + good[3:]:               false,
+		good[:10] + "\x00" + good[11:]: false,
+	}
+	for tok, want := range cases {
+		assert.Equal(t, want, validToken(tok), "%q", tok)
+	}
+}
+
+func TestHashToken(t *testing.T) {
+	// SHA-256("abc"), the FIPS 180-2 test vector: hashToken is plain SHA-256.
+	assert.Equal(t, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", hashToken("abc"))
+	tok, _ := newToken(randReader())
+	id := hashToken(tok)
+	assert.Len(t, id, 64)
+	assert.NotContains(t, id, tok)
+	assert.Equal(t, id[:16], shortID(id))
+}
+
+func TestCookieValues(t *testing.T) {
+	v, n := cookieValues(`a=1; session=xyz; b=2`, "session")
+	assert.Equal(t, "xyz", v)
+	assert.Equal(t, 1, n)
+	v, n = cookieValues(`session="quoted"`, "session")
+	assert.Equal(t, "quoted", v)
+	assert.Equal(t, 1, n)
+	_, n = cookieValues(`session=a;session=b`, "session")
+	assert.Equal(t, 2, n)
+	_, n = cookieValues(`__Host-session=a; xsession=b; session2=c`, "session")
+	assert.Equal(t, 0, n, "names match exactly")
+	_, n = cookieValues(`garbage;;;=;session`, "session")
+	assert.Equal(t, 0, n)
+}
+
+func TestBearer(t *testing.T) {
+	for h, want := range map[string]string{
+		"Bearer abc":   "abc",
+		"bearer abc":   "abc",
+		"BEARER  abc":  "abc",
+		"Bearer\tabc":  "abc",
+		"Bearerabc":    "",
+		"Basic abc":    "",
+		"Bear":         "",
+		"":             "",
+		"Bearer":       "",
+		"Bearer ":      "",
+		"Token Bearer": "",
+	} {
+		got, _ := bearer(h)
+		assert.Equal(t, want, got, "%q", h)
+	}
+}

@@ -1,0 +1,176 @@
+package core
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+)
+
+var (
+	errMalformedToken = errors.New("malformed token")
+	errAmbiguousToken = errors.New("more than one token")
+	errUnknownToken   = errors.New("unknown token")
+)
+
+// Request is what the manager needs from an incoming request. Adapters fill
+// it from their framework's request without copying: every field is read
+// during Load and not kept, except the token once it has been validated.
+type Request struct {
+	// Cookie holds the raw Cookie header values (HTTP/2 may send several).
+	Cookie []string
+	// Authorization is the raw Authorization header.
+	Authorization string
+	// UserAgent and RemoteAddr (host:port or host) are recorded at Login.
+	UserAgent  string
+	RemoteAddr string
+	// ForwardedFor is X-Forwarded-For; read only when the remote address is
+	// one of Config.TrustedProxies.
+	ForwardedFor string
+}
+
+// tokenFrom finds the client's token where the transport says it travels.
+// It reports whether any was presented, and why it was refused if so: a
+// token is never guessed at, so a duplicate cookie or a cookie and a bearer
+// token that disagree count as no session at all.
+func (m *Manager) tokenFrom(r *Request) (token string, presented bool, err error) {
+	if m.cfg.Transport.cookie() {
+		for _, h := range r.Cookie {
+			v, n := cookieValues(h, m.cfg.Cookie.Name)
+			if n == 0 {
+				continue
+			}
+			if presented || n > 1 {
+				return "", true, errAmbiguousToken
+			}
+			token, presented = v, true
+		}
+	}
+	if m.cfg.Transport.header() {
+		if v, ok := bearer(r.Authorization); ok {
+			if presented && v != token {
+				return "", true, errAmbiguousToken
+			}
+			token, presented = v, true
+		}
+	}
+	if presented && !validToken(token) {
+		return "", true, errMalformedToken
+	}
+	return token, presented, nil
+}
+
+// cookieValues scans a Cookie header for name, returning the first value and
+// how many times the name occurs. It allocates nothing.
+func cookieValues(header, name string) (value string, n int) {
+	for header != "" {
+		var part string
+		part, header, _ = strings.Cut(header, ";")
+		part = strings.TrimSpace(part)
+		k, v, ok := strings.Cut(part, "=")
+		if !ok || strings.TrimSpace(k) != name {
+			continue
+		}
+		n++
+		if n == 1 {
+			v = strings.TrimSpace(v)
+			if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
+				v = v[1 : len(v)-1]
+			}
+			value = v
+		}
+	}
+	return value, n
+}
+
+// bearer returns the credentials of an "Authorization: Bearer x" header; the
+// scheme matches case-insensitively (RFC 7235).
+func bearer(h string) (string, bool) {
+	const scheme = "bearer"
+	if len(h) <= len(scheme) || !strings.EqualFold(h[:len(scheme)], scheme) || (h[len(scheme)] != ' ' && h[len(scheme)] != '\t') {
+		return "", false
+	}
+	return strings.TrimLeft(h[len(scheme):], " \t"), true
+}
+
+// Result is what a commit asks the adapter to send: set or clear the
+// cookie, send a new token in a header, forbid caching. Adapters render it
+// with their framework's own response API.
+type Result struct {
+	// Cookie to set (a new token, or a clearing cookie with MaxAge < 0);
+	// nil for none. Adapters on net/http types pass it to http.SetCookie.
+	Cookie *http.Cookie
+	// HeaderName and HeaderValue carry a new token in header transport.
+	HeaderName, HeaderValue string
+}
+
+// Changed reports whether the result sets anything, in which case the
+// response must not be cached and varies with the cookie.
+func (r *Result) Changed() bool { return r.Cookie != nil || r.HeaderValue != "" }
+
+// Apply writes the result into response headers: the cookie, the token
+// header, and the caching headers that keep a token out of shared caches.
+func (r *Result) Apply(h http.Header) {
+	if !r.Changed() {
+		return
+	}
+	if r.Cookie != nil {
+		if v := r.Cookie.String(); v != "" {
+			h.Add("Set-Cookie", v)
+		}
+		h.Add("Vary", "Cookie")
+	}
+	if r.HeaderValue != "" {
+		h.Set(r.HeaderName, r.HeaderValue)
+		h.Add("Vary", "Authorization")
+	}
+	h.Set("Cache-Control", "no-store")
+}
+
+func (m *Manager) issue(res *Result, token string, expires time.Time) {
+	if m.cfg.Transport.cookie() {
+		res.Cookie = m.cookie(token, expires)
+	}
+	if m.cfg.Transport.header() {
+		res.HeaderName, res.HeaderValue = m.cfg.HeaderName, token
+	}
+}
+
+func (m *Manager) clear(res *Result) {
+	if m.cfg.Transport.cookie() {
+		c := m.cookie("", time.Unix(0, 0))
+		c.MaxAge = -1 // net/http renders MaxAge < 0 as Max-Age=0
+		res.Cookie = c
+	}
+}
+
+func (m *Manager) cookie(value string, expires time.Time) *http.Cookie {
+	cc := &m.cfg.Cookie
+	c := &http.Cookie{
+		Name:        cc.Name,
+		Value:       value,
+		Path:        cc.Path,
+		Domain:      cc.Domain,
+		Secure:      !cc.Insecure,
+		HttpOnly:    !cc.ScriptReadable,
+		Partitioned: cc.Partitioned,
+	}
+	switch cc.SameSite {
+	case SameSiteStrict:
+		c.SameSite = http.SameSiteStrictMode
+	case SameSiteNone:
+		c.SameSite = http.SameSiteNoneMode
+	default:
+		c.SameSite = http.SameSiteLaxMode
+	}
+	if cc.Persist || value == "" {
+		c.Expires = expires.UTC()
+		if value != "" {
+			c.MaxAge = int(expires.Sub(m.cfg.Now()) / time.Second)
+			if c.MaxAge <= 0 {
+				c.MaxAge = 1
+			}
+		}
+	}
+	return c
+}

@@ -1,0 +1,88 @@
+package core
+
+import (
+	"context"
+	"sort"
+	"time"
+
+	"github.com/sessionkit/sessionkit/core/store"
+)
+
+// SessionInfo describes one of a user's sessions, for a "where you're
+// logged in" page. ID is the store ID: opaque, safe to show, and what
+// RevokeSession takes; it is not the token.
+type SessionInfo struct {
+	ID        string
+	CreatedAt time.Time
+	LastSeen  time.Time
+	ExpiresAt time.Time
+	UserAgent string
+	IP        string
+}
+
+// ListSessions returns the live sessions bound to userID, newest first,
+// without reading their values.
+func (m *Manager) ListSessions(ctx context.Context, userID string) ([]SessionInfo, error) {
+	if userID == "" {
+		return nil, nil
+	}
+	entries, err := m.store.ListUser(ctx, userID, m.cfg.Now())
+	if err != nil {
+		return nil, m.storeFailed(ctx, "list", "", err)
+	}
+	out := make([]SessionInfo, 0, len(entries))
+	for i := range entries {
+		e := &entries[i]
+		out = append(out, SessionInfo{
+			ID:        e.ID,
+			CreatedAt: e.Meta.CreatedAt,
+			LastSeen:  e.Meta.LastSeen,
+			ExpiresAt: e.Meta.Deadline(m.cfg.IdleTimeout),
+			UserAgent: e.Meta.UserAgent,
+			IP:        e.Meta.IP,
+		})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].CreatedAt.After(out[j].CreatedAt) })
+	return out, nil
+}
+
+// RevokeSession ends the session id if it is bound to userID, and reports
+// whether it did. An id that is not the user's is left alone, so a user can
+// only revoke their own sessions.
+func (m *Manager) RevokeSession(ctx context.Context, userID, id string) (bool, error) {
+	if userID == "" || !store.ValidID(id) {
+		return false, nil
+	}
+	entries, err := m.store.ListUser(ctx, userID, m.cfg.Now())
+	if err != nil {
+		return false, m.storeFailed(ctx, "list", "", err)
+	}
+	for i := range entries {
+		if entries[i].ID != id {
+			continue
+		}
+		existed, err := m.store.Delete(ctx, id)
+		if err != nil {
+			return false, m.storeFailed(ctx, "delete", id, err)
+		}
+		if existed {
+			m.emit(ctx, Event{Kind: EventRevoked, SessionID: id, UserID: userID})
+		}
+		return existed, nil
+	}
+	return false, nil
+}
+
+// RevokeAll ends every session bound to userID ("log out everywhere") except
+// keepID, which may be empty, and returns how many it ended.
+func (m *Manager) RevokeAll(ctx context.Context, userID, keepID string) (int, error) {
+	if userID == "" {
+		return 0, nil
+	}
+	ids, err := m.store.DeleteUser(ctx, userID, keepID)
+	if err != nil {
+		return 0, m.storeFailed(ctx, "revoke", "", err)
+	}
+	m.evicted(ctx, userID, ids)
+	return len(ids), nil
+}

@@ -1,0 +1,34 @@
+// Package adapterkit holds what every framework adapter shares beyond core:
+// the default error response and option handling, so that each adapter
+// package is only its framework's glue.
+package adapterkit
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/sessionkit/sessionkit/core"
+)
+
+// ErrorBody is the default error response body: generic, so that it tells
+// a client nothing about the store behind it.
+const ErrorBody = `{"error":"session store unavailable"}`
+
+// ErrorStatus is the status for a session error: 503 for a store failure,
+// which clears up once the store is back, and for anything else the
+// session layer cannot recover from (a failing random source).
+func ErrorStatus(err error) int {
+	if errors.Is(err, core.ErrStore) || errors.Is(err, core.ErrRandom) {
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+// WriteError writes the default error response to a net/http writer.
+func WriteError(w http.ResponseWriter, err error) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(ErrorStatus(err))
+	_, _ = w.Write([]byte(ErrorBody))
+}

@@ -1,0 +1,81 @@
+package memstore
+
+import (
+	"context"
+	"time"
+
+	"github.com/sessionkit/sessionkit/core/store"
+)
+
+// Load returns the record under id, or a forwarding entry (Successor set)
+// during a Renew's grace period. The returned Values map is the stored one,
+// not a copy: it is read-only for the caller, and the store never writes to
+// it either. A zero opts.Now means the store's clock.
+//
+// Only the shard's read lock is taken unless the idle deadline is due for
+// extension (Now-LastSeen >= TouchAfter); then the write lock is taken and
+// the record checked again under it, since it may have changed in between.
+func (s *Store) Load(ctx context.Context, id string, opts store.LoadOptions) (*store.Record, error) {
+	if err := ctxErr(ctx); err != nil {
+		return nil, err
+	}
+	now := s.nowOr(opts.Now)
+	sh := s.shard(id)
+
+	sh.mu.RLock()
+	e := sh.m[id]
+	touch, err := loadable(e, now, opts)
+	if err != nil || !touch {
+		var rec *store.Record
+		if err == nil {
+			rec = snapshot(e)
+		}
+		sh.mu.RUnlock()
+		return rec, err
+	}
+	sh.mu.RUnlock()
+
+	sh.mu.Lock()
+	e = sh.m[id]
+	touch, err = loadable(e, now, opts)
+	if err != nil {
+		sh.mu.Unlock()
+		return nil, err
+	}
+	if touch {
+		e.meta.LastSeen = now
+		e.expires = e.meta.Deadline(opts.Idle)
+	}
+	rec := snapshot(e)
+	sh.mu.Unlock()
+	return rec, nil
+}
+
+// loadable classifies e for a Load at now: the outcome error, or whether the
+// idle deadline is due for extension. A touch only ever moves LastSeen
+// forward, so a caller with a lagging clock cannot shorten a session.
+func loadable(e *entry, now time.Time, opts store.LoadOptions) (touch bool, err error) {
+	switch {
+	case e == nil:
+		return false, store.ErrNotFound
+	case e.forwarding():
+		// Grace is a fixed window: reading through it never extends it.
+		if e.aliveAt(now) {
+			return false, nil
+		}
+		return false, store.ErrNotFound
+	case !e.recordAt(now, opts.Idle):
+		return false, store.ErrExpired
+	}
+	d := now.Sub(e.meta.LastSeen)
+	return d > 0 && d >= opts.TouchAfter, nil
+}
+
+// snapshot is what Load hands out: a copy of the metadata and the stored
+// values map itself. Caller holds a lock on e's shard.
+func snapshot(e *entry) *store.Record {
+	if e.forwarding() {
+		return &store.Record{Successor: e.successor}
+	}
+	return &store.Record{Meta: e.meta, Values: e.values}
+}
