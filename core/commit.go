@@ -64,17 +64,29 @@ func (m *Manager) Commit(ctx context.Context, s *Session) (Result, error) {
 	if !s.dirty() {
 		return res, nil
 	}
-	if err := m.store.Update(ctx, s.id, s.change(now, nil)); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			// Destroyed, revoked or renewed away meanwhile: never write it
-			// back into existence.
-			return res, m.dropped(ctx, s, ErrSessionGone)
-		}
-		return res, m.storeFailed(ctx, "update", s.id, err)
+	return res, m.update(ctx, s, now)
+}
+
+// update writes the pending changes to the stored session. A session
+// rotated meanwhile is followed to its successor once; one destroyed,
+// revoked or renewed away is never written back into existence. mu held.
+func (m *Manager) update(ctx context.Context, s *Session, now time.Time) error {
+	err := m.store.Update(ctx, s.id, s.change(now, nil))
+	var moved *store.ErrRenewed
+	if errors.As(err, &moved) && moved.Successor != "" {
+		s.id = moved.Successor
+		err = m.store.Update(ctx, s.id, s.change(now, nil))
 	}
-	s.meta.LastSeen = now
-	s.settle()
-	return res, nil
+	switch {
+	case err == nil:
+		s.meta.LastSeen = now
+		s.settle()
+		return nil
+	case errors.Is(err, store.ErrNotFound), errors.As(err, &moved):
+		return m.dropped(ctx, s, ErrSessionGone)
+	default:
+		return m.storeFailed(ctx, "update", s.id, err)
+	}
 }
 
 // create stores a new session under a fresh token. mu held.
@@ -171,18 +183,13 @@ func (m *Manager) rotate(ctx context.Context, s *Session, now time.Time) (Result
 		m.issue(&res, token, meta.ExpiresAt)
 		return res, nil
 	case errors.As(err, &lost) && lost.Successor != "":
+		// Another request rotated first and sent the new token; this one
+		// writes to the winner's record.
 		s.id = lost.Successor
 		if !s.dirty() {
 			return res, nil
 		}
-		if err := m.store.Update(ctx, s.id, s.change(now, nil)); err != nil {
-			if errors.Is(err, store.ErrNotFound) {
-				return res, m.dropped(ctx, s, ErrSessionGone)
-			}
-			return res, m.storeFailed(ctx, "update", s.id, err)
-		}
-		s.settle()
-		return res, nil
+		return res, m.update(ctx, s, now)
 	case errors.Is(err, store.ErrNotFound), errors.As(err, &lost):
 		return res, m.dropped(ctx, s, ErrSessionGone)
 	default:

@@ -286,3 +286,28 @@ func errString(err error) string {
 	}
 	return err.Error()
 }
+
+// A request that loaded the session before another request rotated it
+// still lands its late write, in the rotated session.
+func TestWriteFollowsRotation(t *testing.T) {
+	f := newFixture(t, func(c *core.Config) { c.RotateAfter = time.Hour; c.IdleTimeout = 2 * time.Hour })
+	ctx := context.Background()
+	old := f.request(t, "", func(s *core.Session) { _ = s.Put("a", 1) })
+	slow, err := f.m.Load(ctx, &core.Request{Cookie: []string{"__Host-session=" + old}})
+	require.NoError(t, err)
+	_, err = f.m.Commit(ctx, slow) // headers out, rotation not due yet
+	require.NoError(t, err)
+
+	f.advance(61 * time.Minute)
+	rotated := f.request(t, old, nil)
+	require.NotEqual(t, old, rotated, "the second request rotated")
+
+	_ = slow.Put("late", "kept")
+	_, err = f.m.Commit(ctx, slow)
+	require.NoError(t, err)
+	f.request(t, rotated, func(s *core.Session) {
+		v, _ := core.Get[string](s, "late")
+		assert.Equal(t, "kept", v, "the write followed the rotation")
+	})
+	assert.Zero(t, f.count(core.EventWriteDropped))
+}

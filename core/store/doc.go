@@ -39,7 +39,9 @@
 // # Guarantees every store keeps (proven by stores/storetest)
 //
 //   - Update never recreates a record: if the ID is gone (destroyed, revoked,
-//     expired or renewed away) it returns ErrNotFound and writes nothing.
+//     expired or renewed away) it returns ErrNotFound and writes nothing; if
+//     it is a forwarding entry it returns *ErrRenewed with the successor and
+//     writes nothing.
 //   - Update writes only the keys in the Change; keys written concurrently by
 //     other Updates survive.
 //   - Renew moves a record to a new ID atomically with respect to other

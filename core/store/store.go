@@ -27,7 +27,10 @@ type Store interface {
 	Create(ctx context.Context, id string, rec *Record, opts WriteOptions) (evicted []string, err error)
 
 	// Update applies ch to the record under id. It returns ErrNotFound, and
-	// writes nothing, when the record is gone or is a forwarding entry.
+	// writes nothing, when the record is gone. On a forwarding entry it
+	// writes nothing and returns *ErrRenewed naming the successor, so that
+	// a request that loaded the session just before a rotation can redirect
+	// its write instead of losing it.
 	Update(ctx context.Context, id string, ch *Change) error
 
 	// Renew moves the record under oldID to newID, applying ch on the way
@@ -150,7 +153,8 @@ var (
 )
 
 // ErrRenewed is returned by Renew when another caller renewed the same old
-// ID first. Successor is the winner's ID when the store knows it.
+// ID first, and by Update on a forwarding entry. Successor is the winner's
+// ID when the store knows it.
 type ErrRenewed struct {
 	Successor string
 }

@@ -84,8 +84,8 @@ func (s *Store) create(id string, e *entry, now time.Time, limit int) ([]string,
 // Update applies ch to the live record under id: values copied and changed
 // (never written in place), metadata replaced when ch.Meta is set, LastSeen
 // set to ch.Now and the deadline moved to Meta.Deadline(ch.Idle). A record
-// that is missing, a forwarding entry, or past its deadline at ch.Now gets
-// ErrNotFound and is left as it is. A nil ch writes nothing and only reports
+// that is missing or past its deadline at ch.Now gets ErrNotFound, a live
+// forwarding entry *store.ErrRenewed; either is left as it is. A nil ch writes nothing and only reports
 // whether the record is live by the store's clock.
 func (s *Store) Update(ctx context.Context, id string, ch *store.Change) error {
 	if err := ctxErr(ctx); err != nil {
@@ -125,6 +125,9 @@ func (s *Store) update(id string, ch *store.Change, now time.Time) (oldUser stri
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	e := sh.m[id]
+	if e != nil && e.forwarding() && e.aliveAt(now) {
+		return "", &store.ErrRenewed{Successor: e.successor}
+	}
 	if e == nil || !e.recordAt(now, ch.Idle) {
 		return "", store.ErrNotFound
 	}

@@ -310,7 +310,10 @@ func (f factory) update(t *testing.T) {
 		_, err := h.s.Renew(h.ctx, old, next, change(now), store.WriteOptions{Now: now, Idle: idle, Grace: time.Hour})
 		require.NoError(t, err)
 
-		require.ErrorIs(t, h.s.Update(h.ctx, old, &store.Change{Now: now, Idle: idle, Set: vals("x", "1")}), store.ErrNotFound)
+		err = h.s.Update(h.ctx, old, &store.Change{Now: now, Idle: idle, Set: vals("x", "1")})
+		var renewed *store.ErrRenewed
+		require.ErrorAs(t, err, &renewed, "an Update on a forwarding entry names the successor")
+		assert.Equal(t, next, renewed.Successor)
 		rec, err := h.s.Load(h.ctx, old, at(now))
 		require.NoError(t, err)
 		assert.Equal(t, next, rec.Successor, "the forwarding entry is intact")
