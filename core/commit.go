@@ -147,13 +147,12 @@ func (m *Manager) renew(ctx context.Context, s *Session, now time.Time) (Result,
 		m.issue(&res, token, meta.ExpiresAt)
 		return res, nil
 	case errors.Is(err, store.ErrNotFound), errors.As(err, &lost):
-		// The session was ended or renewed by another request meanwhile. A
-		// renewal is a privilege change (usually a login) that must not be
-		// lost, and must not revive the old ID: start a new session with
-		// what this request sees.
-		m.emit(ctx, Event{Kind: EventWriteDropped, SessionID: oldID, Err: ErrSessionGone})
-		s.id, s.meta.CreatedAt = "", time.Time{}
-		return m.create(ctx, s, now)
+		// Revoked, destroyed or renewed by another request meanwhile.
+		// Carrying its values into a new session would undo a revocation
+		// (an app may keep its own auth state in values), so the renewal is
+		// dropped. The cookie is left alone: if a concurrent login won, the
+		// client should keep the token it got.
+		return res, m.dropped(ctx, s, ErrSessionGone)
 	default:
 		return res, m.storeFailed(ctx, "renew", oldID, err)
 	}

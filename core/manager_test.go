@@ -311,3 +311,24 @@ func TestWriteFollowsRotation(t *testing.T) {
 	})
 	assert.Zero(t, f.count(core.EventWriteDropped))
 }
+
+// A renewal racing a revocation never brings the revoked session's values
+// back under a new token.
+func TestRenewAfterRevokeDoesNotResurrect(t *testing.T) {
+	f := newFixture(t, nil)
+	ctx := context.Background()
+	tok := f.request(t, "", func(s *core.Session) { s.Login("ann"); _ = s.Put("role", "admin") })
+	s, err := f.m.Load(ctx, &core.Request{Cookie: []string{"__Host-session=" + tok}})
+	require.NoError(t, err)
+	n, err := f.m.RevokeAll(ctx, "ann", "") // log out everywhere, mid-request
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	s.Renew()
+	res, err := f.m.Commit(ctx, s)
+	require.NoError(t, err, "someone else's revocation is not this request's failure")
+	assert.Nil(t, res.Cookie, "no new token for a revoked session")
+	list, err := f.m.ListSessions(ctx, "ann")
+	require.NoError(t, err)
+	assert.Empty(t, list, "nothing came back")
+	assert.Equal(t, 1, f.count(core.EventWriteDropped))
+}
