@@ -46,15 +46,10 @@ func New(m *core.Manager, opts ...Option) func(http.Handler) http.Handler {
 				return
 			}
 			r = r.WithContext(core.NewContext(r.Context(), s))
-			sw := &writer{ResponseWriter: w, m: m, s: s, r: r, onError: o.onError}
+			sw := &writer{ResponseWriter: w}
+			sw.commit.Init(r.Context(), m, s, w.Header(), func(err error) { o.onError(w, r, err) })
 			next.ServeHTTP(sw, r)
-			if !sw.committed {
-				sw.commit() // the handler wrote nothing; the server sends headers after us
-				return
-			}
-			// Headers are gone: save what the handler changed since, or report
-			// why it cannot be saved (core.Manager.Commit).
-			_, _ = m.Commit(r.Context(), s)
+			sw.commit.AfterHandler()
 		})
 	}
 }

@@ -7,7 +7,7 @@ import (
 	"net"
 	"net/http"
 
-	"github.com/sessionkit/sessionkit/core"
+	"github.com/sessionkit/sessionkit/internal/adapterkit"
 )
 
 // errCommitFailed is returned to a handler that keeps writing after the
@@ -18,45 +18,22 @@ var errCommitFailed = errors.New("sessionhttp: response replaced by the session 
 // the first WriteHeader, Write, Flush, ReadFrom or Hijack.
 type writer struct {
 	http.ResponseWriter
-	m         *core.Manager
-	s         *core.Session
-	r         *http.Request
-	onError   ErrorHandler
-	committed bool
-	failed    bool
-}
-
-func (w *writer) commit() {
-	w.committed = true
-	res, err := w.m.Commit(w.r.Context(), w.s)
-	if err != nil {
-		w.failed = true
-		w.onError(w.ResponseWriter, w.r, err)
-		return
-	}
-	res.Apply(w.ResponseWriter.Header())
+	commit adapterkit.Commit
 }
 
 func (w *writer) WriteHeader(code int) {
-	if !w.committed {
-		// 1xx responses are not the final headers; the session waits.
-		if code >= 100 && code < 200 && code != http.StatusSwitchingProtocols {
-			w.ResponseWriter.WriteHeader(code)
-			return
-		}
-		w.commit()
-	}
-	if w.failed {
+	// 1xx responses are not the final headers; the session waits for those.
+	if !w.commit.Started() && code >= 100 && code < 200 && code != http.StatusSwitchingProtocols {
+		w.ResponseWriter.WriteHeader(code)
 		return
 	}
-	w.ResponseWriter.WriteHeader(code)
+	if w.commit.BeforeHeaders() {
+		w.ResponseWriter.WriteHeader(code)
+	}
 }
 
 func (w *writer) Write(b []byte) (int, error) {
-	if !w.committed {
-		w.commit()
-	}
-	if w.failed {
+	if !w.commit.BeforeHeaders() {
 		return 0, errCommitFailed
 	}
 	return w.ResponseWriter.Write(b)
@@ -64,10 +41,7 @@ func (w *writer) Write(b []byte) (int, error) {
 
 // ReadFrom keeps the server's sendfile path for io.Copy into the response.
 func (w *writer) ReadFrom(src io.Reader) (int64, error) {
-	if !w.committed {
-		w.commit()
-	}
-	if w.failed {
+	if !w.commit.BeforeHeaders() {
 		return 0, errCommitFailed
 	}
 	if rf, ok := w.ResponseWriter.(io.ReaderFrom); ok {
@@ -78,10 +52,7 @@ func (w *writer) ReadFrom(src io.Reader) (int64, error) {
 
 // FlushError is what http.ResponseController.Flush calls.
 func (w *writer) FlushError() error {
-	if !w.committed {
-		w.commit()
-	}
-	if w.failed {
+	if !w.commit.BeforeHeaders() {
 		return errCommitFailed
 	}
 	return http.NewResponseController(w.ResponseWriter).Flush()
@@ -94,10 +65,7 @@ func (w *writer) Flush() { _ = w.FlushError() }
 // A new token cannot travel on a hijacked connection unless the handler
 // writes it itself; its store record is saved all the same.
 func (w *writer) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	if !w.committed {
-		w.commit()
-	}
-	if w.failed {
+	if !w.commit.BeforeHeaders() {
 		return nil, nil, errCommitFailed
 	}
 	return http.NewResponseController(w.ResponseWriter).Hijack()

@@ -1,0 +1,81 @@
+package adapterkit
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/sessionkit/sessionkit/core"
+)
+
+// Commit runs a session's commit at the moment the response headers are
+// about to go out, once, and its late pass when the handler returns. Every
+// adapter that sees the header moment (a wrapped writer, echo's Before
+// hook) drives one, so the rules live in one place.
+type Commit struct {
+	ctx     context.Context
+	m       *core.Manager
+	s       *core.Session
+	header  http.Header
+	onError func(error)
+	state   commitState
+}
+
+type commitState uint8
+
+const (
+	pending commitState = iota
+	committed
+	failed
+)
+
+// NewCommit prepares the commit of s. header is the response's header map,
+// where the result goes; onError writes the error response when the commit
+// fails before the headers went out.
+func NewCommit(ctx context.Context, m *core.Manager, s *core.Session, header http.Header, onError func(error)) *Commit {
+	return &Commit{ctx: ctx, m: m, s: s, header: header, onError: onError}
+}
+
+// Init is NewCommit for a Commit embedded in an adapter's own writer, which
+// saves an allocation per request.
+func (c *Commit) Init(ctx context.Context, m *core.Manager, s *core.Session, header http.Header, onError func(error)) {
+	*c = Commit{ctx: ctx, m: m, s: s, header: header, onError: onError}
+}
+
+// BeforeHeaders commits now if that has not happened, and reports whether
+// the handler's response may go out. False means the commit failed and
+// onError has answered instead: the adapter must drop what the handler
+// writes.
+func (c *Commit) BeforeHeaders() bool {
+	if c.state == pending {
+		res, err := c.m.Commit(c.ctx, c.s)
+		if err != nil {
+			c.state = failed
+			c.onError(err)
+			return false
+		}
+		c.state = committed
+		res.Apply(c.header)
+	}
+	return c.state == committed
+}
+
+// Started reports whether the header moment has passed.
+func (c *Commit) Started() bool { return c.state != pending }
+
+// Failed reports whether the commit failed and the error response replaced
+// the handler's.
+func (c *Commit) Failed() bool { return c.state == failed }
+
+// AfterHandler runs when the handler has returned. If nothing was written
+// yet, this is the header moment (the framework writes the headers after
+// us). Otherwise it saves what changed after the headers went out, or has
+// the manager report why it cannot.
+func (c *Commit) AfterHandler() {
+	if c.state == pending {
+		c.BeforeHeaders()
+		return
+	}
+	if c.state == committed {
+		_, _ = c.m.Commit(c.ctx, c.s)
+	}
+}
