@@ -38,8 +38,9 @@ type Config struct {
 	Lifetime time.Duration
 
 	// RotateAfter, when set, issues a new token once the current one is this
-	// old. The old token keeps working for RotateGrace, so that requests
-	// already in flight do not fail.
+	// old. The old token keeps working for RotateGrace (default 5s, or half
+	// of RotateAfter when that is shorter), so that requests already in
+	// flight do not fail.
 	RotateAfter time.Duration
 	RotateGrace time.Duration
 
@@ -160,7 +161,7 @@ func (c Config) withDefaults() (Config, error) {
 		{"IdleTimeout", &c.IdleTimeout, DefaultIdleTimeout},
 		{"Lifetime", &c.Lifetime, DefaultLifetime},
 		{"RotateAfter", &c.RotateAfter, 0},
-		{"RotateGrace", &c.RotateGrace, DefaultRotateGrace},
+		{"RotateGrace", &c.RotateGrace, min(DefaultRotateGrace, c.RotateAfter/2)},
 	} {
 		if *d.v < 0 {
 			return bad("%s is negative (%v)", d.name, *d.v)

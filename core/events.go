@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -74,6 +75,12 @@ func (m *Manager) emit(ctx context.Context, e Event) {
 		m.cfg.OnEvent(ctx, e)
 	}
 	level := e.Kind.level()
+	if e.Kind == EventInvalidToken && errors.Is(e.Err, errUnknownToken) {
+		// A well-formed token we do not know is the normal aftermath of a
+		// logout, a revocation or an expiry elsewhere; malformed ones stay
+		// at Warn.
+		level = slog.LevelInfo
+	}
 	if !m.cfg.Logger.Enabled(ctx, level) {
 		return
 	}

@@ -332,3 +332,62 @@ func TestRenewAfterRevokeDoesNotResurrect(t *testing.T) {
 	assert.Empty(t, list, "nothing came back")
 	assert.Equal(t, 1, f.count(core.EventWriteDropped))
 }
+
+func TestSessionRevokeHelpers(t *testing.T) {
+	f := newFixture(t, nil)
+	ctx := context.Background()
+	a := f.request(t, "", func(s *core.Session) { s.Login("ann") })
+	b := f.request(t, "", func(s *core.Session) { s.Login("ann") })
+	c := f.request(t, "", func(s *core.Session) { s.Login("ann") })
+	eve := f.request(t, "", func(s *core.Session) { s.Login("eve") })
+
+	f.request(t, a, func(s *core.Session) {
+		ok, err := s.Revoke(ctx, sha(eve))
+		require.NoError(t, err)
+		assert.False(t, ok, "not ann's session")
+		ok, err = s.Revoke(ctx, sha(b))
+		require.NoError(t, err)
+		assert.True(t, ok)
+	})
+	f.request(t, b, func(s *core.Session) { assert.True(t, s.IsNew(), "b revoked") })
+	f.request(t, eve, func(s *core.Session) { assert.Equal(t, "eve", s.UserID(), "eve untouched") })
+
+	s, err := f.m.Load(ctx, &core.Request{Cookie: []string{"__Host-session=" + a}})
+	require.NoError(t, err)
+	n, err := s.RevokeOthers(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n, "c, not a itself")
+	ok, err := s.Revoke(ctx, s.ID())
+	require.NoError(t, err)
+	assert.True(t, ok, "revoking yourself is a logout")
+	res, err := f.m.Commit(ctx, s)
+	require.NoError(t, err)
+	require.NotNil(t, res.Cookie)
+	assert.Less(t, res.Cookie.MaxAge, 0, "and the cookie is cleared")
+	for _, tok := range []string{a, c} {
+		f.request(t, tok, func(s *core.Session) { assert.True(t, s.IsNew()) })
+	}
+}
+
+func TestRotateGraceDefault(t *testing.T) {
+	m, err := core.New(core.Config{RotateAfter: 4 * time.Second})
+	require.NoError(t, err, "a short rotation period is valid")
+	assert.Equal(t, 2*time.Second, m.Config().RotateGrace, "half the period when that is under 5s")
+	require.NoError(t, m.Close())
+	m, err = core.New(core.Config{RotateAfter: time.Hour})
+	require.NoError(t, err)
+	assert.Equal(t, 5*time.Second, m.Config().RotateGrace)
+	require.NoError(t, m.Close())
+}
+
+func TestInvalidTokenLogLevels(t *testing.T) {
+	f := newFixture(t, nil)
+	tok := f.request(t, "", func(s *core.Session) { _ = s.Put("a", 1) })
+	f.request(t, tok, func(s *core.Session) { s.Destroy() })
+	f.logs.Reset()
+	f.request(t, tok, nil) // well-formed, unknown: the aftermath of a logout
+	assert.Contains(t, f.logs.String(), `"level":"INFO"`)
+	f.logs.Reset()
+	f.request(t, "not-a-token", nil)
+	assert.Contains(t, f.logs.String(), `"level":"WARN"`, "malformed tokens stay at Warn")
+}

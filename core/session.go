@@ -272,3 +272,27 @@ func (s *Session) change(now time.Time, meta *Meta) *store.Change {
 func (s *Session) Sessions(ctx context.Context) ([]SessionInfo, error) {
 	return s.m.ListSessions(ctx, s.UserID())
 }
+
+// Revoke ends one of this session's user's sessions, by the ID a listing
+// shows, and reports whether it did. Revoking this very session is a
+// logout: it is destroyed at commit and the cookie cleared. Another user's
+// session, or an unknown ID, is left alone and reported false.
+func (s *Session) Revoke(ctx context.Context, id string) (bool, error) {
+	s.mu.Lock()
+	self, user := s.id != "" && id == s.id, s.meta.UserID
+	s.mu.Unlock()
+	if self && user != "" {
+		s.Destroy()
+		return true, nil
+	}
+	return s.m.RevokeSession(ctx, user, id)
+}
+
+// RevokeOthers ends every other session of this session's user ("log out
+// my other devices") and returns how many it ended.
+func (s *Session) RevokeOthers(ctx context.Context) (int, error) {
+	s.mu.Lock()
+	id, user := s.id, s.meta.UserID
+	s.mu.Unlock()
+	return s.m.RevokeAll(ctx, user, id)
+}

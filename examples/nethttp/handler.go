@@ -1,0 +1,221 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+
+	sessionhttp "github.com/sessionkit/sessionkit/adapters/nethttp"
+	"github.com/sessionkit/sessionkit/core"
+	"github.com/sessionkit/sessionkit/examples/internal/demo"
+)
+
+// app holds what the handlers share.
+type app struct {
+	m   *core.Manager
+	log *slog.Logger
+}
+
+// newHandler is the demo's whole HTTP surface: the routes of the demo
+// contract behind the session middleware, and /healthz beside it, so that a
+// health check never touches the session store.
+func newHandler(m *core.Manager, logger *slog.Logger) http.Handler {
+	a := &app{m: m, log: logger}
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /counter", a.getCounter)
+	mux.HandleFunc("POST /counter", a.postCounter)
+	mux.HandleFunc("PUT /values/{name}", a.putValue)
+	mux.HandleFunc("GET /values/{name}", a.getValue)
+	mux.HandleFunc("DELETE /values/{name}", a.deleteValue)
+	mux.HandleFunc("POST /login", a.login)
+	mux.HandleFunc("GET /me", a.me)
+	mux.HandleFunc("POST /logout", a.logout)
+	mux.HandleFunc("GET /sessions", a.listSessions)
+	mux.HandleFunc("DELETE /sessions/{id}", a.revokeSession)
+	mux.HandleFunc("POST /sessions/revoke-others", a.revokeOthers)
+
+	root := http.NewServeMux()
+	root.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, demo.OK{OK: true})
+	})
+	root.Handle("/", sessionhttp.New(m)(mux))
+	return logRequests(logger, root)
+}
+
+func (a *app) getCounter(w http.ResponseWriter, r *http.Request) {
+	n, err := demo.ReadCount(sessionhttp.From(r))
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, demo.Count{Count: n})
+}
+
+func (a *app) postCounter(w http.ResponseWriter, r *http.Request) {
+	n, err := demo.Increment(sessionhttp.From(r))
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, demo.Count{Count: n})
+}
+
+func (a *app) putValue(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, demo.MaxBodyBytes))
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	if err := demo.CheckValue(body); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	value := string(body)
+	if err := sessionhttp.From(r).Put(name, value); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, demo.Value{Name: name, Value: value})
+}
+
+func (a *app) getValue(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	v, err := core.Lookup[any](sessionhttp.From(r), name)
+	if errors.Is(err, core.ErrNoValue) {
+		writeJSON(w, http.StatusNotFound, demo.ErrorOf(fmt.Sprintf("no value named %q", name)))
+		return
+	}
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, demo.Value{Name: name, Value: v})
+}
+
+func (a *app) deleteValue(w http.ResponseWriter, r *http.Request) {
+	// On a request without a session this creates nothing.
+	sessionhttp.From(r).Delete(r.PathValue("name"))
+	writeJSON(w, http.StatusOK, demo.OK{OK: true})
+}
+
+func (a *app) login(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, demo.MaxBodyBytes)
+	if err := r.ParseForm(); err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			a.fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusBadRequest, demo.ErrorOf(demo.MsgBadForm))
+		return
+	}
+	user, err := demo.CheckUser(r.PostForm.Get("user"))
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	// A real app checks a password here. Login renews the token (no session
+	// fixation), binds the session to the user and records the client.
+	sessionhttp.From(r).Login(user)
+	writeJSON(w, http.StatusOK, demo.User{User: user})
+}
+
+func (a *app) me(w http.ResponseWriter, r *http.Request) {
+	user, ok := loggedIn(w, r)
+	if !ok {
+		return
+	}
+	writeJSON(w, http.StatusOK, demo.User{User: user})
+}
+
+func (a *app) logout(w http.ResponseWriter, r *http.Request) {
+	sessionhttp.From(r).Destroy()
+	writeJSON(w, http.StatusOK, demo.OK{OK: true})
+}
+
+func (a *app) listSessions(w http.ResponseWriter, r *http.Request) {
+	user, ok := loggedIn(w, r)
+	if !ok {
+		return
+	}
+	infos, err := a.m.ListSessions(r.Context(), user)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, demo.ListSessions(infos, sessionhttp.From(r).ID()))
+}
+
+func (a *app) revokeSession(w http.ResponseWriter, r *http.Request) {
+	_, ok := loggedIn(w, r)
+	if !ok {
+		return
+	}
+	// Revoking the session this request rides on is a logout: Revoke
+	// destroys it at commit and the cookie is cleared.
+	revoked, err := sessionhttp.From(r).Revoke(r.Context(), r.PathValue("id"))
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	if !revoked {
+		writeJSON(w, http.StatusNotFound, demo.ErrorOf(demo.MsgNoSuchSession))
+		return
+	}
+	writeJSON(w, http.StatusOK, demo.Revoked{Revoked: 1})
+}
+
+func (a *app) revokeOthers(w http.ResponseWriter, r *http.Request) {
+	_, ok := loggedIn(w, r)
+	if !ok {
+		return
+	}
+	n, err := sessionhttp.From(r).RevokeOthers(r.Context())
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, demo.Revoked{Revoked: n})
+}
+
+// loggedIn returns the session's user, or answers 401 when there is none.
+func loggedIn(w http.ResponseWriter, r *http.Request) (string, bool) {
+	user := sessionhttp.From(r).UserID()
+	if user == "" {
+		writeJSON(w, http.StatusUnauthorized, demo.ErrorOf(demo.MsgNotLoggedIn))
+		return "", false
+	}
+	return user, true
+}
+
+// fail answers an error with the status the demo contract gives it.
+func (a *app) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		writeJSON(w, http.StatusRequestEntityTooLarge, demo.ErrorOf(demo.MsgBodyTooLarge))
+	case errors.Is(err, demo.ErrUserRequired), errors.Is(err, demo.ErrUserTooLong),
+		errors.Is(err, demo.ErrUserNotText), errors.Is(err, demo.ErrBodyNotText):
+		writeJSON(w, http.StatusBadRequest, demo.ErrorOf(err.Error()))
+	case errors.Is(err, demo.ErrCountNotNumber), errors.Is(err, demo.ErrCountOverflow):
+		writeJSON(w, http.StatusConflict, demo.ErrorOf(err.Error()))
+	case errors.Is(err, core.ErrStore):
+		a.log.ErrorContext(r.Context(), "session store failed", "method", r.Method, "path", r.URL.Path, "error", err)
+		writeJSON(w, http.StatusServiceUnavailable, demo.ErrorOf(demo.MsgStoreUnavailable))
+	default:
+		a.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "error", err)
+		writeJSON(w, http.StatusInternalServerError, demo.ErrorOf(demo.MsgInternal))
+	}
+}
+
+// writeJSON answers status with v as a JSON body.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
