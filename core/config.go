@@ -153,6 +153,10 @@ func (c Config) withDefaults() (Config, error) {
 	bad := func(format string, a ...any) (Config, error) {
 		return c, fmt.Errorf("%w: "+format, append([]any{ErrConfig}, a...)...)
 	}
+	grace := DefaultRotateGrace
+	if c.RotateAfter > 0 && c.RotateAfter/2 < grace {
+		grace = c.RotateAfter / 2
+	}
 	for _, d := range []struct {
 		name string
 		v    *time.Duration
@@ -161,7 +165,7 @@ func (c Config) withDefaults() (Config, error) {
 		{"IdleTimeout", &c.IdleTimeout, DefaultIdleTimeout},
 		{"Lifetime", &c.Lifetime, DefaultLifetime},
 		{"RotateAfter", &c.RotateAfter, 0},
-		{"RotateGrace", &c.RotateGrace, min(DefaultRotateGrace, c.RotateAfter/2)},
+		{"RotateGrace", &c.RotateGrace, grace},
 	} {
 		if *d.v < 0 {
 			return bad("%s is negative (%v)", d.name, *d.v)
