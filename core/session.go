@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -96,6 +97,9 @@ func (s *Session) Put(key string, v any) error {
 	if err != nil {
 		return err
 	}
+	// The store keeps the key; it may point into a request buffer that the
+	// framework reuses (fasthttp), so it is copied.
+	key = strings.Clone(key)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.set == nil {
@@ -189,7 +193,7 @@ func (s *Session) Login(userID string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.renew = true
-	s.meta.UserID = userID
+	s.meta.UserID = strings.Clone(userID) // stored; see Put
 	s.meta.UserAgent = s.reqUA
 	s.meta.IP = s.reqIP
 	s.meta.ExpiresAt = time.Time{} // set from the commit time

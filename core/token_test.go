@@ -97,10 +97,15 @@ func TestBearer(t *testing.T) {
 		"Bear":         "",
 		"":             "",
 		"Bearer":       "",
+		"bearer":       "",
 		"Bearer ":      "",
 		"Token Bearer": "",
 	} {
 		got, _ := bearer(h)
 		assert.Equal(t, want, got, "%q", h)
+	}
+	for h, presented := range map[string]bool{"Bearer": true, "bearer": true, "Bearer x": true, "": false, "Basic x": false, "Bearerx": false} {
+		_, got := bearer(h)
+		assert.Equal(t, presented, got, "%q presents a token", h)
 	}
 }

@@ -13,9 +13,11 @@ var (
 	errUnknownToken   = errors.New("unknown token")
 )
 
-// Request is what the manager needs from an incoming request. Adapters fill
-// it from their framework's request without copying: every field is read
-// during Load and not kept, except the token once it has been validated.
+// Request is what the manager needs from an incoming request. The session
+// keeps the token, the user agent and the client IP for the length of the
+// request (the last two are stored at Login), so an adapter whose framework
+// reuses request buffers (fasthttp) must pass copies; net/http's strings
+// are safe as they are.
 type Request struct {
 	// Cookie holds the raw Cookie header values (HTTP/2 may send several).
 	Cookie []string
@@ -87,6 +89,11 @@ func cookieValues(header, name string) (value string, n int) {
 // scheme matches case-insensitively (RFC 7235).
 func bearer(h string) (string, bool) {
 	const scheme = "bearer"
+	if strings.EqualFold(h, scheme) {
+		// Servers strip trailing spaces, so "Bearer " arrives as "Bearer": a
+		// token presented empty, which is invalid, not absent.
+		return "", true
+	}
 	if len(h) <= len(scheme) || !strings.EqualFold(h[:len(scheme)], scheme) || (h[len(scheme)] != ' ' && h[len(scheme)] != '\t') {
 		return "", false
 	}

@@ -10,7 +10,7 @@
 //	adaptertest.Run(t, func(t *testing.T, m *core.Manager, app adaptertest.App) adaptertest.Server {
 //		h := sessionhttp.New(m)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 //			app(&adaptertest.Exchange{
-//				Request:        r,
+//				URL:            r.URL.RequestURI(),
 //				Session:        sessionhttp.From(r),
 //				ContextSession: core.FromContext(r.Context()),
 //				Respond: func(status int, body string) {

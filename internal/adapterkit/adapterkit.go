@@ -24,11 +24,15 @@ func ErrorStatus(err error) int {
 	return http.StatusInternalServerError
 }
 
-// WriteError writes the default error response to a net/http writer.
-func WriteError(w http.ResponseWriter, err error) {
-	h := w.Header()
+// SetErrorHeaders sets the headers of the default error response.
+func SetErrorHeaders(h http.Header) {
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
+}
+
+// WriteError writes the default error response to a net/http writer.
+func WriteError(w http.ResponseWriter, err error) {
+	SetErrorHeaders(w.Header())
 	w.WriteHeader(ErrorStatus(err))
 	_, _ = w.Write([]byte(ErrorBody))
 }
