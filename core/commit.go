@@ -158,6 +158,19 @@ func (m *Manager) renew(ctx context.Context, s *Session, now time.Time) (Result,
 	}
 }
 
+// CommitHeadersGone commits as though the response headers had already
+// been written, for a response that will never carry them (a hijacked
+// connection): changes that keep the token are saved; a change that needs
+// a new token is dropped and reported, and no rotation starts, so no token
+// is issued that the client could never receive.
+func (m *Manager) CommitHeadersGone(ctx context.Context, s *Session) error {
+	s.mu.Lock()
+	s.sent = true
+	s.mu.Unlock()
+	_, err := m.Commit(ctx, s)
+	return err
+}
+
 // rotate gives the session a new token while the old one keeps working for
 // the grace window. Of concurrent rotations exactly one wins; the others
 // write their changes to the winner's record. mu held.

@@ -33,13 +33,7 @@ func New(m *core.Manager, opts ...Option) func(http.Handler) http.Handler {
 	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			req := core.Request{
-				Cookie:        r.Header["Cookie"],
-				Authorization: r.Header.Get("Authorization"),
-				UserAgent:     r.Header.Get("User-Agent"),
-				RemoteAddr:    r.RemoteAddr,
-				ForwardedFor:  r.Header.Get("X-Forwarded-For"),
-			}
+			req := adapterkit.Request(r)
 			s, err := m.Load(r.Context(), &req)
 			if err != nil {
 				o.onError(w, r, err)

@@ -62,10 +62,10 @@ func (w *writer) FlushError() error {
 func (w *writer) Flush() { _ = w.FlushError() }
 
 // Hijack saves the session before the connection leaves net/http's hands.
-// A new token cannot travel on a hijacked connection unless the handler
-// writes it itself; its store record is saved all the same.
+// Headers never go out on a hijacked connection, so no new token is issued
+// (adapterkit.Commit.BeforeHijack).
 func (w *writer) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	if !w.commit.BeforeHeaders() {
+	if !w.commit.BeforeHijack() {
 		return nil, nil, errCommitFailed
 	}
 	return http.NewResponseController(w.ResponseWriter).Hijack()

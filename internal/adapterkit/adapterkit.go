@@ -24,10 +24,24 @@ func ErrorStatus(err error) int {
 	return http.StatusInternalServerError
 }
 
-// SetErrorHeaders sets the headers of the default error response.
+// SetErrorHeaders sets the headers of the default error response. A
+// Content-Length the handler set (http.ServeFile does) would not match the
+// error body, so it goes.
 func SetErrorHeaders(h http.Header) {
+	h.Del("Content-Length")
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
+}
+
+// Request is what the manager reads from a net/http request.
+func Request(r *http.Request) core.Request {
+	return core.Request{
+		Cookie:        r.Header["Cookie"],
+		Authorization: r.Header.Get("Authorization"),
+		UserAgent:     r.Header.Get("User-Agent"),
+		RemoteAddr:    r.RemoteAddr,
+		ForwardedFor:  r.Header.Get("X-Forwarded-For"),
+	}
 }
 
 // WriteError writes the default error response to a net/http writer.

@@ -2,6 +2,7 @@ package adapterkit
 
 import (
 	"context"
+	"errors"
 	"net/http"
 
 	"github.com/sessionkit/sessionkit/core"
@@ -59,6 +60,22 @@ func (c *Commit) BeforeHeaders() bool {
 	return c.state == committed
 }
 
+// BeforeHijack runs when the handler takes the connection over: the
+// headers will never be written by the framework, so the session is saved
+// as for a late commit (core.Manager.CommitHeadersGone) and no token is
+// issued that could not be delivered. It reports whether the hijack may
+// go ahead; a store failure is reported to the manager's events only, as
+// there is no response left to answer with.
+func (c *Commit) BeforeHijack() bool {
+	if c.state == pending {
+		c.state = committed
+		if err := c.m.CommitHeadersGone(c.ctx, c.s); err != nil && !errorsIsHeaders(err) {
+			c.state = failed
+		}
+	}
+	return c.state == committed
+}
+
 // Started reports whether the header moment has passed.
 func (c *Commit) Started() bool { return c.state != pending }
 
@@ -79,3 +96,7 @@ func (c *Commit) AfterHandler() {
 		_, _ = c.m.Commit(c.ctx, c.s)
 	}
 }
+
+// errorsIsHeaders tells a change that was dropped because it needed a new
+// token (reported by the manager already) from a failure to save.
+func errorsIsHeaders(err error) bool { return errors.Is(err, core.ErrHeadersWritten) }

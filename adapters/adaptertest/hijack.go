@@ -1,0 +1,90 @@
+package adaptertest
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sessionkit/sessionkit/core"
+)
+
+// RunHijack proves, for an adapter whose handlers can hijack the connection
+// through net/http types, that a hijack saves the session's changes but
+// issues no token the hijacked connection could never deliver: no rotation
+// starts, and a new session is dropped and reported rather than stored
+// where no client can reach it. wrap puts the adapter's middleware in front
+// of a net/http handler (gin: gin.WrapH on a route behind the middleware).
+func RunHijack(t *testing.T, wrap func(*core.Manager, http.Handler) http.Handler) {
+	var mu sync.Mutex
+	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	dropped := 0
+	m, err := core.New(core.Config{
+		RotateAfter: time.Hour, IdleTimeout: 3 * time.Hour,
+		Now: func() time.Time { mu.Lock(); defer mu.Unlock(); return now },
+		OnEvent: func(_ context.Context, e core.Event) {
+			mu.Lock()
+			dropped += map[bool]int{true: 1}[e.Kind == core.EventWriteDropped]
+			mu.Unlock()
+		},
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	require.NoError(t, err)
+	defer m.Close()
+	srv := httptest.NewServer(wrap(m, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := core.FromContext(r.Context())
+		require.NoError(t, s.Put(r.URL.Query().Get("k"), "v"))
+		if r.URL.Path != "/hijack" {
+			v, _ := core.Get[string](s, "second")
+			_, _ = io.WriteString(w, v)
+			return
+		}
+		_, ok := w.(http.Hijacker)
+		require.True(t, ok, "wrapper is an http.Hijacker")
+		conn, buf, err := http.NewResponseController(w).Hijack()
+		require.NoError(t, err)
+		defer conn.Close()
+		_, _ = buf.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi")
+		_ = buf.Flush()
+	})))
+	defer srv.Close()
+	get := func(path, token string) (*http.Response, string) {
+		req, _ := http.NewRequest("GET", srv.URL+path, nil)
+		if token != "" {
+			req.Header.Set("Cookie", "__Host-session="+token)
+		}
+		res, err := srv.Client().Do(req)
+		require.NoError(t, err)
+		defer res.Body.Close()
+		body, _ := io.ReadAll(res.Body)
+		return res, string(body)
+	}
+	res, _ := get("/?k=first", "")
+	require.Len(t, res.Cookies(), 1)
+	token := res.Cookies()[0].Value
+
+	mu.Lock()
+	now = now.Add(2 * time.Hour) // rotation due
+	mu.Unlock()
+	_, body := get("/hijack?k=second", token)
+	assert.Equal(t, "hi", body, "the hijacked connection answered")
+	mu.Lock()
+	now = now.Add(time.Minute) // past any rotation grace
+	mu.Unlock()
+	res, body = get("/?k=third", token)
+	assert.Equal(t, "v", body, "the hijack saved its write and started no rotation: the old token still works")
+	assert.Len(t, res.Cookies(), 1, "this ordinary request rotates instead")
+
+	_, body = get("/hijack?k=x", "")
+	assert.Equal(t, "hi", body)
+	mu.Lock()
+	assert.Equal(t, 1, dropped, "a new session on a hijacked connection is reported, not stored")
+	mu.Unlock()
+}

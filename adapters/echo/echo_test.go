@@ -1,0 +1,266 @@
+package sessionecho_test
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sessionkit/sessionkit/adapters/adaptertest"
+	sessionecho "github.com/sessionkit/sessionkit/adapters/echo"
+	"github.com/sessionkit/sessionkit/core"
+	"github.com/sessionkit/sessionkit/core/store"
+	"github.com/sessionkit/sessionkit/internal/adapterkit"
+)
+
+func factory(t *testing.T, m *core.Manager, app adaptertest.App) adaptertest.Server {
+	e := echo.New()
+	e.Use(sessionecho.New(m))
+	e.Any("/*", func(c echo.Context) error {
+		var err error
+		app(&adaptertest.Exchange{
+			URL:            c.Request().URL.RequestURI(),
+			Session:        sessionecho.From(c),
+			ContextSession: core.FromContext(c.Request().Context()),
+			Respond: func(status int, body string) {
+				err = c.String(status, body)
+			},
+		})
+		return err
+	})
+	return adaptertest.HandlerServer(e)
+}
+
+func TestAdapterSuite(t *testing.T) {
+	adaptertest.Run(t, factory)
+}
+
+func quietManager(t *testing.T, st store.Store) *core.Manager {
+	m, err := core.New(core.Config{Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = m.Close() })
+	return m
+}
+
+func serve(h http.Handler, req *http.Request) (*http.Response, string) {
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec.Result(), rec.Body.String()
+}
+
+// From, c.Get(ContextKey) and core.FromContext of the request all return
+// the one session.
+func TestFromMatchesContext(t *testing.T) {
+	e := echo.New()
+	e.Use(sessionecho.New(quietManager(t, nil)))
+	var fromC, fromKey, fromCtx *core.Session
+	e.GET("/", func(c echo.Context) error {
+		fromC = sessionecho.From(c)
+		fromKey, _ = c.Get(sessionecho.ContextKey).(*core.Session)
+		fromCtx = core.FromContext(c.Request().Context())
+		return nil
+	})
+	serve(e, httptest.NewRequest("GET", "/", nil))
+	require.NotNil(t, fromC)
+	assert.Same(t, fromC, fromKey)
+	assert.Same(t, fromC, fromCtx)
+
+	bare := echo.New()
+	var missing *core.Session = &core.Session{}
+	bare.GET("/", func(c echo.Context) error { missing = sessionecho.From(c); return nil })
+	serve(bare, httptest.NewRequest("GET", "/", nil))
+	assert.Nil(t, missing, "From is nil without the middleware")
+}
+
+// A streamed response gets its cookie with the headers, and the body
+// reaches the client before the handler returns: nothing is buffered.
+func TestStreamCommitsAndStreams(t *testing.T) {
+	e := echo.New()
+	e.Use(sessionecho.New(quietManager(t, nil)))
+	release := make(chan struct{})
+	e.GET("/", func(c echo.Context) error {
+		require.NoError(t, sessionecho.From(c).Put("k", "v"))
+		res := c.Response()
+		res.WriteHeader(http.StatusOK)
+		res.Flush()
+		_, _ = io.WriteString(res, "first\n")
+		res.Flush()
+		<-release
+		_, err := io.WriteString(res, "second\n")
+		return err
+	})
+	srv := httptest.NewServer(e)
+	defer srv.Close()
+	defer close(release)
+
+	client := srv.Client()
+	client.Timeout = 10 * time.Second // a buffered body would fail, not hang
+	res, err := client.Get(srv.URL)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	require.Len(t, res.Cookies(), 1, "the cookie went out with the headers")
+	line, err := bufio.NewReader(res.Body).ReadString('\n')
+	require.NoError(t, err)
+	assert.Equal(t, "first\n", line, "the first chunk arrived while the handler still runs")
+}
+
+// A handler that returns an error without writing has its session
+// committed before the HTTPErrorHandler writes, so the cookie goes out with
+// the error page.
+func TestCommitBeforeErrorHandler(t *testing.T) {
+	e := echo.New()
+	m := quietManager(t, nil)
+	e.Use(sessionecho.New(m))
+	e.POST("/", func(c echo.Context) error {
+		_ = sessionecho.From(c).Put("k", "v")
+		return echo.ErrTeapot
+	})
+	e.GET("/", func(c echo.Context) error {
+		v, _ := core.Get[string](sessionecho.From(c), "k")
+		return c.String(http.StatusOK, v)
+	})
+	res, _ := serve(e, httptest.NewRequest("POST", "/", nil))
+	assert.Equal(t, http.StatusTeapot, res.StatusCode)
+	require.Len(t, res.Cookies(), 1, "exactly one Set-Cookie")
+
+	req := httptest.NewRequest("GET", "/", nil)
+	req.AddCookie(res.Cookies()[0])
+	_, body := serve(e, req)
+	assert.Equal(t, "v", body, "the session was saved")
+}
+
+// errorsSeen makes e's HTTPErrorHandler record what it is given, then
+// answer as Echo's default does.
+func errorsSeen(e *echo.Echo, into *[]error) {
+	e.HTTPErrorHandler = func(err error, c echo.Context) {
+		*into = append(*into, err)
+		e.DefaultHTTPErrorHandler(err, c)
+	}
+}
+
+func requireSessionError(t *testing.T, errs []error) {
+	t.Helper()
+	require.Len(t, errs, 1)
+	var he *echo.HTTPError
+	require.ErrorAs(t, errs[0], &he)
+	assert.Equal(t, http.StatusServiceUnavailable, he.Code)
+	assert.ErrorIs(t, errs[0], core.ErrStore, "errors.Is works through HTTPError.Internal")
+}
+
+// Echo's default HTTPErrorHandler answers a load failure with 503 and the
+// generic body, and the handler never runs.
+func TestLoadErrorDefaultHandler(t *testing.T) {
+	m := quietManager(t, downStore{})
+	e := echo.New()
+	var errs []error
+	errorsSeen(e, &errs)
+	e.Use(sessionecho.New(m))
+	ran := false
+	e.GET("/", func(c echo.Context) error { ran = true; return nil })
+	req := httptest.NewRequest("GET", "/", nil)
+	req.AddCookie(&http.Cookie{Name: m.Config().Cookie.Name, Value: wellFormedToken})
+	res, body := serve(e, req)
+
+	assert.False(t, ran, "the handler never runs without its session")
+	assert.Equal(t, http.StatusServiceUnavailable, res.StatusCode)
+	assert.JSONEq(t, adapterkit.ErrorBody, body)
+	requireSessionError(t, errs)
+}
+
+// A commit failure after a handler that wrote nothing is returned before
+// anything went out, so the HTTPErrorHandler answers it.
+func TestCommitErrorAfterHandler(t *testing.T) {
+	e := echo.New()
+	var errs []error
+	errorsSeen(e, &errs)
+	e.Use(sessionecho.New(quietManager(t, downStore{})))
+	e.POST("/", func(c echo.Context) error {
+		_ = sessionecho.From(c).Put("k", "v")
+		return echo.ErrTeapot
+	})
+	res, body := serve(e, httptest.NewRequest("POST", "/", nil))
+	assert.Equal(t, http.StatusServiceUnavailable, res.StatusCode, "the session error wins over the handler's")
+	assert.JSONEq(t, adapterkit.ErrorBody, body)
+	assert.Empty(t, res.Cookies())
+	requireSessionError(t, errs)
+}
+
+// The app's own HTTPErrorHandler answers session errors in its own way,
+// on load and after a handler that wrote nothing.
+func TestCustomErrorHandlerAnswers(t *testing.T) {
+	m := quietManager(t, downStore{})
+	e := echo.New()
+	e.HTTPErrorHandler = func(err error, c echo.Context) {
+		var he *echo.HTTPError
+		if errors.As(err, &he) && errors.Is(err, core.ErrStore) {
+			_ = c.String(he.Code, "custom")
+		}
+	}
+	e.Use(sessionecho.New(m))
+	e.Any("/", func(c echo.Context) error {
+		_ = sessionecho.From(c).Put("k", "v")
+		return nil
+	})
+	load := httptest.NewRequest("GET", "/", nil)
+	load.AddCookie(&http.Cookie{Name: m.Config().Cookie.Name, Value: wellFormedToken})
+	for name, req := range map[string]*http.Request{"load": load, "commit": httptest.NewRequest("POST", "/", nil)} {
+		res, body := serve(e, req)
+		assert.Equal(t, http.StatusServiceUnavailable, res.StatusCode, name)
+		assert.Equal(t, "custom", body, name)
+	}
+}
+
+// A commit failure as the handler writes replaces its response with the
+// default error response: the status, the body and the Content-Type are
+// the error's, the handler's write fails, and the HTTPErrorHandler is
+// still told.
+func TestCommitErrorWhileWriting(t *testing.T) {
+	e := echo.New()
+	var errs []error
+	errorsSeen(e, &errs)
+	e.Use(sessionecho.New(quietManager(t, downStore{})))
+	var writeErr error
+	var status int
+	e.POST("/", func(c echo.Context) error {
+		_ = sessionecho.From(c).Put("k", "v")
+		writeErr = c.String(http.StatusOK, "ok")
+		c.Response().Flush()
+		status = c.Response().Status
+		return nil
+	})
+	res, body := serve(e, httptest.NewRequest("POST", "/", nil))
+	assert.Equal(t, http.StatusServiceUnavailable, res.StatusCode)
+	assert.Equal(t, adapterkit.ErrorBody, body)
+	assert.Equal(t, "application/json", res.Header.Get("Content-Type"))
+	assert.Empty(t, res.Cookies())
+	assert.Error(t, writeErr, "the handler's write fails")
+	assert.Equal(t, http.StatusServiceUnavailable, status, "Echo's Response.Status is what went out")
+	requireSessionError(t, errs)
+}
+
+// wellFormedToken has a token's shape, so Load asks the store about it.
+const wellFormedToken = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+
+// downStore fails the two calls these tests make, like a store that is
+// down; any other call panics, which would show a test reaching further
+// than it means to.
+type downStore struct{ store.Store }
+
+var errDown = errors.New("down")
+
+func (downStore) Load(context.Context, string, store.LoadOptions) (*store.Record, error) {
+	return nil, errDown
+}
+
+func (downStore) Create(context.Context, string, *store.Record, store.WriteOptions) ([]string, error) {
+	return nil, errDown
+}

@@ -1,0 +1,89 @@
+package sessiongin
+
+import (
+	"github.com/gin-gonic/gin"
+
+	"github.com/sessionkit/sessionkit/core"
+	"github.com/sessionkit/sessionkit/internal/adapterkit"
+)
+
+// ContextKey is the gin.Context key the middleware stores the session
+// under, for code that reads c.Get or c.MustGet rather than From.
+const ContextKey = "sessionkit.session"
+
+// ErrorHandler answers a request whose session could not be loaded or
+// committed. err wraps core.ErrStore when the store failed. It should write
+// a response: one that writes nothing leaves Gin to send the status the
+// handler had set. The middleware aborts the chain after it returns.
+type ErrorHandler func(c *gin.Context, err error)
+
+// Option configures the middleware.
+type Option func(*options)
+
+type options struct {
+	onError ErrorHandler
+}
+
+// WithErrorHandler replaces the default error response (the error added to
+// c.Errors, then 503 with a generic JSON body).
+func WithErrorHandler(h ErrorHandler) Option {
+	return func(o *options) { o.onError = h }
+}
+
+// defaultErrorHandler writes adapterkit's response rather than calling
+// AbortWithStatusJSON: Gin's renderers only fill Content-Type when it is
+// empty, so a commit failure after the handler chose its Content-Type would
+// send the JSON body under the handler's type.
+func defaultErrorHandler(c *gin.Context, err error) {
+	_ = c.Error(err)
+	c.Abort()
+	adapterkit.WriteError(c.Writer, err)
+}
+
+// New returns middleware that loads the request's session, makes it
+// available to From, c.Get(ContextKey) and core.FromContext on
+// c.Request.Context(), and commits it before the response headers go out.
+func New(m *core.Manager, opts ...Option) gin.HandlerFunc {
+	o := options{onError: defaultErrorHandler}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return func(c *gin.Context) {
+		r := c.Request
+		req := adapterkit.Request(r)
+		s, err := m.Load(r.Context(), &req)
+		if err != nil {
+			o.onError(c, err)
+			c.Abort() // even if a custom handler forgot: no handler runs without its session
+			return
+		}
+		c.Request = r.WithContext(core.NewContext(r.Context(), s))
+		c.Set(ContextKey, s)
+
+		orig := c.Writer
+		w := &writer{ResponseWriter: orig}
+		w.commit.Init(c.Request.Context(), m, s, orig.Header(), func(err error) {
+			// The error handler answers through Gin's own writer: ours
+			// drops everything once the commit has failed.
+			c.Writer = orig
+			o.onError(c, err)
+			c.Abort()
+			c.Writer = w
+		})
+		c.Writer = w
+		// Deferred so that a panicking handler leaves Gin's writer to the
+		// recovery middleware: what it writes does not commit a session the
+		// handler never finished with.
+		defer func() { c.Writer = orig }()
+		c.Next()
+		w.commit.AfterHandler()
+	}
+}
+
+// From returns the request's session, or nil when the middleware is not
+// installed on the route.
+func From(c *gin.Context) *core.Session {
+	v, _ := c.Get(ContextKey)
+	s, _ := v.(*core.Session)
+	return s
+}

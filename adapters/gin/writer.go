@@ -1,0 +1,77 @@
+package sessiongin
+
+import (
+	"bufio"
+	"errors"
+	"net"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/sessionkit/sessionkit/internal/adapterkit"
+)
+
+// errCommitFailed is returned to a handler that keeps writing after the
+// session commit failed and the error handler answered instead.
+var errCommitFailed = errors.New("sessiongin: response replaced by the session error handler")
+
+// writer commits the session where Gin really sends the headers: the first
+// WriteHeaderNow, Write, WriteString, Flush or Hijack. Everything else
+// (Status, Size, Written, CloseNotify, Pusher, Header) is Gin's own.
+type writer struct {
+	gin.ResponseWriter
+	commit adapterkit.Commit
+}
+
+var _ gin.ResponseWriter = (*writer)(nil)
+
+// WriteHeader only records the status in Gin, so it is not the header
+// moment; once the error response replaced the handler's, the handler
+// cannot change its status either.
+func (w *writer) WriteHeader(code int) {
+	if w.commit.Failed() {
+		return
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *writer) WriteHeaderNow() {
+	if w.commit.BeforeHeaders() {
+		w.ResponseWriter.WriteHeaderNow()
+	}
+}
+
+func (w *writer) Write(b []byte) (int, error) {
+	if !w.commit.BeforeHeaders() {
+		return 0, errCommitFailed
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *writer) WriteString(s string) (int, error) {
+	if !w.commit.BeforeHeaders() {
+		return 0, errCommitFailed
+	}
+	return w.ResponseWriter.WriteString(s)
+}
+
+// Flush sends the headers with the first chunk, so the cookie goes too.
+func (w *writer) Flush() {
+	if w.commit.BeforeHeaders() {
+		w.ResponseWriter.Flush()
+	}
+}
+
+// Hijack saves the session before the connection leaves net/http's hands.
+// Headers never go out on a hijacked connection, so no new token is issued
+// (adapterkit.Commit.BeforeHijack).
+func (w *writer) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	if !w.commit.BeforeHijack() {
+		return nil, nil, errCommitFailed
+	}
+	return w.ResponseWriter.Hijack()
+}
+
+// Unwrap lets http.ResponseController reach the server's writer (through
+// Gin's) for deadlines and full duplex.
+func (w *writer) Unwrap() http.ResponseWriter { return w.ResponseWriter }
