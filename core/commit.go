@@ -221,9 +221,10 @@ func (m *Manager) dropped(ctx context.Context, s *Session, why error) error {
 }
 
 func (m *Manager) storeFailed(ctx context.Context, op, id string, err error) error {
-	if ctxErr := ctx.Err(); ctxErr != nil && errors.Is(err, ctxErr) {
+	if errors.Is(ctx.Err(), context.Canceled) && errors.Is(err, context.Canceled) {
 		// The client went away; that is not the store's fault, but the
-		// write did not happen, so it is still an error.
+		// write did not happen, so it is still an error. A deadline that ran
+		// out waiting for the store is the store's failure (503).
 		return err
 	}
 	err = storeError(op, id, err)

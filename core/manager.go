@@ -85,6 +85,10 @@ func (m *Manager) Load(ctx context.Context, r *Request) (*Session, error) {
 	case errors.Is(err, store.ErrExpired):
 		m.emit(ctx, Event{Kind: EventExpired, SessionID: id})
 		return s, nil
+	case errors.Is(err, store.ErrCorrupt):
+		// Data we cannot read is no session: not trusted, not an outage.
+		m.emit(ctx, Event{Kind: EventInvalidToken, SessionID: id, Err: fmt.Errorf("%w: %w", ErrInvalidToken, err)})
+		return s, nil
 	default:
 		err = storeError("load", id, err)
 		m.emit(ctx, Event{Kind: EventStoreError, SessionID: id, Err: err})

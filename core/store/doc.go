@@ -57,7 +57,7 @@
 //   - With a per-user cap, adding a session that would exceed it deletes the
 //     user's oldest sessions (by CreatedAt) in the same operation, and
 //     reports their IDs.
-//   - Errors: ErrNotFound, ErrExpired, ErrExists and ErrRenewed are
-//     outcomes; anything else is a failure of the store itself, which the
+//   - Errors: ErrNotFound, ErrExpired, ErrExists, ErrCorrupt and ErrRenewed
+//     are outcomes; anything else is a failure of the store itself, which the
 //     manager reports as such and never turns into an anonymous session.
 package store

@@ -150,6 +150,11 @@ var (
 	ErrExpired = errors.New("session expired")
 	// ErrExists: Create found the ID taken.
 	ErrExists = errors.New("session id already exists")
+	// ErrCorrupt: what is stored under the ID is not a record this store
+	// wrote (a field that does not parse, a key of another type). Load
+	// returns it wrapped; the manager treats the session as invalid, never
+	// as anonymous data to trust and never as a store outage.
+	ErrCorrupt = errors.New("corrupt session record")
 )
 
 // ErrRenewed is returned by Renew when another caller renewed the same old

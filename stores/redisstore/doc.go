@@ -1,0 +1,143 @@
+// Package redisstore keeps sessionkit sessions in Redis, through any
+// go-redis v9 UniversalClient: a standalone server, a Sentinel-managed
+// master or a Redis Cluster. It implements store.Store and passes the
+// conformance suite in stores/storetest against a standalone server and a
+// three-master cluster.
+//
+//	client, err := redisstore.NewClient([]string{"127.0.0.1:6379"}, 0)
+//	...
+//	st, err := redisstore.New(client, redisstore.Options{Prefix: "session:"})
+//	...
+//	m, err := core.New(core.Config{Store: st})
+//
+// It needs Redis 6.0 or later (it is tested against 7.0). Redis Cluster
+// works with no configuration: every script touches the keys of one slot.
+//
+// # Data layout
+//
+// Every key starts with Options.Prefix ("session:" by default).
+//
+// A session is one hash at Prefix + id, where id is the store ID the
+// manager hands over: the hex SHA-256 of the session token. The token itself
+// never reaches Redis. The hash holds:
+//
+//	v:<key>   the encoded value of each session key, one field per key, so
+//	          a write sends only the keys that changed and two requests
+//	          writing different keys never overwrite each other
+//	m:uid     the user ID ("" for an anonymous session)
+//	m:ct m:it m:ls m:exp
+//	          CreatedAt, IssuedAt, LastSeen, ExpiresAt, as Unix milliseconds
+//	m:dl      the deadline at the last write or touch: the earlier of
+//	          LastSeen+idle and ExpiresAt
+//	m:ua m:ip the user agent and IP recorded at login
+//
+// Its TTL is always the deadline less the Now of the call that wrote it
+// (PEXPIRE, in milliseconds): min(idle, lifetime left). Redis removes a
+// session when it ends; until then every read also checks the deadline
+// against the caller's Now and the idle timeout of the call.
+//
+// After a Renew with a grace period the old ID's hash becomes a forwarding
+// entry: m:next (the successor's ID), m:gend (the end of the grace period)
+// and m:at (when, by the server's clock), with a TTL of the grace period, so
+// Redis ends it, not a timer in some process. After a Renew without grace
+// the old ID holds a marker (m:gone) for a minute, which loads as missing;
+// it lets an interrupted Renew be undone without ever undoing a concurrent
+// logout. A revocation tombstone (m:rev), also short-lived, bars an ID that
+// DeleteUser or a cap eviction found in the index before its record had
+// landed.
+//
+// Each user's sessions are indexed under the SHA-256 of the user ID (user
+// IDs are application input, which never becomes part of a key as it is),
+// in three keys that share the hash tag {sha256hex}, and so one cluster
+// slot:
+//
+//	Prefix + "u:{<sha256 of user id>}"    sorted set: session IDs by CreatedAt
+//	Prefix + "u:{<sha256 of user id>}:x"  sorted set: the same IDs by ExpiresAt
+//	Prefix + "u:{<sha256 of user id>}:e"  set: IDs being evicted under the cap
+//
+// The first orders evictions under the per-user cap. The second lets every
+// addition to the index drop, by the server's clock, entries past their
+// absolute lifetime, and sets the index's own TTL to that of its
+// longest-lived member, so an index never outlives its sessions for long.
+// The third keeps evicted sessions findable (listed, revocable) should
+// their deletion fail; it is pruned like the rest.
+//
+// Index entries are removed when their session is known to be gone:
+// by Delete, Renew and DeleteUser, and past their absolute lifetime. An
+// entry can outlive its session (one that ended by idle timeout, or whose
+// removal failed); such entries are never trusted, only skipped.
+//
+// Options.SessionKey and Options.UserKeys compute these keys, for use with
+// redis-cli.
+//
+// # Round trips
+//
+// Each round trip is one EVALSHA or one pipeline; scripts are cached by the
+// server and sent as EVAL only when it does not have them (go-redis
+// redis.Script, and a fallback for pipelines).
+//
+//	Load        1  (the read and, once TouchAfter has passed, the idle
+//	               extension; inside the window it writes nothing)
+//	Update      1  (the changed keys only; with a Meta naming a user +1
+//	               before, to index it first, and +1 after when it moved
+//	               the session away from another user; the manager never
+//	               sends Update a Meta)
+//	Create      1  (+1 when the cap evicts sessions)
+//	Renew       2  (+1 when the cap evicts sessions)
+//	Delete      1  (+1 for a session bound to a user)
+//	ListUser    2  whatever the number of sessions, values never read
+//	DeleteUser  3
+//
+// A Load, Update or Renew that meets a forwarding entry less than a second
+// old checks (EXISTS) that its successor has landed before pointing the
+// caller to it: Renew writes the two in separate round trips.
+//
+// # Atomicity
+//
+// What must happen at once is one Lua script on one key: the read and
+// touch of Load; the check-and-write of Update, which never recreates a
+// missing, revoked or renewed session; the claim that makes exactly one of
+// concurrent Renews of an ID win (it reads the record and turns it into a
+// forwarding entry in one step); the per-user cap, which one script on the
+// user's index enforces by picking the victims.
+//
+// What spans cluster slots (a session and its user's index; a renewed
+// session's old and new IDs) is pipelined, and ordered so that an
+// interruption never leaves a session that anyone holds a token for out of
+// its user's index. Index entries are never trusted: each is checked against
+// the session it names, which must exist, be a record and be bound to that
+// user. Stale entries are skipped and pruned lazily.
+//
+// # Where this store differs from the in-memory one
+//
+//   - Under a per-user cap, the index counts every indexed session, also
+//     those that ended by idle timeout and are not yet pruned (until their
+//     absolute lifetime passes, or the user's sessions are revoked): such a
+//     session can take a place under the cap, and, if it is younger than a
+//     live one, make that live one the one evicted. Evicted IDs are
+//     reported when a live session was deleted, and also when nothing was
+//     there any more (the ID may have been a session still being created).
+//   - A session created concurrently with a DeleteUser or an eviction that
+//     finds its index entry before its record is revoked on arrival: Create
+//     succeeds, and the session loads as missing.
+//   - A Renew interrupted between its two round trips loses the session
+//     (never duplicates it): the old ID forwards to, or was replaced for,
+//     an ID that never appears.
+//
+// # Clients
+//
+// NewClient builds a client from addresses, with two defaults suited to a
+// store on every request's path (see its doc). With a client built
+// elsewhere, set ContextTimeoutEnabled, or a request's deadline will not
+// bound its wait for a stalled Redis.
+//
+// # Errors
+//
+// ErrNotFound, ErrExpired, ErrExists and *ErrRenewed are returned as the
+// contract says. Everything else is a failure, returned wrapped
+// ("redisstore: load: ...") so that errors.Is reaches the cause: a network
+// error, a context deadline, a server error. Data under a session key that
+// this package did not write (a field that does not parse, a key of another
+// type) is an error wrapping ErrCorrupt, never a panic and never an empty
+// session.
+package redisstore

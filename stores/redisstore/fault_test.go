@@ -1,0 +1,282 @@
+package redisstore_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sessionkit/sessionkit/core/store"
+	"github.com/sessionkit/sessionkit/internal/redistest"
+	"github.com/sessionkit/sessionkit/stores/redisstore"
+)
+
+// Bounds for failing fast: every call gets opDeadline, and must return
+// within returnBound, which leaves room for a loaded machine.
+const (
+	opDeadline  = time.Second
+	returnBound = 2 * time.Second
+)
+
+// outcomes are the contract's answers; a store that is down must give none
+// of them, or the manager would take it for an answer about the session.
+func requireFailure(t *testing.T, err error, what string) {
+	t.Helper()
+	require.Error(t, err, "%s succeeded with the server down", what)
+	var renewed *store.ErrRenewed
+	for _, outcome := range []error{store.ErrNotFound, store.ErrExpired, store.ErrExists} {
+		require.NotErrorIs(t, err, outcome, "%s: a failure reported as an outcome", what)
+	}
+	require.False(t, errors.As(err, &renewed), "%s: a failure reported as ErrRenewed", what)
+}
+
+// operations are the Store methods, by name, as everyOperation1 runs them.
+var operations = []string{"Load", "Create", "Update", "Renew", "Delete", "ListUser", "DeleteUser"}
+
+// TestServerDown stops the server under a store in use: every operation
+// fails, fast, with an error that is not an outcome; started again on its
+// port, the same store and client work again.
+func TestServerDown(t *testing.T) {
+	srv := redistest.Standalone(t)
+	client, err := redisstore.NewClient([]string{srv.Addr()}, 0)
+	require.NoError(t, err)
+	t.Cleanup(func() { client.Close() })
+	s, err := redisstore.New(client, redisstore.Options{})
+	require.NoError(t, err)
+	now := time.Now()
+	live := create(t, s, now, "alice", "a", "1")
+
+	require.NoError(t, srv.Stop())
+	// The subtests run in parallel, as requests would, and the wrapping
+	// t.Run waits for them before the server is started again.
+	t.Run("down", func(t *testing.T) {
+		for _, name := range operations {
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				ctx, cancel := context.WithTimeout(context.Background(), opDeadline)
+				defer cancel()
+				var err error
+				within(t, returnBound, name, func() { err = everyOperation1(ctx, s, name, live, "alice") })
+				requireFailure(t, err, name)
+				assert.Contains(t, err.Error(), "redisstore:", "errors name the store")
+			})
+		}
+	})
+
+	require.NoError(t, srv.Start())
+	// The data is gone (no persistence). The same store and client work
+	// again as soon as go-redis's pool has redialled (it probes once a
+	// second after repeated dial failures).
+	id := eventuallyCreate(t, s, 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	rec, err := s.Load(ctx, id, store.LoadOptions{Now: time.Now(), Idle: idle, TouchAfter: idle})
+	require.NoError(t, err)
+	assert.Equal(t, "alice", rec.Meta.UserID)
+	for _, name := range operations {
+		assert.NoError(t, everyOperation1(ctx, s, name, id, "alice"), "%s after the restart", name)
+	}
+}
+
+// eventuallyCreate retries creating a session until it works or bound
+// passes, and returns its ID.
+func eventuallyCreate(t *testing.T, s store.Store, bound time.Duration) string {
+	t.Helper()
+	deadline := time.Now().Add(bound)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), opDeadline)
+		id, now := randomID(), time.Now()
+		_, err := s.Create(ctx, id, &store.Record{Meta: meta(now, "alice")}, wopts(now))
+		cancel()
+		if err == nil {
+			return id
+		}
+		require.True(t, time.Now().Before(deadline), "the store never worked again: %v", err)
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// everyOperation1 runs the one operation everyOperation calls name.
+func everyOperation1(ctx context.Context, s store.Store, name, live, user string) error {
+	now := time.Now()
+	switch name {
+	case "Load":
+		_, err := s.Load(ctx, live, store.LoadOptions{Now: now, Idle: idle})
+		return err
+	case "Create":
+		_, err := s.Create(ctx, randomID(), &store.Record{Meta: meta(now, user)}, store.WriteOptions{Now: now, Idle: idle, MaxPerUser: 2})
+		return err
+	case "Update":
+		return s.Update(ctx, live, &store.Change{Now: now, Idle: idle, Set: map[string][]byte{"k": []byte("v")}})
+	case "Renew":
+		_, err := s.Renew(ctx, live, randomID(), &store.Change{Now: now, Idle: idle}, store.WriteOptions{Now: now, Idle: idle, Grace: time.Second})
+		return err
+	case "Delete":
+		_, err := s.Delete(ctx, live)
+		return err
+	case "ListUser":
+		_, err := s.ListUser(ctx, user, now)
+		return err
+	case "DeleteUser":
+		_, err := s.DeleteUser(ctx, user, "")
+		return err
+	}
+	panic(name)
+}
+
+// TestStalledServer: a server that accepts connections and never answers.
+// The context's deadline, not go-redis's 3s read timeout, bounds the wait.
+func TestStalledServer(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { l.Close() })
+	stop := make(chan struct{})
+	t.Cleanup(func() { close(stop) })
+	go func() {
+		for {
+			conn, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				<-stop
+				conn.Close()
+			}()
+		}
+	}()
+	client, err := redisstore.NewClient([]string{l.Addr().String()}, 0)
+	require.NoError(t, err)
+	t.Cleanup(func() { client.Close() })
+	s, err := redisstore.New(client, redisstore.Options{})
+	require.NoError(t, err)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	within(t, returnBound, "Load from a stalled server", func() {
+		_, err = s.Load(ctx, randomID(), store.LoadOptions{Now: time.Now(), Idle: idle})
+	})
+	requireFailure(t, err, "Load")
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+}
+
+// TestClusterNodeRestart crashes one master under a store in use:
+// operations on its sessions fail fast; once it is back on its port, the
+// same store and client work again on its slots within a bounded time.
+func TestClusterNodeRestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a cluster of its own")
+	}
+	c := redistest.NewCluster(t)
+	client, err := redisstore.NewClient(c.Addrs(), 0)
+	require.NoError(t, err)
+	t.Cleanup(func() { client.Close() })
+	cc := client.(*redis.ClusterClient)
+	s, err := redisstore.New(client, redisstore.Options{})
+	require.NoError(t, err)
+	ctx := context.Background()
+	now := time.Now()
+
+	victim := c.Node(1)
+	// A session whose key lives on the node that will crash, and one that
+	// does not.
+	var onVictim, elsewhere string
+	for onVictim == "" || elsewhere == "" {
+		id := create(t, s, now, "alice", "a", "1")
+		node, err := cc.MasterForKey(ctx, redisstore.Options{}.SessionKey(id))
+		require.NoError(t, err)
+		if node.Options().Addr == victim.Addr() {
+			onVictim = id
+		} else {
+			elsewhere = id
+		}
+	}
+
+	require.NoError(t, victim.Kill())
+	t.Run("down", func(t *testing.T) {
+		for _, op := range []string{"Load", "Update", "Renew", "Delete"} {
+			t.Run(op, func(t *testing.T) {
+				t.Parallel()
+				opCtx, cancel := context.WithTimeout(ctx, opDeadline)
+				defer cancel()
+				var err error
+				within(t, returnBound, op+" on the crashed node", func() { err = everyOperation1(opCtx, s, op, onVictim, "alice") })
+				requireFailure(t, err, op)
+			})
+		}
+	})
+	// The other masters still serve their slots.
+	opCtx, cancel := context.WithTimeout(ctx, returnBound)
+	defer cancel()
+	_, err = s.Load(opCtx, elsewhere, store.LoadOptions{Now: now, Idle: idle, TouchAfter: idle})
+	assert.NoError(t, err, "a session on a healthy node")
+
+	require.NoError(t, victim.Start())
+	require.NoError(t, c.WaitReady(redistest.ReadyTimeout))
+	// The restarted node lost its data (no persistence); new sessions on
+	// its slots work again through the same client within a bounded time.
+	deadline := time.Now().Add(15 * time.Second)
+	var last error
+	for {
+		id := randomID()
+		node, err := cc.MasterForKey(ctx, redisstore.Options{}.SessionKey(id))
+		if err == nil && node.Options().Addr == victim.Addr() {
+			opCtx, cancel := context.WithTimeout(ctx, opDeadline)
+			_, last = s.Create(opCtx, id, &store.Record{Meta: meta(time.Now(), "alice")}, wopts(time.Now()))
+			if last == nil {
+				_, last = s.Load(opCtx, id, store.LoadOptions{Now: time.Now(), Idle: idle})
+			}
+			cancel()
+			if last == nil {
+				break
+			}
+		}
+		require.True(t, time.Now().Before(deadline), "the restarted node's slots never worked again: %v", last)
+		time.Sleep(50 * time.Millisecond)
+	}
+	entries, err := s.ListUser(ctx, "alice", time.Now())
+	require.NoError(t, err)
+	assert.NotEmpty(t, entries)
+}
+
+// TestClientCloseLeavesNoGoroutines: after a store's client is closed,
+// including after failures while its server was down, the goroutines it
+// started go away. Not parallel: it counts the process's goroutines.
+func TestClientCloseLeavesNoGoroutines(t *testing.T) {
+	srv := redistest.Standalone(t)
+	before := runtime.NumGoroutine()
+
+	client, err := redisstore.NewClient([]string{srv.Addr()}, 0)
+	require.NoError(t, err)
+	s, err := redisstore.New(client, redisstore.Options{})
+	require.NoError(t, err)
+	live := create(t, s, time.Now(), "alice")
+	for _, name := range operations {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		require.NoError(t, everyOperation1(ctx, s, name, live, "alice"), name)
+		cancel()
+	}
+	require.NoError(t, srv.Stop())
+	for _, name := range operations {
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		require.Error(t, everyOperation1(ctx, s, name, live, "alice"), name)
+		cancel()
+	}
+	require.NoError(t, srv.Start())
+	eventuallyCreate(t, s, 5*time.Second)
+	require.NoError(t, client.Close())
+
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<16)
+			t.Fatalf("%d goroutines after Close, %d before:\n%s", runtime.NumGoroutine(), before, buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

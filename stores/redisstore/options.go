@@ -1,0 +1,89 @@
+package redisstore
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// DefaultPrefix is the key prefix when Options.Prefix is empty.
+const DefaultPrefix = "session:"
+
+// Options configures a Store.
+type Options struct {
+	// Prefix starts every key the store writes. Empty means DefaultPrefix.
+	// Give each application sharing a Redis its own. In Redis Cluster, a
+	// prefix containing a hash tag ("{...}") would put every key in one
+	// slot, on one node; the store works, but nothing is spread out.
+	Prefix string
+}
+
+func (o Options) prefix() string {
+	if o.Prefix == "" {
+		return DefaultPrefix
+	}
+	return o.Prefix
+}
+
+// SessionKey is the key of the hash holding the session with this ID (the
+// hex SHA-256 of its token): Prefix + id.
+func (o Options) SessionKey(id string) string { return o.prefix() + id }
+
+// UserKeys are the keys of userID's index: a sorted set of session IDs by
+// creation time, and its companion sorted set of the same IDs by absolute
+// expiry. The user ID appears only as its SHA-256, hex, inside a hash tag,
+// so both keys share a Redis Cluster slot and no application input ever
+// becomes part of a key. A third key, index+":e", holds IDs being evicted
+// under the per-user cap.
+func (o Options) UserKeys(userID string) (index, expiry string) {
+	sum := sha256.Sum256([]byte(userID))
+	index = o.prefix() + "u:{" + hex.EncodeToString(sum[:]) + "}"
+	return index, index + ":x"
+}
+
+// NewClient builds a go-redis client from addresses, as a command-line flag
+// would give them: one address gives a standalone client, more than one a
+// Redis Cluster client (which has only database 0). configure, when given,
+// adjusts the options before the client is built: a password, TLS,
+// timeouts, pool sizes.
+//
+// Two defaults differ from go-redis's, because a session store sits on
+// every request's path; configure may set them back:
+//
+//   - ContextTimeoutEnabled: a request's context deadline bounds its wait
+//     for a stalled Redis (go-redis otherwise waits out its 3s
+//     ReadTimeout whatever the deadline).
+//   - DialerRetries 1: with Redis unreachable, a call fails in about a
+//     tenth of a second (go-redis still retries the command itself,
+//     MaxRetries), instead of redialling for some two seconds and running
+//     out the request's deadline. Failing before the deadline matters: the
+//     caller then sees the store's error, not its own context's.
+//
+// For Sentinel, set MasterName in configure; the addresses are then those
+// of the sentinels and the client follows the elected master (this is
+// redis.NewUniversalClient's rule; redis.NewFailoverClient builds the same
+// client directly). Any redis.UniversalClient built another way works with
+// New as well.
+//
+// Closing the client is the caller's job, after the Store's last use.
+func NewClient(addrs []string, db int, configure ...func(*redis.UniversalOptions)) (redis.UniversalClient, error) {
+	if len(addrs) == 0 {
+		return nil, errors.New("redisstore: no Redis address")
+	}
+	for _, a := range addrs {
+		if a == "" {
+			return nil, errors.New("redisstore: empty Redis address")
+		}
+	}
+	o := &redis.UniversalOptions{Addrs: addrs, DB: db, ContextTimeoutEnabled: true, DialerRetries: 1}
+	for _, f := range configure {
+		f(o)
+	}
+	if o.MasterName == "" && (len(o.Addrs) > 1 || o.IsClusterMode) && o.DB != 0 {
+		return nil, fmt.Errorf("redisstore: database %d requested, but Redis Cluster has only database 0", o.DB)
+	}
+	return redis.NewUniversalClient(o), nil
+}

@@ -1,0 +1,195 @@
+package redisstore
+
+import (
+	"context"
+	"fmt"
+	"maps"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/sessionkit/sessionkit/core/store"
+)
+
+// Renew moves the live record under oldID to newID with ch applied (values
+// merged, metadata replaced when ch.Meta is set, LastSeen = ch.Now), its
+// deadline set from opts.Idle (ch.Idle when zero). Two round trips, since
+// the two IDs live in different cluster slots:
+//
+//  1. The claim script on oldID, pipelined with EXISTS newID: it checks that
+//     oldID is a live record, reads all of it and, in the same step, turns
+//     it into a forwarding entry to newID that Redis expires after
+//     opts.Grace (without grace, into a marker that loads as missing). This
+//     is the exactly-one-winner guard across processes: a concurrent Renew
+//     finds the forwarding entry (*store.ErrRenewed naming the winner) or
+//     the marker (ErrNotFound).
+//  2. A pipeline creating newID with the merged record and moving the
+//     session's entry between user indexes (enforcing opts.MaxPerUser when
+//     the session joins a user).
+//
+// A newID found taken in the first round trip gets ErrExists; the second
+// round trip then undoes the claim instead, restoring oldID. Evictions
+// under the cap take one more round trip. If the call is interrupted between the two round trips
+// (a crash, a network failure), the session is lost, never duplicated: the
+// old ID forwards to, or was replaced for, an ID that never appears.
+func (s *Store) Renew(ctx context.Context, oldID, newID string, ch *store.Change, opts store.WriteOptions) ([]string, error) {
+	ctx, err := begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := nowOr(opts.Now)
+	idle := opts.Idle
+	if idle == 0 && ch != nil {
+		idle = ch.Idle
+	}
+	lastSeen := now
+	if ch != nil && !ch.Now.IsZero() {
+		lastSeen = ch.Now
+	}
+
+	// Round trip 1: claim.
+	first := s.batch()
+	taken := first.pipe.Exists(ctx, s.key(newID))
+	claimed := first.script(ctx, claimScript, []string{s.key(oldID)},
+		millis(now), idle.Milliseconds(), opts.Grace.Milliseconds(), newID, markerTTL.Milliseconds())
+	first.exec(ctx)
+	status, rest, err := reply(claimed)
+	if err != nil {
+		return nil, failed("renew", err)
+	}
+	switch status {
+	case "OK":
+	case "NOTFOUND":
+		return nil, store.ErrNotFound
+	case "EXPIRED":
+		return nil, store.ErrExpired
+	case "FWD":
+		succ := str(rest, 0)
+		s.awaitSuccessor(ctx, succ, str(rest, 1))
+		return nil, &store.ErrRenewed{Successor: succ}
+	case "CORRUPT":
+		return nil, corrupt("renew", rest)
+	default:
+		return nil, unexpected("renew", status)
+	}
+	flat := arr(rest, 0)
+	old, err := decodeRecord(flat)
+	if err != nil {
+		// Put back what was there, foreign as it is, rather than lose it.
+		_ = s.restore(ctx, oldID, newID, flat, str(rest, 1))
+		return nil, fmt.Errorf("redisstore: renew: %w", err)
+	}
+	n, err := taken.Result()
+	if err != nil || n > 0 {
+		if rerr := s.restore(ctx, oldID, newID, flat, str(rest, 1)); rerr != nil {
+			return nil, failed("renew: restore", rerr)
+		}
+		if err != nil {
+			return nil, failed("renew", err)
+		}
+		return nil, store.ErrExists
+	}
+
+	// Round trip 2: create newID and move the index entry.
+	meta := old.Meta
+	if ch != nil && ch.Meta != nil {
+		meta = *ch.Meta
+	}
+	meta.LastSeen = lastSeen
+	values := merge(old.Values, ch)
+	dl := deadline(meta.LastSeen, idle, meta.ExpiresAt)
+	oldUser, user := old.Meta.UserID, meta.UserID
+
+	b := s.batch()
+	created := b.script(ctx, createScript, []string{s.key(newID)},
+		append([]any{dl - millis(now)}, recordArgs(&meta, dl, values)...)...)
+	var indexed *redis.Cmd
+	if user != "" {
+		remove := ""
+		if oldUser == user {
+			remove = oldID
+		}
+		indexed = s.indexAdd(ctx, b, user, newID, &meta, opts.MaxPerUser, remove, "nx")
+	}
+	if oldUser != "" && oldUser != user {
+		// Its outcome is not checked: an entry left behind names a
+		// forwarding entry or marker now, which no reader trusts, and
+		// DeleteUser or the entry's expiry removes it.
+		b.script(ctx, indexPutScript, s.userKeys(oldUser), indexPutArgs([]string{oldID}, nil)...)
+	}
+	b.exec(ctx)
+
+	status, _, err = reply(created)
+	if err != nil {
+		return nil, failed("renew", err)
+	}
+	var ix indexResult
+	if indexed != nil {
+		if ix, err = parseIndexAdd(indexed); err != nil {
+			return nil, failed("renew: index", err)
+		}
+	}
+	switch status {
+	case "OK":
+	case "REVOKED":
+		// Revoked (DeleteUser followed the forwarding entry) or evicted
+		// while the renewal was under way: it stays revoked.
+		_, _ = s.evict(ctx, user, now, ix.victims)
+		return nil, store.ErrNotFound
+	case "EXISTS":
+		// Taken since the check: a concurrent Create of the same random ID.
+		s.undoRenew(ctx, oldID, newID, flat, str(rest, 1), &old.Meta, ix, oldUser, user)
+		return nil, store.ErrExists
+	default:
+		return nil, unexpected("renew", status)
+	}
+	return s.evict(ctx, user, now, ix.victims)
+}
+
+// merge returns old's values with ch's Clear, Del and Set applied, in that
+// order.
+func merge(old map[string][]byte, ch *store.Change) map[string][]byte {
+	if ch == nil {
+		return old
+	}
+	var m map[string][]byte
+	if ch.Clear {
+		m = make(map[string][]byte, len(ch.Set))
+	} else {
+		m = make(map[string][]byte, len(old)+len(ch.Set))
+		maps.Copy(m, old)
+	}
+	for _, k := range ch.Del {
+		delete(m, k)
+	}
+	maps.Copy(m, ch.Set)
+	return m
+}
+
+// restore undoes a claim: oldID gets its fields and expiry back, unless
+// something else has happened to it since (a Delete, a revocation).
+func (s *Store) restore(ctx context.Context, oldID, newID string, flat []any, till string) error {
+	args := make([]any, 0, 2+len(flat))
+	args = append(args, newID, till)
+	args = append(args, flat...)
+	_, _, err := reply(restoreScript.Run(ctx, s.c, []string{s.key(oldID)}, args...))
+	return err
+}
+
+// undoRenew puts back what a Renew's second round trip changed when its
+// new ID turned out to be taken: the old record, its index entries, and any
+// sessions the cap evicted from the index (not deleted yet). Best effort:
+// the caller reports ErrExists either way.
+func (s *Store) undoRenew(ctx context.Context, oldID, newID string, flat []any, till string, old *store.Meta, ix indexResult, oldUser, user string) {
+	_ = s.restore(ctx, oldID, newID, flat, till)
+	if user != "" {
+		var back []victim
+		if oldUser == user {
+			back = append(back, victim{oldID, fmt.Sprint(millis(old.CreatedAt)), fmt.Sprint(millis(old.ExpiresAt))})
+		}
+		_ = s.undoIndexAdd(ctx, user, newID, indexResult{added: ix.added, victims: append(ix.victims, back...)})
+	}
+	if oldUser != "" && oldUser != user {
+		entry := []victim{{oldID, fmt.Sprint(millis(old.CreatedAt)), fmt.Sprint(millis(old.ExpiresAt))}}
+		_, _, _ = reply(indexPutScript.Run(ctx, s.c, s.userKeys(oldUser), indexPutArgs(nil, entry)...))
+	}
+}

@@ -1,0 +1,324 @@
+package redisstore
+
+import "github.com/redis/go-redis/v9"
+
+// The Lua scripts. Each touches the keys of one Redis Cluster slot only: a
+// session script its session's hash, an index script the three keys of one
+// user's index (which share a hash tag). What spans slots is done by the Go
+// side in pipelines, ordered so that an interruption never leaves a live,
+// reachable session out of its user's index.
+//
+// Replies are arrays whose first element is a status string. Scripts never
+// return Lua booleans: a RESP3 client would get them as booleans, a RESP2
+// one as nil or 1.
+//
+// Time: ARGV times are the caller's Now in Unix milliseconds, which is what
+// metadata and deadlines are checked against; TTLs are set relative
+// (PEXPIRE deadline-now), so the server's clock does not matter to them.
+// The server's own TIME is used only where the caller's clock must not be
+// trusted across processes: the age of a forwarding entry, and pruning the
+// user index of sessions past their absolute lifetime.
+
+// luaLib is prepended to every script.
+const luaLib = `
+local function fmt(n) return string.format('%d', n) end
+
+local function server_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+-- Calls cmd on key with args[from..to] in slices of step, so that no call
+-- outgrows Lua's stack however many fields or members there are.
+local function chunked(cmd, key, args, from, to, step)
+  local i = from
+  while i <= to do
+    local j = math.min(i + step - 1, to)
+    redis.call(cmd, key, unpack(args, i, j))
+    i = j + 1
+  end
+end
+
+-- An integer field as this package writes it (decimal digits, maybe a
+-- sign), or nil: tonumber alone would take '1e3' or ' 12', which the Go
+-- side would then reject.
+local function int(v)
+  if type(v) ~= 'string' or not string.match(v, '^%-?%d+$') or #v > 16 then return nil end
+  return tonumber(v)
+end
+
+local function fieldmap(flat)
+  local f = {}
+  for i = 1, #flat, 2 do f[flat[i]] = flat[i + 1] end
+  return f
+end
+
+-- Checks a session hash's kind from its fields. Returns a reply to give
+-- back unless the hash is a live record at now under idle, and then nil
+-- with the parsed last-seen and absolute expiry.
+local function check(f, now, idle, dead)
+  if f['m:next'] then
+    local gend, at = int(f['m:gend']), int(f['m:at'])
+    if not (gend and at) then return {'CORRUPT', 'forwarding entry'} end
+    if now >= gend then return {'NOTFOUND'} end
+    return {'FWD', f['m:next'], fmt(server_ms() - at)}
+  end
+  if f['m:gone'] or f['m:rev'] then return {'NOTFOUND'} end
+  local ls, exp, dl = int(f['m:ls']), int(f['m:exp']), int(f['m:dl'])
+  if not (ls and exp and dl and int(f['m:ct']) and int(f['m:it'])) then return {'CORRUPT', 'metadata'} end
+  if now >= dl or now >= math.min(ls + idle, exp) then return {dead} end
+  return nil, ls, exp
+end
+`
+
+// loadScript: KEYS[1] session; ARGV now, idle, touchAfter.
+// The read and the conditional idle-deadline extension in one step. Inside
+// the touch window it runs HGETALL and nothing else.
+var loadScript = redis.NewScript(luaLib + `
+local flat = redis.call('HGETALL', KEYS[1])
+if #flat == 0 then return {'NOTFOUND'} end
+local now, idle = tonumber(ARGV[1]), tonumber(ARGV[2])
+local out, ls, exp = check(fieldmap(flat), now, idle, 'EXPIRED')
+if out then return out end
+local d = now - ls
+if d > 0 and d >= tonumber(ARGV[3]) then
+  local dl = math.min(now + idle, exp)
+  redis.call('HSET', KEYS[1], 'm:ls', ARGV[1], 'm:dl', fmt(dl))
+  redis.call('PEXPIRE', KEYS[1], dl - now)
+  return {'TOUCHED', flat, fmt(dl)}
+end
+return {'OK', flat}
+`)
+
+// updateScript: KEYS[1] session; ARGV now, idle, clear (1/0), new absolute
+// expiry (” = unchanged), #meta args, #del args, #set args, then the meta
+// field/value pairs, the value fields to delete, the value pairs to set.
+// Refuses, writing nothing, anything but a live record: a missing key is
+// never recreated. Returns the user the record was bound to before.
+var updateScript = redis.NewScript(luaLib + `
+local key = KEYS[1]
+local names = {'m:next', 'm:gend', 'm:at', 'm:gone', 'm:rev', 'm:ls', 'm:exp', 'm:dl', 'm:ct', 'm:it', 'm:uid'}
+local h = redis.call('HMGET', key, unpack(names))
+local f, any = {}, false
+for i, name in ipairs(names) do
+  if h[i] then f[name], any = h[i], true end
+end
+if not any and redis.call('EXISTS', key) == 0 then return {'NOTFOUND'} end
+local now, idle = tonumber(ARGV[1]), tonumber(ARGV[2])
+local out, ls, exp = check(f, now, idle, 'NOTFOUND')
+if out then return out end
+if ARGV[3] == '1' then
+  local vals = {}
+  for _, name in ipairs(redis.call('HKEYS', key)) do
+    if string.sub(name, 1, 2) == 'v:' then vals[#vals + 1] = name end
+  end
+  chunked('HDEL', key, vals, 1, #vals, 500)
+end
+local i = 8
+local nmeta, ndel, nset = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
+chunked('HSET', key, ARGV, i, i + nmeta - 1, 500)
+i = i + nmeta
+chunked('HDEL', key, ARGV, i, i + ndel - 1, 500)
+i = i + ndel
+chunked('HSET', key, ARGV, i, i + nset - 1, 500)
+if ARGV[4] ~= '' then exp = tonumber(ARGV[4]) end
+local dl = math.min(now + idle, exp)
+redis.call('HSET', key, 'm:ls', ARGV[1], 'm:dl', fmt(dl))
+if dl > now then redis.call('PEXPIRE', key, dl - now) else redis.call('DEL', key) end
+return {'OK', f['m:uid'] or ''}
+`)
+
+// createScript: KEYS[1] session; ARGV ttl, then field/value pairs.
+// Creates the record only where nothing is: any entry makes the ID taken,
+// and a revocation tombstone says the ID was revoked before its record
+// arrived (a concurrent DeleteUser or cap eviction saw it in the index).
+var createScript = redis.NewScript(luaLib + `
+local key = KEYS[1]
+local ty = redis.call('TYPE', key)['ok']
+if ty ~= 'none' then
+  if ty == 'hash' and redis.call('HEXISTS', key, 'm:rev') == 1 then return {'REVOKED'} end
+  return {'EXISTS'}
+end
+local ttl = tonumber(ARGV[1])
+if ttl <= 0 then return {'OK'} end
+chunked('HSET', key, ARGV, 2, #ARGV, 500)
+redis.call('PEXPIRE', key, ttl)
+return {'OK'}
+`)
+
+// claimScript: KEYS[1] old session; ARGV now, idle, grace, newID, marker TTL.
+// Renew's first step and its exactly-one-winner guard: a live record is
+// read whole and, in the same step, replaced by a forwarding entry to newID
+// that expires after grace (or, without grace, by a marker that loads as
+// missing). A second claim finds the forwarding entry or the marker and
+// loses. Returns the record's fields and its expiry in server time.
+var claimScript = redis.NewScript(luaLib + `
+local key = KEYS[1]
+local flat = redis.call('HGETALL', key)
+if #flat == 0 then return {'NOTFOUND'} end
+local now = tonumber(ARGV[1])
+local out = check(fieldmap(flat), now, tonumber(ARGV[2]), 'EXPIRED')
+if out then return out end
+local srv = server_ms()
+local pttl = redis.call('PTTL', key)
+local till = -1
+if pttl > 0 then till = srv + pttl end
+redis.call('DEL', key)
+local grace = tonumber(ARGV[3])
+if grace > 0 then
+  redis.call('HSET', key, 'm:next', ARGV[4], 'm:gend', fmt(now + grace), 'm:at', fmt(srv))
+  redis.call('PEXPIRE', key, grace)
+else
+  redis.call('HSET', key, 'm:gone', ARGV[4], 'm:at', fmt(srv))
+  redis.call('PEXPIRE', key, tonumber(ARGV[5]))
+end
+return {'OK', flat, fmt(till)}
+`)
+
+// restoreScript: KEYS[1] old session; ARGV newID, expiry (server ms, -1
+// none), then the record's field/value pairs. Undoes a claim whose Renew
+// could not complete, but only while the old key still holds this claim's
+// forwarding entry or marker: a session deleted meanwhile stays deleted.
+var restoreScript = redis.NewScript(luaLib + `
+local h = redis.call('HMGET', KEYS[1], 'm:next', 'm:gone')
+if h[1] ~= ARGV[1] and h[2] ~= ARGV[1] then return {'LOST'} end
+redis.call('DEL', KEYS[1])
+chunked('HSET', KEYS[1], ARGV, 3, #ARGV, 500)
+local till = tonumber(ARGV[2])
+if till > 0 then redis.call('PEXPIREAT', KEYS[1], till) end
+return {'OK'}
+`)
+
+// deleteScript: KEYS[1] session. Deletes whatever is there except a
+// revocation tombstone (it still guards against a write in flight) and
+// reports the user a deleted record was bound to.
+var deleteScript = redis.NewScript(luaLib + `
+local key = KEYS[1]
+local ty = redis.call('TYPE', key)['ok']
+if ty == 'none' then return {'NONE'} end
+if ty ~= 'hash' then
+  redis.call('DEL', key)
+  return {'NONE'}
+end
+local h = redis.call('HMGET', key, 'm:uid', 'm:ls', 'm:next', 'm:gone', 'm:rev')
+if h[5] then return {'NONE'} end
+redis.call('DEL', key)
+if h[3] or h[4] or not h[2] then return {'NONE'} end
+return {'DELETED', h[1] or ''}
+`)
+
+// revokeScript: KEYS[1] session; ARGV user, now, tombstone TTL.
+// Deletes a record bound to user (DeleteUser, cap eviction). A missing key
+// may be a session whose creation is still in flight (its index entry was
+// written first): a tombstone makes that creation fail, so a revoked ID
+// can never come to life afterwards. A forwarding entry or marker is
+// deleted and its successor reported, for the caller to revoke too: the
+// session is moving to it right now. Another user's record is left alone.
+var revokeScript = redis.NewScript(luaLib + `
+local key = KEYS[1]
+local ty = redis.call('TYPE', key)['ok']
+if ty == 'none' then
+  redis.call('HSET', key, 'm:rev', '1')
+  redis.call('PEXPIRE', key, tonumber(ARGV[3]))
+  return {'PENDING'}
+end
+if ty ~= 'hash' then return {'FOREIGN'} end
+local h = redis.call('HMGET', key, 'm:uid', 'm:next', 'm:gone', 'm:rev', 'm:dl')
+if h[4] then return {'GONE'} end
+local succ = h[2] or h[3]
+if succ then
+  redis.call('DEL', key)
+  return {'MOVED', succ}
+end
+if h[1] ~= ARGV[1] then return {'FOREIGN'} end
+redis.call('DEL', key)
+local dl = tonumber(h[5])
+if dl and dl > tonumber(ARGV[2]) then return {'DELETED', '1'} end
+return {'DELETED', '0'}
+`)
+
+// indexAddScript: KEYS index (by creation), expiry, evicting; ARGV id,
+// created, expires, cap, removeID, mode ('nx' or 'set'), margin.
+// Adds id to a user's index and, with a cap, picks the user's oldest
+// sessions beyond it, all in one step, so concurrent additions can neither
+// exceed the cap nor pick one victim twice. Victims move from the index to
+// the evicting set until the caller has deleted them: they stay findable
+// by ListUser and DeleteUser whatever happens to that deletion. Entries
+// past their absolute lifetime (by server time, less a margin for clock
+// skew) are dropped on the way. Returns whether id was added and the
+// victims as (id, created, expires) triples.
+var indexAddScript = redis.NewScript(luaLib + `
+local ku, kx, ke = KEYS[1], KEYS[2], KEYS[3]
+local id = ARGV[1]
+local srv = server_ms()
+local margin = tonumber(ARGV[7])
+local dead = redis.call('ZRANGEBYSCORE', kx, '-inf', '(' .. fmt(srv - margin), 'LIMIT', 0, 100)
+chunked('ZREM', ku, dead, 1, #dead, 500)
+chunked('SREM', ke, dead, 1, #dead, 500)
+chunked('ZREM', kx, dead, 1, #dead, 500)
+if ARGV[5] ~= '' then
+  redis.call('ZREM', ku, ARGV[5])
+  redis.call('SREM', ke, ARGV[5])
+  redis.call('ZREM', kx, ARGV[5])
+end
+local added
+if ARGV[6] == 'nx' then
+  added = redis.call('ZADD', ku, 'NX', ARGV[2], id)
+  if added == 1 then redis.call('ZADD', kx, ARGV[3], id) end
+else
+  added = redis.call('ZADD', ku, ARGV[2], id)
+  redis.call('ZADD', kx, ARGV[3], id)
+end
+local victims, gone = {}, {}
+local cap = tonumber(ARGV[4])
+if cap > 0 then
+  local over = redis.call('ZCARD', ku) - cap
+  if over > 0 then
+    -- one spare, in case id itself is among the oldest
+    for _, v in ipairs(redis.call('ZRANGE', ku, 0, over)) do
+      if v ~= id and #gone < over then
+        gone[#gone + 1] = v
+        victims[#victims + 1] = v
+        victims[#victims + 1] = redis.call('ZSCORE', ku, v)
+        victims[#victims + 1] = redis.call('ZSCORE', kx, v) or '0'
+      end
+    end
+    chunked('ZREM', ku, gone, 1, #gone, 500)
+    chunked('SADD', ke, gone, 1, #gone, 500)
+  end
+end
+-- The index lasts as long as its longest-lived member could.
+local keep = math.max(tonumber(ARGV[3]) - srv, 0) + margin
+for _, k in ipairs({ku, kx, ke}) do
+  local p = redis.call('PTTL', k)
+  if p == -1 or (p >= 0 and p < keep) then redis.call('PEXPIRE', k, keep) end
+end
+return {'OK', fmt(added), victims}
+`)
+
+// indexPutScript: KEYS index, expiry, evicting; ARGV margin, n, then n IDs
+// to remove, then (id, created, expires) triples to put back. Removes
+// entries whose sessions are known to be gone or someone else's, and undoes
+// an indexAddScript whose write failed. A key it brings back to life gets a
+// TTL again, as indexAddScript would have given it.
+var indexPutScript = redis.NewScript(luaLib + `
+local ku, kx, ke = KEYS[1], KEYS[2], KEYS[3]
+local margin, n = tonumber(ARGV[1]), tonumber(ARGV[2])
+chunked('ZREM', ku, ARGV, 3, n + 2, 500)
+chunked('SREM', ke, ARGV, 3, n + 2, 500)
+chunked('ZREM', kx, ARGV, 3, n + 2, 500)
+if #ARGV > n + 2 then
+  for i = n + 3, #ARGV - 2, 3 do
+    redis.call('ZADD', ku, ARGV[i + 1], ARGV[i])
+    redis.call('ZADD', kx, ARGV[i + 2], ARGV[i])
+    redis.call('SREM', ke, ARGV[i])
+  end
+  local last = redis.call('ZRANGE', kx, -1, -1, 'WITHSCORES')
+  local keep = margin
+  if #last == 2 then keep = math.max(tonumber(last[2]) - server_ms(), 0) + margin end
+  for _, k in ipairs({ku, kx, ke}) do
+    if redis.call('PTTL', k) == -1 then redis.call('PEXPIRE', k, keep) end
+  end
+end
+return {'OK'}
+`)

@@ -1,0 +1,219 @@
+package redisstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/sessionkit/sessionkit/core/store"
+)
+
+const (
+	// markerTTL is how long a revocation tombstone, or the marker a Renew
+	// without grace leaves, outlives its cause. It only has to outlast a
+	// write still in flight to the same key, which takes milliseconds.
+	markerTTL = time.Minute
+	// indexMargin absorbs clock skew between the application servers, whose
+	// ExpiresAt the user index records, and Redis, whose clock prunes it.
+	indexMargin = time.Minute
+	// settleWindow: a forwarding entry younger than this may name a
+	// successor whose creation (Renew's second round trip) has not landed
+	// yet; whoever is pointed at it waits, at most this long after the
+	// renewal, for it to appear. Generous, because waiting costs only when
+	// the successor is late, and never appears only if the renewing
+	// process died in between.
+	settleWindow = time.Second
+)
+
+// Store is a store.Store on Redis. It is safe for concurrent use by many
+// goroutines and many processes. It holds no resources of its own: the
+// client belongs to the caller, who closes it after the Store's last use.
+type Store struct {
+	c    redis.UniversalClient
+	opts Options
+}
+
+var _ store.Store = (*Store)(nil)
+
+// errNilRecord keeps a nil *store.Record from becoming a panic.
+var errNilRecord = errors.New("redisstore: nil record")
+
+// New returns a Store keeping sessions through client: a *redis.Client, a
+// Sentinel failover client or a *redis.ClusterClient (see NewClient). It
+// does not contact the server, so it succeeds while Redis is down; every
+// operation then fails until Redis is back.
+func New(client redis.UniversalClient, opts Options) (*Store, error) {
+	if client == nil {
+		return nil, errors.New("redisstore: nil client")
+	}
+	return &Store{c: client, opts: opts}, nil
+}
+
+func (s *Store) key(id string) string { return s.opts.SessionKey(id) }
+
+// userKeys are a user's index keys, as the scripts take them.
+func (s *Store) userKeys(user string) []string {
+	index, expiry := s.opts.UserKeys(user)
+	return []string{index, expiry, index + ":e"}
+}
+
+// begin makes a nil context usable and reports one already done, so that
+// no call on a cancelled context reaches Redis (or writes anything).
+func begin(ctx context.Context) (context.Context, error) {
+	if ctx == nil {
+		return context.Background(), nil
+	}
+	return ctx, ctx.Err()
+}
+
+// nowOr returns t, or the current time when the caller left it zero.
+func nowOr(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Now()
+	}
+	return t
+}
+
+// failed wraps a failure of the store itself for op. A WRONGTYPE reply means
+// a session or index key holds something this package never writes there.
+// (Redis 7 passes it on from a script as it is; Redis 6 wraps it in an ERR
+// reply naming the script, hence Contains.)
+func failed(op string, err error) error {
+	var rerr redis.Error
+	if errors.As(err, &rerr) && strings.Contains(rerr.Error(), "WRONGTYPE") {
+		return fmt.Errorf("redisstore: %s: %w: %w", op, ErrCorrupt, err)
+	}
+	return fmt.Errorf("redisstore: %s: %w", op, err)
+}
+
+// reply splits a script's reply into its status and the rest.
+func reply(cmd *redis.Cmd) (string, []any, error) {
+	v, err := cmd.Slice()
+	if err != nil {
+		return "", nil, err
+	}
+	if len(v) == 0 {
+		return "", nil, errors.New("empty script reply")
+	}
+	status, ok := v[0].(string)
+	if !ok {
+		return "", nil, fmt.Errorf("script reply status %T", v[0])
+	}
+	return status, v[1:], nil
+}
+
+// str returns rest[i] as a string, "" when absent.
+func str(rest []any, i int) string {
+	if i < len(rest) {
+		if s, ok := rest[i].(string); ok {
+			return s
+		}
+	}
+	return ""
+}
+
+// arr returns rest[i] as an array, nil when absent.
+func arr(rest []any, i int) []any {
+	if i < len(rest) {
+		if a, ok := rest[i].([]any); ok {
+			return a
+		}
+	}
+	return nil
+}
+
+// unexpected is the error for a status a script does not return: a
+// different script under the same SHA, or a bug.
+func unexpected(op, status string) error {
+	return fmt.Errorf("redisstore: %s: unexpected script reply %q", op, status)
+}
+
+// corrupt is the error for a script's CORRUPT reply.
+func corrupt(op string, rest []any) error {
+	return fmt.Errorf("redisstore: %s: %w: bad %s", op, ErrCorrupt, str(rest, 0))
+}
+
+// batch queues commands for one round trip: a pipeline, whose scripts fall
+// back to EVAL when the server does not have them cached (a restarted or
+// failed-over server, SCRIPT FLUSH). A script refused with NOSCRIPT did
+// nothing, so running it again on its own is safe.
+type batch struct {
+	c       redis.UniversalClient
+	pipe    redis.Pipeliner
+	scripts []queued
+}
+
+type queued struct {
+	sc   *redis.Script
+	keys []string
+	args []any
+	cmd  *redis.Cmd
+}
+
+func (s *Store) batch() *batch { return &batch{c: s.c, pipe: s.c.Pipeline()} }
+
+func (b *batch) script(ctx context.Context, sc *redis.Script, keys []string, args ...any) *redis.Cmd {
+	cmd := sc.EvalSha(ctx, b.pipe, keys, args...)
+	b.scripts = append(b.scripts, queued{sc, keys, args, cmd})
+	return cmd
+}
+
+// exec runs the batch. Errors stay on each command, where the caller reads
+// them: in Redis Cluster some commands may fail while others succeed.
+func (b *batch) exec(ctx context.Context) {
+	_, _ = b.pipe.Exec(ctx)
+	var retry []queued
+	for _, q := range b.scripts {
+		if redis.HasErrorPrefix(q.cmd.Err(), "NOSCRIPT") {
+			retry = append(retry, q)
+		}
+	}
+	if len(retry) == 0 {
+		return
+	}
+	pipe := b.c.Pipeline()
+	fresh := make([]*redis.Cmd, len(retry))
+	for i, q := range retry {
+		fresh[i] = q.sc.Eval(ctx, pipe, q.keys, q.args...)
+	}
+	_, _ = pipe.Exec(ctx)
+	for i, q := range retry {
+		q.cmd.SetVal(fresh[i].Val())
+		q.cmd.SetErr(fresh[i].Err())
+	}
+}
+
+// awaitSuccessor waits, briefly and only for a renewal that happened less
+// than settleWindow ago (age, in server milliseconds), until the successor
+// a forwarding entry names exists. Renew writes the forwarding entry and the
+// successor in two round trips (they are in different cluster slots), and a
+// request served the successor in between would otherwise find nothing and
+// lose its session for nothing. Errors end the wait: the caller's next call
+// reports them.
+func (s *Store) awaitSuccessor(ctx context.Context, succ, age string) {
+	ms, err := strconv.ParseInt(age, 10, 64)
+	if err != nil {
+		return
+	}
+	until := time.Now().Add(settleWindow - time.Duration(ms)*time.Millisecond)
+	pause := 2 * time.Millisecond
+	for time.Now().Before(until) {
+		n, err := s.c.Exists(ctx, s.key(succ)).Result()
+		if err != nil || n > 0 {
+			return
+		}
+		t := time.NewTimer(min(pause, time.Until(until)))
+		pause = min(2*pause, 50*time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
+}

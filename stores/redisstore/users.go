@@ -1,0 +1,335 @@
+package redisstore
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/sessionkit/sessionkit/core/store"
+)
+
+// victim is a session the index script evicted under the cap, with the
+// scores it had, to put it back if the write that evicted it fails.
+type victim struct {
+	id, created, expires string
+}
+
+// indexResult is what the index script did.
+type indexResult struct {
+	added   bool
+	victims []victim
+}
+
+// indexAdd queues the index script adding id (with m's creation and expiry)
+// to user's index, evicting beyond limit, removing removeID.
+func (s *Store) indexAdd(ctx context.Context, b *batch, user, id string, m *store.Meta, limit int, removeID, mode string) *redis.Cmd {
+	return b.script(ctx, indexAddScript, s.userKeys(user),
+		id, millis(m.CreatedAt), millis(m.ExpiresAt), max(limit, 0), removeID, mode, indexMargin.Milliseconds())
+}
+
+func parseIndexAdd(cmd *redis.Cmd) (indexResult, error) {
+	status, rest, err := reply(cmd)
+	if err != nil {
+		return indexResult{}, err
+	}
+	if status != "OK" || len(rest) != 2 {
+		return indexResult{}, fmt.Errorf("unexpected index reply %q", status)
+	}
+	r := indexResult{added: str(rest, 0) == "1"}
+	flat := arr(rest, 1)
+	for i := 0; i+2 < len(flat); i += 3 {
+		r.victims = append(r.victims, victim{str(flat, i), str(flat, i+1), str(flat, i+2)})
+	}
+	return r, nil
+}
+
+// indexPutArgs are indexPutScript's arguments: remove these IDs, put these
+// entries back.
+func indexPutArgs(remove []string, restore []victim) []any {
+	args := make([]any, 0, 2+len(remove)+3*len(restore))
+	args = append(args, indexMargin.Milliseconds(), len(remove))
+	for _, id := range remove {
+		args = append(args, id)
+	}
+	for _, v := range restore {
+		args = append(args, v.id, v.created, v.expires)
+	}
+	return args
+}
+
+// indexRemove drops id from user's index, once its record is known to be
+// gone or someone else's.
+func (s *Store) indexRemove(ctx context.Context, user, id string) error {
+	_, _, err := reply(indexPutScript.Run(ctx, s.c, s.userKeys(user), indexPutArgs([]string{id}, nil)...))
+	return err
+}
+
+// undoIndexAdd reverts an index script whose session write was refused: the
+// entry it added goes, the sessions it evicted come back.
+func (s *Store) undoIndexAdd(ctx context.Context, user, id string, ix indexResult) error {
+	if user == "" || (!ix.added && len(ix.victims) == 0) {
+		return nil
+	}
+	var remove []string
+	if ix.added {
+		remove = []string{id}
+	}
+	_, _, err := reply(indexPutScript.Run(ctx, s.c, s.userKeys(user), indexPutArgs(remove, ix.victims)...))
+	if err != nil {
+		return failed("index", err)
+	}
+	return nil
+}
+
+// undoIndexAddQuiet is undoIndexAdd where a refusal is the answer the
+// caller must give: a failure leaves an entry that is never trusted anyway.
+func (s *Store) undoIndexAddQuiet(ctx context.Context, user, id string, ix indexResult) {
+	_ = s.undoIndexAdd(ctx, user, id, ix)
+}
+
+// revokeResult is what revokeScript found under one ID.
+type revokeResult struct {
+	id        string
+	deleted   bool // a record bound to the user was deleted
+	live      bool // ...and it was live at the time of the call
+	pending   bool // nothing was there; a tombstone now bars the ID
+	successor string
+	err       error
+}
+
+// revoke runs revokeScript on ids in one round trip.
+func (s *Store) revoke(ctx context.Context, user string, now time.Time, ids []string, also func(*batch)) []revokeResult {
+	b := s.batch()
+	cmds := make([]*redis.Cmd, len(ids))
+	for i, id := range ids {
+		cmds[i] = b.script(ctx, revokeScript, []string{s.key(id)}, user, millis(now), markerTTL.Milliseconds())
+	}
+	if also != nil {
+		also(b)
+	}
+	b.exec(ctx)
+	out := make([]revokeResult, len(ids))
+	for i, cmd := range cmds {
+		r := revokeResult{id: ids[i]}
+		status, rest, err := reply(cmd)
+		switch {
+		case err != nil:
+			r.err = err
+		case status == "DELETED":
+			r.deleted, r.live = true, str(rest, 0) == "1"
+		case status == "PENDING":
+			r.pending = true
+		case status == "MOVED":
+			r.successor = str(rest, 0)
+		case status == "FOREIGN", status == "GONE":
+		default:
+			r.err = fmt.Errorf("unexpected revoke reply %q", status)
+		}
+		out[i] = r
+	}
+	return out
+}
+
+// evict deletes the sessions the index script evicted for user, and
+// returns those that were live or could still have been on their way in
+// (their creation in flight; the tombstone stops it). Victims stay in the
+// user's evicting set, so a failure here leaves them listed and revocable,
+// not lost. One round trip; a second only when a victim was being renewed
+// at that moment, to revoke its successor as well.
+func (s *Store) evict(ctx context.Context, user string, now time.Time, victims []victim) ([]string, error) {
+	if len(victims) == 0 {
+		return nil, nil
+	}
+	ids := make([]string, len(victims))
+	for i, v := range victims {
+		ids[i] = v.id
+	}
+	evicted, moved, err := collect(s.revoke(ctx, user, now, ids, nil), true)
+	if err == nil && len(moved) > 0 {
+		var more []string
+		more, _, err = collect(s.revoke(ctx, user, now, moved, nil), true)
+		evicted = append(evicted, more...)
+	}
+	if err != nil {
+		return evicted, failed("evict", err)
+	}
+	return evicted, nil
+}
+
+// collect sorts revoke results into the IDs to report (deleted live
+// records, and with pending, IDs barred before their creation landed) and
+// the successors still to revoke, and returns the first error.
+func collect(results []revokeResult, pending bool) (report, successors []string, err error) {
+	for _, r := range results {
+		switch {
+		case r.err != nil:
+			if err == nil {
+				err = r.err
+			}
+		case r.deleted && r.live, r.pending && pending:
+			report = append(report, r.id)
+		case r.successor != "":
+			successors = append(successors, r.successor)
+		}
+	}
+	return report, successors, err
+}
+
+// members returns the IDs in user's index and evicting set, in one round
+// trip.
+func (s *Store) members(ctx context.Context, user string) ([]string, error) {
+	keys := s.userKeys(user)
+	pipe := s.c.Pipeline()
+	indexed := pipe.ZRange(ctx, keys[0], 0, -1)
+	evicting := pipe.SMembers(ctx, keys[2])
+	_, _ = pipe.Exec(ctx)
+	a, err := indexed.Result()
+	if err != nil {
+		return nil, err
+	}
+	b, err := evicting.Result()
+	if err != nil {
+		return nil, err
+	}
+	seen := make(map[string]bool, len(a)+len(b))
+	ids := make([]string, 0, len(a)+len(b))
+	for _, id := range append(a, b...) {
+		if !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	return ids, nil
+}
+
+// ListUser returns userID's sessions live at now, metadata only, in two
+// round trips whatever their number: the index, then one pipeline of HMGET
+// of the metadata fields of every indexed session, never its values. An
+// entry whose session is gone, past its deadline at now, a forwarding entry
+// or bound to someone else is skipped, never trusted; such entries are
+// dropped from the index by DeleteUser, by eviction, and once past their
+// absolute lifetime by any later addition to the index. A zero now means
+// time.Now().
+func (s *Store) ListUser(ctx context.Context, userID string, now time.Time) ([]store.Entry, error) {
+	ctx, err := begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if userID == "" {
+		return nil, nil // anonymous sessions are in no index
+	}
+	now = nowOr(now)
+	ids, err := s.members(ctx, userID)
+	if err != nil {
+		return nil, failed("list", err)
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	pipe := s.c.Pipeline()
+	cmds := make([]*redis.SliceCmd, len(ids))
+	for i, id := range ids {
+		cmds[i] = pipe.HMGet(ctx, s.key(id), listFields...)
+	}
+	_, _ = pipe.Exec(ctx)
+	var out []store.Entry
+	for i, cmd := range cmds {
+		vals, err := cmd.Result()
+		if err != nil {
+			return nil, failed("list", err)
+		}
+		get := func(f string) (string, bool) {
+			for j, name := range listFields {
+				if name == f {
+					v, ok := vals[j].(string)
+					return v, ok
+				}
+			}
+			return "", false
+		}
+		if _, ok := get(fieldLastSeen); !ok {
+			continue // gone, a forwarding entry or a marker
+		}
+		if _, fwd := get(fieldNext); fwd {
+			continue
+		}
+		if u, _ := get(fieldUser); u != userID {
+			continue
+		}
+		m, dl, err := decodeMeta(get)
+		if err != nil {
+			return nil, fmt.Errorf("redisstore: list: %w", err)
+		}
+		if millis(now) >= dl || !now.Before(m.ExpiresAt) {
+			continue
+		}
+		out = append(out, store.Entry{ID: ids[i], Meta: m})
+	}
+	return out, nil
+}
+
+// DeleteUser deletes every session bound to userID except keepID and
+// returns the IDs of those that were live, in at most three round trips:
+// the index; one pipeline revoking each session (a record bound to the user
+// is deleted; an ID with nothing behind it gets a tombstone, so that a
+// session of the user whose creation is still in flight cannot appear
+// afterwards); then one pipeline dropping the processed entries from the
+// index, along with revoking the successors of sessions that were being
+// renewed at that moment. A session created for the user after the index
+// was read survives: it was created after the revocation.
+func (s *Store) DeleteUser(ctx context.Context, userID, keepID string) ([]string, error) {
+	ctx, err := begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if userID == "" {
+		return nil, nil
+	}
+	now := time.Now()
+	ids, err := s.members(ctx, userID)
+	if err != nil {
+		return nil, failed("delete user", err)
+	}
+	targets := ids[:0]
+	for _, id := range ids {
+		if id != keepID {
+			targets = append(targets, id)
+		}
+	}
+	if len(targets) == 0 {
+		return nil, nil
+	}
+	results := s.revoke(ctx, userID, now, targets, nil)
+	deleted, successors, err := collect(results, false)
+	if err != nil {
+		// Entries of sessions that may still live stay in the index.
+		return deleted, failed("delete user", err)
+	}
+	var drop []string
+	for _, r := range results {
+		drop = append(drop, r.id)
+	}
+	var chased []string
+	for _, id := range successors {
+		if id != keepID {
+			chased = append(chased, id)
+		}
+	}
+	var dropped *redis.Cmd
+	second := s.revoke(ctx, userID, now, chased, func(b *batch) {
+		// Only the entries of what is known gone: a successor's entry
+		// stays until its revocation is known to have worked.
+		dropped = b.script(ctx, indexPutScript, s.userKeys(userID), indexPutArgs(drop, nil)...)
+	})
+	more, _, err := collect(second, false)
+	deleted = append(deleted, more...)
+	if err == nil {
+		_, _, err = reply(dropped)
+	}
+	if err != nil {
+		return deleted, failed("delete user", err)
+	}
+	return deleted, nil
+}

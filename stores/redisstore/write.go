@@ -1,0 +1,186 @@
+package redisstore
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/sessionkit/sessionkit/core/store"
+)
+
+// Create stores rec under id, taking ownership of rec.Values, with a TTL of
+// its deadline (min(LastSeen+idle, ExpiresAt)) less opts.Now. Any entry
+// under id, live record or forwarding entry, makes id taken: ErrExists, and
+// nothing is written.
+//
+// One round trip: a pipeline of the session script and, for a session bound
+// to a user, the index script, which also enforces opts.MaxPerUser. In Redis
+// Cluster the two run on different nodes; the index entry may appear first,
+// which is safe because entries are never trusted. When the cap evicts
+// sessions, deleting them takes a second round trip. When the session was
+// revoked by a concurrent DeleteUser or eviction while its creation was in
+// flight, Create still succeeds: the session was created and revoked at
+// once, and loads as missing.
+func (s *Store) Create(ctx context.Context, id string, rec *store.Record, opts store.WriteOptions) ([]string, error) {
+	ctx, err := begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if rec == nil {
+		return nil, errNilRecord
+	}
+	now := nowOr(opts.Now)
+	m := &rec.Meta
+	dl := deadline(m.LastSeen, opts.Idle, m.ExpiresAt)
+	args := append([]any{dl - millis(now)}, recordArgs(m, dl, rec.Values)...)
+
+	b := s.batch()
+	created := b.script(ctx, createScript, []string{s.key(id)}, args...)
+	var indexed *redis.Cmd
+	if m.UserID != "" {
+		indexed = s.indexAdd(ctx, b, m.UserID, id, m, opts.MaxPerUser, "", "nx")
+	}
+	b.exec(ctx)
+
+	status, _, err := reply(created)
+	if err != nil {
+		return nil, failed("create", err)
+	}
+	var ix indexResult
+	if indexed != nil {
+		if ix, err = parseIndexAdd(indexed); err != nil {
+			// The record exists but may be unindexed; its token is never
+			// handed out, since Create fails, so no one can use it.
+			return nil, failed("create: index", err)
+		}
+	}
+	switch status {
+	case "OK", "REVOKED":
+	case "EXISTS":
+		if err := s.undoIndexAdd(ctx, m.UserID, id, ix); err != nil {
+			return nil, err
+		}
+		return nil, store.ErrExists
+	default:
+		return nil, unexpected("create", status)
+	}
+	return s.evict(ctx, m.UserID, now, ix.victims)
+}
+
+// Update applies ch to the live record under id in one script: Clear, then
+// Del, then Set, of the changed keys only; metadata replaced when ch.Meta is
+// set; LastSeen = ch.Now and the TTL moved to the new deadline. A missing,
+// expired or revoked record is ErrNotFound and is never recreated; a
+// forwarding entry is *store.ErrRenewed. One round trip. A ch.Meta naming a
+// user costs one more, before the write: the session's entry goes into that
+// user's index first, because the client already holds this session's
+// token, so a write binding it must never land without the entry (the
+// entry is taken out again if the write is refused). Moving the session
+// away from a previous user costs one more after it, to drop the old
+// entry. The manager itself never sends Meta to Update (logins are
+// Renews). A nil ch writes nothing and reports whether the record is live
+// now.
+func (s *Store) Update(ctx context.Context, id string, ch *store.Change) error {
+	ctx, err := begin(ctx)
+	if err != nil {
+		return err
+	}
+	if ch == nil {
+		return s.live(ctx, id)
+	}
+	now := nowOr(ch.Now)
+	clear, newExp := "0", ""
+	if ch.Clear {
+		clear = "1"
+	}
+	var meta []any
+	if ch.Meta != nil {
+		meta = metaArgs(ch.Meta)
+		newExp = strconv.FormatInt(millis(ch.Meta.ExpiresAt), 10)
+	}
+	args := make([]any, 0, 7+len(meta)+len(ch.Del)+2*len(ch.Set))
+	args = append(args, millis(now), ch.Idle.Milliseconds(), clear, newExp,
+		len(meta), len(ch.Del), 2*len(ch.Set))
+	args = append(args, meta...)
+	for _, k := range ch.Del {
+		args = append(args, valuePrefix+k)
+	}
+	for k, v := range ch.Set {
+		args = append(args, valuePrefix+k, v)
+	}
+
+	user := ""
+	if ch.Meta != nil {
+		user = ch.Meta.UserID
+	}
+	var ix indexResult
+	if user != "" {
+		b := s.batch()
+		indexed := s.indexAdd(ctx, b, user, id, ch.Meta, 0, "", "set")
+		b.exec(ctx)
+		if ix, err = parseIndexAdd(indexed); err != nil {
+			return failed("update: index", err)
+		}
+	}
+	status, rest, err := reply(updateScript.Run(ctx, s.c, []string{s.key(id)}, args...))
+	if err != nil {
+		// Whether the write happened is unknown: the entry stays, and is
+		// never trusted if the session is not the user's.
+		return failed("update", err)
+	}
+	switch status {
+	case "OK":
+	case "FWD":
+		s.undoIndexAddQuiet(ctx, user, id, ix)
+		succ := str(rest, 0)
+		s.awaitSuccessor(ctx, succ, str(rest, 1))
+		return &store.ErrRenewed{Successor: succ}
+	case "NOTFOUND":
+		s.undoIndexAddQuiet(ctx, user, id, ix)
+		return store.ErrNotFound
+	case "CORRUPT":
+		s.undoIndexAddQuiet(ctx, user, id, ix)
+		return corrupt("update", rest)
+	default:
+		return unexpected("update", status)
+	}
+	if ch.Meta != nil {
+		if old := str(rest, 0); old != "" && old != user {
+			// The record is no longer old's: drop its entry there. Best
+			// effort, as the write is done: an entry naming another user's
+			// session is never trusted, and DeleteUser removes it.
+			_ = s.indexRemove(ctx, old, id)
+		}
+	}
+	return nil
+}
+
+// Delete removes whatever is under id, a record or a forwarding entry (never
+// its successor), and reports whether it was a record (Redis keeps none past
+// its TTL, so a record found is a live one). One round trip, and a second to
+// drop the session's entry from its user's index (not reported if it fails:
+// the record is gone, and entries are never trusted).
+func (s *Store) Delete(ctx context.Context, id string) (bool, error) {
+	ctx, err := begin(ctx)
+	if err != nil {
+		return false, err
+	}
+	status, rest, err := reply(deleteScript.Run(ctx, s.c, []string{s.key(id)}))
+	if err != nil {
+		return false, failed("delete", err)
+	}
+	switch status {
+	case "NONE":
+		return false, nil
+	case "DELETED":
+	default:
+		return false, unexpected("delete", status)
+	}
+	if user := str(rest, 0); user != "" {
+		// Best effort, as the record is gone: an entry naming nothing is
+		// never trusted, and DeleteUser or its expiry removes it.
+		_ = s.indexRemove(ctx, user, id)
+	}
+	return true, nil
+}
