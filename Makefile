@@ -1,6 +1,8 @@
 # sessionkit: common tasks. `make test` is what CI runs (see .ci/run).
 
 GO ?= go
+# The demo `make demo` runs: nethttp, gin, echo or fiber (examples/<name>).
+EXAMPLE ?= nethttp
 # Flags for `make demo`; -secure=false lets curl send the cookie over plain HTTP.
 DEMO_FLAGS ?= -secure=false
 
@@ -20,10 +22,39 @@ lint:
 	fi
 	$(GO) vet ./...
 
-## bench: every benchmark, no tests
+## bench: sessionkit against the peer libraries (bench/, its own module) and
+## the benchmarks of the main module (the packages that have any),
+## BENCH_COUNT runs each. Raw output goes
+## to docs/bench.txt; bench/cmd/benchreport turns it into docs/BENCHMARKS.md
+## and docs/bench.svg. About 15 minutes on 2 cores. BENCH=regexp narrows the
+## run (e.g. BENCH=Memory/nethttp), BENCH_TIME and BENCH_COUNT tune it.
+bench: BENCH ?= .
+bench: BENCH_COUNT ?= 5
+bench: BENCH_TIME ?= 400ms
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	@mkdir -p docs
+	@{ echo "date: $$(date -u +%Y-%m-%dT%H:%M:%SZ)"; \
+	  echo "nproc: $$(nproc)"; \
+	  echo "cpu-model: $$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"; \
+	  echo "go-version: $$($(GO) env GOVERSION)"; \
+	  echo "redis-version: $$(redis-server --version 2>/dev/null | sed -n 's/.* v=\([^ ]*\).*/\1/p')"; \
+	  echo "count: $(BENCH_COUNT)"; \
+	  echo "benchtime: $(BENCH_TIME)"; \
+	  echo "command: make bench BENCH='$(BENCH)' BENCH_COUNT=$(BENCH_COUNT) BENCH_TIME=$(BENCH_TIME)"; \
+	} > docs/bench.txt
+	@rcfile=$$(mktemp); \
+	pkgs=$$(grep -rl --include='*_test.go' '^func Benchmark' . | grep -v '^\./bench/' | xargs -r -n 1 dirname | sort -u); \
+	{ (cd bench && $(GO) test -run '^$$' -bench '$(BENCH)' -benchmem -count $(BENCH_COUNT) -benchtime $(BENCH_TIME) -timeout 60m . 2>&1) \
+	    && { [ -z "$$pkgs" ] || $(GO) test -run '^$$' -bench '$(BENCH)' -benchmem -count $(BENCH_COUNT) -benchtime $(BENCH_TIME) -timeout 60m $$pkgs 2>&1; }; \
+	  echo $$? > $$rcfile; } | tee -a docs/bench.txt; \
+	rc=$$(cat $$rcfile); rm -f $$rcfile; \
+	if [ "$$rc" != 0 ]; then echo "make bench: go test failed (exit $$rc); docs/bench.txt holds its output" >&2; exit $$rc; fi
+	cd bench && $(GO) run ./cmd/benchreport -in ../docs/bench.txt -md ../docs/BENCHMARKS.md -svg ../docs/bench.svg
 
-## demo: run the net/http demo on 127.0.0.1:8080 (override with DEMO_FLAGS)
+## demo: run a demo on 127.0.0.1:8080: make demo [EXAMPLE=nethttp|gin|echo|fiber] [DEMO_FLAGS=...]
 demo:
-	$(GO) run ./examples/nethttp $(DEMO_FLAGS)
+	@case "$(EXAMPLE)" in \
+	nethttp|gin|echo|fiber) ;; \
+	*) echo "EXAMPLE=$(EXAMPLE): want nethttp, gin, echo or fiber"; exit 2 ;; \
+	esac
+	$(GO) run ./examples/$(EXAMPLE) $(DEMO_FLAGS)

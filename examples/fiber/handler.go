@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"mime"
 	"net/url"
@@ -58,10 +57,10 @@ func newApp(m *core.Manager, logger *slog.Logger) *fiber.App {
 		// Request headers up to 64 KiB, as the net/http demo's
 		// MaxHeaderBytes: fasthttp's default 4 KiB answers 431 to a
 		// browser that carries many cookies for localhost.
-		ReadBufferSize: 64 << 10,
-		ReadTimeout:    30 * time.Second,
-		WriteTimeout:   30 * time.Second,
-		IdleTimeout:    2 * time.Minute,
+		ReadBufferSize: demo.MaxHeaderBytes,
+		ReadTimeout:    demo.ReadTimeout,
+		WriteTimeout:   demo.WriteTimeout,
+		IdleTimeout:    demo.IdleTimeout,
 		JSONEncoder:    jsonLine,
 		// fasthttp parses a multipart body before any handler runs, and
 		// refuses a malformed one with 400 on every route; the demo reads
@@ -93,14 +92,6 @@ func newApp(m *core.Manager, logger *slog.Logger) *fiber.App {
 	return f
 }
 
-// Errors the handlers return for errorHandler to answer.
-var (
-	errNotLoggedIn   = fiber.NewError(fiber.StatusUnauthorized, demo.MsgNotLoggedIn)
-	errNoSuchSession = fiber.NewError(fiber.StatusNotFound, demo.MsgNoSuchSession)
-	errBadForm       = fiber.NewError(fiber.StatusBadRequest, demo.MsgBadForm)
-	errBodyTooLarge  = fiber.NewError(fiber.StatusRequestEntityTooLarge, demo.MsgBodyTooLarge)
-)
-
 func (a *app) getCounter(c *fiber.Ctx) error {
 	n, err := demo.ReadCount(sessionfiber.From(c))
 	if err != nil {
@@ -127,7 +118,7 @@ func (a *app) putValue(c *fiber.Ctx) error {
 	// were the body. The value is the bytes sent, as in the net/http demo.
 	body := c.BodyRaw()
 	if len(body) > demo.MaxBodyBytes {
-		return errBodyTooLarge
+		return demo.ErrBodyTooLarge
 	}
 	if err := demo.CheckValue(body); err != nil {
 		return err
@@ -146,7 +137,7 @@ func (a *app) getValue(c *fiber.Ctx) error {
 	}
 	v, err := core.Lookup[any](sessionfiber.From(c), name)
 	if errors.Is(err, core.ErrNoValue) {
-		return fiber.NewError(fiber.StatusNotFound, fmt.Sprintf("no value named %q", name))
+		return demo.NoValue(name)
 	}
 	if err != nil {
 		return err
@@ -220,7 +211,7 @@ func (a *app) revokeSession(c *fiber.Ctx) error {
 		return err
 	}
 	if !revoked {
-		return errNoSuchSession
+		return demo.ErrNoSuchSession
 	}
 	return c.JSON(demo.Revoked{Revoked: 1})
 }
@@ -236,26 +227,25 @@ func (a *app) revokeOthers(c *fiber.Ctx) error {
 	return c.JSON(demo.Revoked{Revoked: n})
 }
 
-// loggedIn returns the session's user, or errNotLoggedIn.
+// loggedIn returns the session's user, or demo.ErrNotLoggedIn.
 func loggedIn(c *fiber.Ctx) (string, error) {
 	user := sessionfiber.From(c).UserID()
 	if user == "" {
-		return "", errNotLoggedIn
+		return "", demo.ErrNotLoggedIn
 	}
 	return user, nil
 }
 
 // param returns the route parameter key unescaped, as net/http's ServeMux
-// unescapes a wildcard (/values/a%2Fb names "a/b"; Fiber routes on the
-// escaped path and leaves its parameters escaped), and copied: it is kept
-// as a session key, and c.Params points into the request buffer
-// (url.PathUnescape returns its argument itself when there is nothing to
-// unescape).
+// unescapes a wildcard (Fiber routes on the escaped path and leaves its
+// parameters escaped; a malformed escape, which net/http refuses before
+// routing, is a 400), and copied: it is kept as a session key, and
+// c.Params points into the request buffer (url.PathUnescape returns its
+// argument itself when there is nothing to unescape).
 func param(c *fiber.Ctx, key string) (string, error) {
-	v, err := url.PathUnescape(c.Params(key))
+	v, err := demo.PathParam(c.Params(key))
 	if err != nil {
-		// net/http refuses such a request line with 400 before routing.
-		return "", fiber.ErrBadRequest
+		return "", err
 	}
 	return strings.Clone(v), nil
 }
@@ -274,21 +264,21 @@ func postForm(c *fiber.Ctx) (url.Values, error) {
 	}
 	mediaType, _, err := mime.ParseMediaType(ct)
 	if err != nil {
-		return nil, errBadForm
+		return nil, demo.ErrBadForm
 	}
 	var form url.Values
 	if mediaType == fiber.MIMEApplicationForm {
 		body := c.BodyRaw()
 		if len(body) > demo.MaxBodyBytes {
-			return nil, errBodyTooLarge
+			return nil, demo.ErrBodyTooLarge
 		}
 		// ParseQuery returns new strings, copies of the body's bytes.
 		if form, err = url.ParseQuery(string(body)); err != nil {
-			return nil, errBadForm
+			return nil, demo.ErrBadForm
 		}
 	}
 	if _, err := url.ParseQuery(string(c.Request().URI().QueryString())); err != nil {
-		return nil, errBadForm
+		return nil, demo.ErrBadForm
 	}
 	return form, nil
 }
@@ -299,27 +289,22 @@ func postForm(c *fiber.Ctx) (url.Values, error) {
 // them and an {"error":...} body. The session middleware answers its own
 // store failures (503) before this is reached.
 func (a *app) errorHandler(c *fiber.Ctx, err error) error {
+	status, body, ok := demo.Answer(err)
 	var fe *fiber.Error
 	switch {
-	case errors.Is(err, demo.ErrUserRequired), errors.Is(err, demo.ErrUserTooLong),
-		errors.Is(err, demo.ErrUserNotText), errors.Is(err, demo.ErrBodyNotText):
-		return c.Status(fiber.StatusBadRequest).JSON(demo.ErrorOf(err.Error()))
-	case errors.Is(err, demo.ErrCountNotNumber), errors.Is(err, demo.ErrCountOverflow):
-		return c.Status(fiber.StatusConflict).JSON(demo.ErrorOf(err.Error()))
-	case errors.Is(err, core.ErrStore):
-		a.log.ErrorContext(c.UserContext(), "session store failed", "method", c.Method(), "path", c.Path(), "error", err)
-		return c.Status(fiber.StatusServiceUnavailable).JSON(demo.ErrorOf(demo.MsgStoreUnavailable))
+	case ok:
 	case errors.As(err, &fe) && fe.Code == fiber.StatusRequestEntityTooLarge:
-		// The handlers' errBodyTooLarge, or Fiber's own past BodyLimit.
-		return c.Status(fe.Code).JSON(demo.ErrorOf(demo.MsgBodyTooLarge))
+		// Fiber's own, past BodyLimit.
+		status, body = fe.Code, demo.ErrorOf(demo.MsgBodyTooLarge)
 	case errors.As(err, &fe) && fe.Code < fiber.StatusInternalServerError:
-		// The handlers' 4xx, and Fiber's: 404 and 405 for routes outside
-		// the contract, 431 for oversized headers.
-		return c.Status(fe.Code).JSON(demo.ErrorOf(fe.Message))
-	default:
-		a.log.ErrorContext(c.UserContext(), "request failed", "method", c.Method(), "path", c.Path(), "error", err)
-		return c.Status(fiber.StatusInternalServerError).JSON(demo.ErrorOf(demo.MsgInternal))
+		// Fiber's 4xx: 404 and 405 for routes outside the contract, 431
+		// for oversized headers.
+		status, body = fe.Code, demo.ErrorOf(fe.Message)
 	}
+	if status >= fiber.StatusInternalServerError {
+		demo.LogFailure(c.UserContext(), a.log, c.Method(), c.Path(), status, err)
+	}
+	return c.Status(status).JSON(body)
 }
 
 // jsonLine is the app's JSON encoder: encoding/json, ending the body with
@@ -344,12 +329,7 @@ func logRequests(logger *slog.Logger) fiber.Handler {
 				_ = c.SendStatus(fiber.StatusInternalServerError)
 			}
 		}
-		logger.LogAttrs(c.UserContext(), slog.LevelInfo, "request",
-			slog.String("method", c.Method()),
-			slog.String("path", c.Path()),
-			slog.Int("status", c.Response().StatusCode()),
-			slog.Duration("duration", time.Since(start)),
-		)
+		demo.LogRequest(c.UserContext(), logger, c.Method(), c.Path(), c.Response().StatusCode(), start)
 		return nil
 	}
 }

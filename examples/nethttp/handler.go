@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -87,8 +86,7 @@ func (a *app) getValue(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
 	v, err := core.Lookup[any](sessionhttp.From(r), name)
 	if errors.Is(err, core.ErrNoValue) {
-		writeJSON(w, http.StatusNotFound, demo.ErrorOf(fmt.Sprintf("no value named %q", name)))
-		return
+		err = demo.NoValue(name)
 	}
 	if err != nil {
 		a.fail(w, r, err)
@@ -106,12 +104,7 @@ func (a *app) deleteValue(w http.ResponseWriter, r *http.Request) {
 func (a *app) login(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, demo.MaxBodyBytes)
 	if err := r.ParseForm(); err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			a.fail(w, r, err)
-			return
-		}
-		writeJSON(w, http.StatusBadRequest, demo.ErrorOf(demo.MsgBadForm))
+		a.fail(w, r, demo.FormError(err))
 		return
 	}
 	user, err := demo.CheckUser(r.PostForm.Get("user"))
@@ -126,7 +119,7 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *app) me(w http.ResponseWriter, r *http.Request) {
-	user, ok := loggedIn(w, r)
+	user, ok := a.loggedIn(w, r)
 	if !ok {
 		return
 	}
@@ -139,7 +132,7 @@ func (a *app) logout(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *app) listSessions(w http.ResponseWriter, r *http.Request) {
-	user, ok := loggedIn(w, r)
+	user, ok := a.loggedIn(w, r)
 	if !ok {
 		return
 	}
@@ -152,8 +145,7 @@ func (a *app) listSessions(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *app) revokeSession(w http.ResponseWriter, r *http.Request) {
-	_, ok := loggedIn(w, r)
-	if !ok {
+	if _, ok := a.loggedIn(w, r); !ok {
 		return
 	}
 	// Revoking the session this request rides on is a logout: Revoke
@@ -164,15 +156,14 @@ func (a *app) revokeSession(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !revoked {
-		writeJSON(w, http.StatusNotFound, demo.ErrorOf(demo.MsgNoSuchSession))
+		a.fail(w, r, demo.ErrNoSuchSession)
 		return
 	}
 	writeJSON(w, http.StatusOK, demo.Revoked{Revoked: 1})
 }
 
 func (a *app) revokeOthers(w http.ResponseWriter, r *http.Request) {
-	_, ok := loggedIn(w, r)
-	if !ok {
+	if _, ok := a.loggedIn(w, r); !ok {
 		return
 	}
 	n, err := sessionhttp.From(r).RevokeOthers(r.Context())
@@ -184,10 +175,10 @@ func (a *app) revokeOthers(w http.ResponseWriter, r *http.Request) {
 }
 
 // loggedIn returns the session's user, or answers 401 when there is none.
-func loggedIn(w http.ResponseWriter, r *http.Request) (string, bool) {
+func (a *app) loggedIn(w http.ResponseWriter, r *http.Request) (string, bool) {
 	user := sessionhttp.From(r).UserID()
 	if user == "" {
-		writeJSON(w, http.StatusUnauthorized, demo.ErrorOf(demo.MsgNotLoggedIn))
+		a.fail(w, r, demo.ErrNotLoggedIn)
 		return "", false
 	}
 	return user, true
@@ -195,22 +186,11 @@ func loggedIn(w http.ResponseWriter, r *http.Request) (string, bool) {
 
 // fail answers an error with the status the demo contract gives it.
 func (a *app) fail(w http.ResponseWriter, r *http.Request, err error) {
-	var tooLarge *http.MaxBytesError
-	switch {
-	case errors.As(err, &tooLarge):
-		writeJSON(w, http.StatusRequestEntityTooLarge, demo.ErrorOf(demo.MsgBodyTooLarge))
-	case errors.Is(err, demo.ErrUserRequired), errors.Is(err, demo.ErrUserTooLong),
-		errors.Is(err, demo.ErrUserNotText), errors.Is(err, demo.ErrBodyNotText):
-		writeJSON(w, http.StatusBadRequest, demo.ErrorOf(err.Error()))
-	case errors.Is(err, demo.ErrCountNotNumber), errors.Is(err, demo.ErrCountOverflow):
-		writeJSON(w, http.StatusConflict, demo.ErrorOf(err.Error()))
-	case errors.Is(err, core.ErrStore):
-		a.log.ErrorContext(r.Context(), "session store failed", "method", r.Method, "path", r.URL.Path, "error", err)
-		writeJSON(w, http.StatusServiceUnavailable, demo.ErrorOf(demo.MsgStoreUnavailable))
-	default:
-		a.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "error", err)
-		writeJSON(w, http.StatusInternalServerError, demo.ErrorOf(demo.MsgInternal))
+	status, body, _ := demo.Answer(err)
+	if status >= http.StatusInternalServerError {
+		demo.LogFailure(r.Context(), a.log, r.Method, r.URL.Path, status, err)
 	}
+	writeJSON(w, status, body)
 }
 
 // writeJSON answers status with v as a JSON body.

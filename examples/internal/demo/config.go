@@ -1,12 +1,16 @@
 // Package demo is the framework-neutral plumbing the example apps share:
 // the command-line flags of the demo contract (see DESIGN.md), the
-// *core.Manager those flags describe, and the JSON shapes of the answers.
+// *core.Manager those flags describe, the JSON shapes of the answers, the
+// status each error gets (Answer), and the start-up, serving and shutdown
+// every demo's main does alike (Main, Start, HTTPServer, Serve).
 //
-// It holds no HTTP handling: each example writes its routes in its own
+// It holds no routes or handlers: each example writes those in its own
 // framework's idiom, so that it reads as a real application would.
+// Package demotest holds the contract as a test suite every example runs.
 package demo
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -16,6 +20,7 @@ import (
 	"time"
 
 	"github.com/sessionkit/sessionkit/core"
+	"github.com/sessionkit/sessionkit/stores/redisstore"
 )
 
 // Store names accepted by -store.
@@ -29,10 +34,6 @@ const (
 	TransportCookie = "cookie"
 	TransportHeader = "header"
 )
-
-// ErrRedisNotAvailable is returned by NewManager for -store redis until the
-// Redis store lands.
-var ErrRedisNotAvailable = errors.New("the redis store is not available yet (coming with the Redis store issue)")
 
 // Options are the demo's command-line settings.
 type Options struct {
@@ -189,10 +190,23 @@ func openStore(o Options) (st core.Store, closeFn func() error, err error) {
 	case StoreMemory:
 		return nil, nil, nil
 	case StoreRedis:
-		// Slot for stores/redisstore: build a go-redis UniversalClient from
-		// o.RedisAddrs (Cluster when more than one), o.RedisDB and
-		// o.RedisPrefix, and return the store and the client's Close.
-		return nil, nil, ErrRedisNotAvailable
+		client, err := redisstore.NewClient(o.RedisAddrs, o.RedisDB)
+		if err != nil {
+			return nil, nil, fmt.Errorf("-redis-addrs %v: %w", o.RedisAddrs, err)
+		}
+		// Fail at startup, with the address, rather than on every request.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := client.Ping(ctx).Err(); err != nil {
+			_ = client.Close()
+			return nil, nil, fmt.Errorf("redis at %s: %w", strings.Join(o.RedisAddrs, ","), err)
+		}
+		st, err := redisstore.New(client, redisstore.Options{Prefix: o.RedisPrefix})
+		if err != nil {
+			_ = client.Close()
+			return nil, nil, err
+		}
+		return st, client.Close, nil
 	}
 	return nil, nil, fmt.Errorf("-store %q: want %s or %s", o.Store, StoreMemory, StoreRedis)
 }

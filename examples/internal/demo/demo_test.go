@@ -5,9 +5,11 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"log/slog"
 	"math"
+	"net/http"
 	"testing"
 	"time"
 
@@ -15,6 +17,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionkit/sessionkit/core"
+	"github.com/sessionkit/sessionkit/internal/redistest"
+	"github.com/sessionkit/sessionkit/stores/redisstore"
 )
 
 func TestParseDefaults(t *testing.T) {
@@ -111,12 +115,43 @@ func TestNewManagerFromFlags(t *testing.T) {
 	assert.Equal(t, 10*time.Second, cfg.RotateAfter)
 }
 
-func TestNewManagerRedisNotYet(t *testing.T) {
+func TestMain(m *testing.M) { redistest.Main(m) }
+
+// -store redis keeps sessions in the Redis at -redis-addrs, under
+// -redis-prefix: standalone for one address, Cluster for several.
+func TestNewManagerRedis(t *testing.T) {
+	for name, addrs := range map[string]func() []string{
+		"Standalone": func() []string { return []string{redistest.SharedStandalone(t).Addr()} },
+		"Cluster":    func() []string { return redistest.SharedCluster(t).Addrs() },
+	} {
+		t.Run(name, func(t *testing.T) {
+			o := Defaults()
+			o.Store, o.RedisAddrs, o.RedisPrefix = StoreRedis, addrs(), redistest.Prefix(t)
+			m, closeFn, err := NewManager(o, quiet())
+			require.NoError(t, err)
+			defer func() { require.NoError(t, closeFn()) }()
+			ctx := context.Background()
+			s, err := m.Load(ctx, &core.Request{})
+			require.NoError(t, err)
+			require.NoError(t, s.Put("count", 1))
+			_, err = m.Commit(ctx, s)
+			require.NoError(t, err)
+			client, err := redisstore.NewClient(o.RedisAddrs, 0)
+			require.NoError(t, err)
+			defer client.Close()
+			n, err := client.Exists(ctx, o.RedisPrefix+s.ID()).Result()
+			require.NoError(t, err)
+			assert.Equal(t, int64(1), n, "the session is in Redis under the prefix")
+		})
+	}
+}
+
+func TestNewManagerRedisUnreachable(t *testing.T) {
 	o := Defaults()
-	o.Store = StoreRedis
+	o.Store, o.RedisAddrs = StoreRedis, []string{"127.0.0.1:1"}
 	m, closeFn, err := NewManager(o, quiet())
-	require.ErrorIs(t, err, ErrRedisNotAvailable)
-	assert.EqualError(t, err, "the redis store is not available yet (coming with the Redis store issue)")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "redis at 127.0.0.1:1", "startup says which Redis is unreachable")
 	assert.Nil(t, m)
 	assert.Nil(t, closeFn)
 }
@@ -215,4 +250,60 @@ func TestChecks(t *testing.T) {
 	assert.NoError(t, CheckValue([]byte("héllo")))
 	assert.NoError(t, CheckValue(nil))
 	assert.ErrorIs(t, CheckValue([]byte{0xff, 0xfe}), ErrBodyNotText)
+}
+
+func TestExitCode(t *testing.T) {
+	var out bytes.Buffer
+	assert.Equal(t, 0, exitCode("demo", nil, &out), "a signal")
+	assert.Equal(t, 0, exitCode("demo", flag.ErrHelp, &out), "-h")
+	assert.Equal(t, 2, exitCode("demo", fmt.Errorf("%w: %w", ErrUsage, errors.New("bad flag")), &out))
+	assert.Empty(t, out.String(), "the flag package has reported a usage error already")
+	assert.Equal(t, 1, exitCode("demo", errors.New("listen tcp: address already in use"), &out))
+	assert.Equal(t, "demo: listen tcp: address already in use\n", out.String())
+}
+
+func TestAnswer(t *testing.T) {
+	for _, tc := range []struct {
+		err    error
+		status int
+		body   string
+		ok     bool
+	}{
+		{ErrUserRequired, 400, MsgUserRequired, true},
+		{ErrUserTooLong, 400, MsgUserTooLong, true},
+		{ErrUserNotText, 400, MsgUserNotText, true},
+		{ErrBodyNotText, 400, MsgBodyNotText, true},
+		{ErrBadForm, 400, MsgBadForm, true},
+		{ErrBadPath, 400, MsgBadPath, true},
+		{FormError(errors.New(`invalid URL escape "%zz"`)), 400, MsgBadForm, true},
+		{ErrNotLoggedIn, 401, MsgNotLoggedIn, true},
+		{ErrNoSuchSession, 404, MsgNoSuchSession, true},
+		{NoValue(`a"b`), 404, `no value named "a\"b"`, true},
+		{ErrCountNotNumber, 409, MsgCountNotNumber, true},
+		{ErrCountOverflow, 409, MsgCountOverflow, true},
+		{ErrBodyTooLarge, 413, MsgBodyTooLarge, true},
+		{&http.MaxBytesError{Limit: MaxBodyBytes}, 413, MsgBodyTooLarge, true},
+		{FormError(fmt.Errorf("read: %w", &http.MaxBytesError{Limit: MaxBodyBytes})), 413, MsgBodyTooLarge, true},
+		{fmt.Errorf("list: %w: %w", core.ErrStore, errors.New("connection refused")), 503, MsgStoreUnavailable, true},
+		{errors.New("boom"), 500, MsgInternal, false},
+	} {
+		status, body, ok := Answer(fmt.Errorf("wrapped: %w", tc.err))
+		assert.Equal(t, tc.status, status, "%v", tc.err)
+		assert.Equal(t, ErrorOf(tc.body), body, "%v", tc.err)
+		assert.Equal(t, tc.ok, ok, "%v", tc.err)
+	}
+}
+
+func TestPathParam(t *testing.T) {
+	for escaped, want := range map[string]string{
+		"a%2Fb": "a/b", "a+b": "a+b", "a%20b": "a b", "%C3%A9": "é", "50%25": "50%", "plain": "plain",
+	} {
+		got, err := PathParam(escaped)
+		require.NoError(t, err, escaped)
+		assert.Equal(t, want, got, escaped)
+	}
+	for _, bad := range []string{"%zz", "%", "a%2"} {
+		_, err := PathParam(bad)
+		assert.ErrorIs(t, err, ErrBadPath, bad)
+	}
 }

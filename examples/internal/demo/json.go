@@ -35,6 +35,7 @@ const (
 	MsgBodyNotText      = "request body is not UTF-8 text"
 	MsgUserNotText      = `form field "user" is not UTF-8 text`
 	MsgBadForm          = "malformed form body"
+	MsgBadPath          = "malformed escape in the path"
 	MsgCountNotNumber   = `value "count" is not a number`
 	MsgCountOverflow    = `value "count" cannot grow further`
 )
