@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"time"
 )
 
@@ -111,6 +112,28 @@ type Change struct {
 	// Set writes these keys; Del deletes these keys.
 	Set map[string][]byte
 	Del []string
+}
+
+// ApplyValues returns old with the change's values applied (Clear, then
+// Del, then Set, so a key both set and deleted in one change ends up set),
+// as a new map: old may have been handed out by Load and must not change.
+// Without a value change it returns old itself.
+func (ch *Change) ApplyValues(old map[string][]byte) map[string][]byte {
+	if ch == nil || (!ch.Clear && len(ch.Set) == 0 && len(ch.Del) == 0) {
+		return old
+	}
+	var m map[string][]byte
+	if ch.Clear {
+		m = make(map[string][]byte, len(ch.Set))
+	} else {
+		m = make(map[string][]byte, len(old)+len(ch.Set))
+		maps.Copy(m, old)
+	}
+	for _, k := range ch.Del {
+		delete(m, k)
+	}
+	maps.Copy(m, ch.Set)
+	return m
 }
 
 // LoadOptions tells Load the time and when to extend the idle deadline.

@@ -1,7 +1,6 @@
 package memstore
 
 import (
-	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -95,28 +94,6 @@ func (s *Store) unlockShards(idx []uint32) {
 	for i := len(idx) - 1; i >= 0; i-- {
 		s.shards[idx[i]].mu.Unlock()
 	}
-}
-
-// applyValues returns old with ch applied, as a new map: old may have been
-// handed out by Load and must stay as it is. Without a value change it
-// returns old itself. Clear goes first, then Del, then Set, so a key both set
-// and deleted in one change ends up set.
-func applyValues(old map[string][]byte, ch *store.Change) map[string][]byte {
-	if ch == nil || (!ch.Clear && len(ch.Set) == 0 && len(ch.Del) == 0) {
-		return old
-	}
-	var m map[string][]byte
-	if ch.Clear {
-		m = make(map[string][]byte, len(ch.Set))
-	} else {
-		m = make(map[string][]byte, len(old)+len(ch.Set))
-		maps.Copy(m, old)
-	}
-	for _, k := range ch.Del {
-		delete(m, k)
-	}
-	maps.Copy(m, ch.Set)
-	return m
 }
 
 // applyMeta returns the metadata after a write at now: ch.Meta replaces old

@@ -132,7 +132,7 @@ func (s *Store) update(id string, ch *store.Change, now time.Time) (oldUser stri
 		return "", store.ErrNotFound
 	}
 	oldUser = e.meta.UserID
-	e.values = applyValues(e.values, ch)
+	e.values = ch.ApplyValues(e.values)
 	e.meta = applyMeta(e.meta, ch, now)
 	e.expires = e.meta.Deadline(ch.Idle)
 	if us != nil {
@@ -266,7 +266,7 @@ func (s *Store) renew(r *renewal, target string) (evicted []string, oldUser stri
 	// The move itself neither adds nor removes a record.
 	s.live.Add(-(freed + int64(len(evicted)+len(dead))))
 
-	ne := &entry{values: applyValues(e.values, r.ch), meta: applyMeta(e.meta, r.ch, r.lastSeen)}
+	ne := &entry{values: r.ch.ApplyValues(e.values), meta: applyMeta(e.meta, r.ch, r.lastSeen)}
 	ne.expires = ne.meta.Deadline(r.idle)
 	newSh.m[r.newID] = ne
 	if r.opts.Grace > 0 {

@@ -3,7 +3,6 @@ package redisstore
 import (
 	"context"
 	"fmt"
-	"maps"
 
 	"github.com/redis/go-redis/v9"
 
@@ -95,7 +94,7 @@ func (s *Store) Renew(ctx context.Context, oldID, newID string, ch *store.Change
 		meta = *ch.Meta
 	}
 	meta.LastSeen = lastSeen
-	values := merge(old.Values, ch)
+	values := ch.ApplyValues(old.Values)
 	dl := deadline(meta.LastSeen, idle, meta.ExpiresAt)
 	oldUser, user := old.Meta.UserID, meta.UserID
 
@@ -143,26 +142,6 @@ func (s *Store) Renew(ctx context.Context, oldID, newID string, ch *store.Change
 		return nil, unexpected("renew", status)
 	}
 	return s.evict(ctx, user, now, ix.victims)
-}
-
-// merge returns old's values with ch's Clear, Del and Set applied, in that
-// order.
-func merge(old map[string][]byte, ch *store.Change) map[string][]byte {
-	if ch == nil {
-		return old
-	}
-	var m map[string][]byte
-	if ch.Clear {
-		m = make(map[string][]byte, len(ch.Set))
-	} else {
-		m = make(map[string][]byte, len(old)+len(ch.Set))
-		maps.Copy(m, old)
-	}
-	for _, k := range ch.Del {
-		delete(m, k)
-	}
-	maps.Copy(m, ch.Set)
-	return m
 }
 
 // restore undoes a claim: oldID gets its fields and expiry back, unless
