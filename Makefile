@@ -6,7 +6,7 @@ EXAMPLE ?= nethttp
 # Flags for `make demo`; -secure=false lets curl send the cookie over plain HTTP.
 DEMO_FLAGS ?= -secure=false
 
-.PHONY: test lint bench demo
+.PHONY: test lint bench demo fuzz
 
 ## test: gofmt check, go vet, then every test with the race detector
 test: lint
@@ -26,10 +26,10 @@ lint:
 ## the benchmarks of the main module (the packages that have any),
 ## BENCH_COUNT runs each. Raw output goes
 ## to docs/bench.txt; bench/cmd/benchreport turns it into docs/BENCHMARKS.md
-## and docs/bench.svg. About 15 minutes on 2 cores. BENCH=regexp narrows the
+## and docs/bench.svg. About 12 minutes on 2 cores. BENCH=regexp narrows the
 ## run (e.g. BENCH=Memory/nethttp), BENCH_TIME and BENCH_COUNT tune it.
 bench: BENCH ?= .
-bench: BENCH_COUNT ?= 5
+bench: BENCH_COUNT ?= 7
 bench: BENCH_TIME ?= 400ms
 bench:
 	@mkdir -p docs
@@ -58,3 +58,12 @@ demo:
 	*) echo "EXAMPLE=$(EXAMPLE): want nethttp, gin, echo or fiber"; exit 2 ;; \
 	esac
 	$(GO) run ./examples/$(EXAMPLE) $(DEMO_FLAGS)
+
+## fuzz: run every fuzz target for FUZZTIME each (their seeds run in every go test)
+FUZZTIME ?= 30s
+fuzz:
+	@set -e; for target in $$(grep -rl --include='*_test.go' '^func Fuzz' . | grep -v '^./bench/' | xargs grep -ho '^func Fuzz[A-Za-z0-9_]*' | sed 's/^func //' | sort -u); do \
+		pkg=$$(grep -rl --include='*_test.go' "^func $$target(" . | grep -v '^./bench/' | head -n 1 | xargs dirname); \
+		echo "==> $$target ($$pkg, $(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done
