@@ -1,0 +1,354 @@
+package bench
+
+import (
+	"bufio"
+	"context"
+	"sort"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	redigo "github.com/gomodule/redigo/redis"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/sessionkit/sessionkit/core"
+	"github.com/sessionkit/sessionkit/internal/redistest"
+	"github.com/sessionkit/sessionkit/stores/redisstore"
+)
+
+// Every Redis benchmark talks to a redis-server that this benchmark started
+// on a free loopback port (internal/redistest), never to one already
+// running on the machine.
+
+// BenchmarkRedis runs the four scenarios for sessionkit and the peers on
+// each framework, every library on Redis.
+func BenchmarkRedis(b *testing.B) {
+	srv := startRedis(b)
+	runSubjects(b, "nethttp", []factory{
+		{"sessionkit", func(b *testing.B) *subject { return nethttpSessionkitRedis(b, srv) }},
+		{"scs", func(b *testing.B) *subject { return scsRedis(b, srv) }},
+		{"scs-idle", func(b *testing.B) *subject { return scsRedisIdle(b, srv) }},
+	}, false, srv.meter)
+	runSubjects(b, "gin", []factory{
+		{"sessionkit", func(b *testing.B) *subject {
+			m, rt := sessionkitRedis(b, srv)
+			return withRoundTrips(ginSessionkit(m), rt)
+		}},
+		{"gin-sessions", func(b *testing.B) *subject { return ginSessionsRedis(b, srv) }},
+	}, false, srv.meter)
+	runSubjects(b, "echo", []factory{
+		{"sessionkit", func(b *testing.B) *subject {
+			m, rt := sessionkitRedis(b, srv)
+			return withRoundTrips(echoSessionkit(m), rt)
+		}},
+		{"echo-session", func(b *testing.B) *subject { return echoSessionRedis(b, srv) }},
+	}, false, srv.meter)
+	runSubjects(b, "fiber", []factory{
+		{"sessionkit", func(b *testing.B) *subject {
+			m, rt := sessionkitRedis(b, srv)
+			return withRoundTrips(fiberSessionkit(m), rt)
+		}},
+		{"fiber-session", func(b *testing.B) *subject { return fiberSessionRedis(b, srv) }},
+	}, false, srv.meter)
+}
+
+// BenchmarkRedisRaw is go-redis alone, built as sessionkit's Redis client
+// is (redisstore.NewClient): one GET round trip, a GET then a SET, and GETs
+// from parallel goroutines.
+func BenchmarkRedisRaw(b *testing.B) {
+	srv := startRedis(b)
+	ctx := context.Background()
+	value := strings.Repeat("v", 64)
+	raw := func(b *testing.B) (redis.UniversalClient, *atomic.Int64) {
+		srv.flush(b)
+		c, rt := srv.goRedis(b)
+		if err := c.Set(ctx, "raw", value, time.Hour).Err(); err != nil {
+			b.Fatal(err)
+		}
+		if v, err := c.Get(ctx, "raw").Result(); err != nil || v != value {
+			b.Fatalf("GET raw: %q, %v", v, err)
+		}
+		return c, rt
+	}
+	b.Run("GET", func(b *testing.B) {
+		c, rt := raw(b)
+		m := srv.meter(b, &subject{roundTrips: rt})
+		m.begin(b)
+		for i := 0; i < b.N; i++ {
+			if err := c.Get(ctx, "raw").Err(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		m.end(b)
+	})
+	b.Run("GETSET", func(b *testing.B) {
+		c, rt := raw(b)
+		m := srv.meter(b, &subject{roundTrips: rt})
+		m.begin(b)
+		for i := 0; i < b.N; i++ {
+			if err := c.Get(ctx, "raw").Err(); err != nil {
+				b.Fatal(err)
+			}
+			if err := c.Set(ctx, "raw", value, time.Hour).Err(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		m.end(b)
+	})
+	b.Run("GETParallel", func(b *testing.B) {
+		c, rt := raw(b)
+		m := srv.meter(b, &subject{roundTrips: rt})
+		m.begin(b)
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if err := c.Get(ctx, "raw").Err(); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+		m.end(b)
+	})
+}
+
+// redisServer is a redis-server of the benchmark's own, and a client to
+// administer it (FLUSHALL, INFO).
+type redisServer struct {
+	addr  string
+	admin *redis.Client
+}
+
+func startRedis(b *testing.B) *redisServer {
+	s := redistest.Standalone(b) // skips, loudly, without redis-server
+	admin := redis.NewClient(&redis.Options{Addr: s.Addr()})
+	b.Cleanup(func() { _ = admin.Close() })
+	return &redisServer{addr: s.Addr(), admin: admin}
+}
+
+func (r *redisServer) flush(b *testing.B) {
+	if err := r.admin.FlushAll(context.Background()).Err(); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// goRedis is a go-redis client built as sessionkit's demos build theirs,
+// counting its round trips.
+func (r *redisServer) goRedis(b *testing.B) (redis.UniversalClient, *atomic.Int64) {
+	c, err := redisstore.NewClient([]string{r.addr}, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = c.Close() })
+	rt := new(atomic.Int64)
+	c.AddHook(roundTripHook{rt})
+	return c, rt
+}
+
+// sessionkitRedis is a sessionkit manager with its defaults on redisstore
+// (default options: prefix "session:"), on an empty server.
+func sessionkitRedis(b *testing.B, srv *redisServer) (*core.Manager, *atomic.Int64) {
+	srv.flush(b)
+	c, rt := srv.goRedis(b)
+	st, err := redisstore.New(c, redisstore.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return manager(b, st), rt
+}
+
+func withRoundTrips(s *subject, rt *atomic.Int64) *subject {
+	s.roundTrips = rt
+	return s
+}
+
+// roundTripHook counts go-redis round trips: a command, or a pipeline.
+type roundTripHook struct{ n *atomic.Int64 }
+
+func (h roundTripHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h roundTripHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		h.n.Add(1)
+		return next(ctx, cmd)
+	}
+}
+
+func (h roundTripHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		h.n.Add(1)
+		return next(ctx, cmds)
+	}
+}
+
+// redigoPool is a redigo pool of up to 10 idle connections whose round
+// trips are counted. pingOnBorrow is boj/redistore's TestOnBorrow, which
+// NewRediStore (and so gin-contrib/sessions/redis.NewStore) installs: a
+// PING every time a connection is taken from the pool.
+func (r *redisServer) redigoPool(b *testing.B, pingOnBorrow bool) (*redigo.Pool, *atomic.Int64) {
+	rt := new(atomic.Int64)
+	p := &redigo.Pool{
+		MaxIdle: 10,
+		Dial: func() (redigo.Conn, error) {
+			c, err := redigo.Dial("tcp", r.addr)
+			if err != nil {
+				return nil, err
+			}
+			return &countingConn{Conn: c, n: rt}, nil
+		},
+	}
+	if pingOnBorrow {
+		p.IdleTimeout = 240 * time.Second
+		p.TestOnBorrow = func(c redigo.Conn, _ time.Time) error {
+			_, err := c.Do("PING")
+			return err
+		}
+	}
+	b.Cleanup(func() { _ = p.Close() })
+	return p, rt
+}
+
+// countingConn counts the round trips of a redigo connection: each Do of a
+// command, or of "" with commands sent before it, and each Flush of sent
+// commands.
+type countingConn struct {
+	redigo.Conn
+	n    *atomic.Int64
+	sent int
+}
+
+func (c *countingConn) Do(cmd string, args ...any) (any, error) {
+	if cmd != "" || c.sent > 0 {
+		c.n.Add(1)
+	}
+	c.sent = 0
+	return c.Conn.Do(cmd, args...)
+}
+
+func (c *countingConn) Send(cmd string, args ...any) error {
+	c.sent++
+	return c.Conn.Send(cmd, args...)
+}
+
+func (c *countingConn) Flush() error {
+	if c.sent > 0 {
+		c.n.Add(1)
+		c.sent = 0
+	}
+	return c.Conn.Flush()
+}
+
+// ---- counting commands ----
+
+// Commands a client sends to set up a connection, not to serve a request.
+var setupCommands = map[string]bool{"hello": true, "client": true, "auth": true, "select": true, "command": true, "info": true}
+
+// Write commands, as far as any library here uses them.
+var writeCommands = map[string]bool{
+	"set": true, "setex": true, "psetex": true, "setnx": true, "getex": true, "getdel": true, "getset": true,
+	"expire": true, "pexpire": true, "expireat": true, "pexpireat": true, "persist": true,
+	"del": true, "unlink": true, "hset": true, "hmset": true, "hsetnx": true, "hdel": true, "hincrby": true,
+	"zadd": true, "zrem": true, "zremrangebyscore": true, "sadd": true, "srem": true, "incr": true, "incrby": true,
+	"rename": true, "copy": true, "restore": true, "flushall": true, "flushdb": true,
+}
+
+// cmdStat is one command's line of INFO commandstats.
+type cmdStat struct{ calls, usec int64 }
+
+// commandStats is INFO commandstats by command name.
+func (r *redisServer) commandStats(b *testing.B) map[string]cmdStat {
+	info, err := r.admin.Info(context.Background(), "commandstats").Result()
+	if err != nil {
+		b.Fatal(err)
+	}
+	out := map[string]cmdStat{}
+	sc := bufio.NewScanner(strings.NewReader(info))
+	for sc.Scan() {
+		// cmdstat_get:calls=12,usec=34,...  (subcommands: cmdstat_client|setinfo)
+		line, ok := strings.CutPrefix(strings.TrimSpace(sc.Text()), "cmdstat_")
+		if !ok {
+			continue
+		}
+		name, rest, _ := strings.Cut(line, ":")
+		name, _, _ = strings.Cut(name, "|")
+		st := out[name]
+		for _, field := range strings.Split(rest, ",") {
+			k, v, _ := strings.Cut(field, "=")
+			n, err := strconv.ParseInt(v, 10, 64)
+			switch {
+			case k != "calls" && k != "usec":
+				continue
+			case err != nil:
+				b.Fatalf("INFO commandstats line %q: %v", sc.Text(), err)
+			case k == "calls":
+				st.calls += n
+			default:
+				st.usec += n
+			}
+		}
+		out[name] = st
+	}
+	return out
+}
+
+// Script commands: the commands a script runs are counted on their own
+// too, and their time is part of the script's.
+var scriptCommands = map[string]bool{"eval": true, "evalsha": true, "eval_ro": true, "evalsha_ro": true, "fcall": true, "fcall_ro": true}
+
+// meter counts, over the timed loop, the commands the server ran (INFO
+// commandstats deltas; commands run by a Lua script count too) and, when
+// the subject counts them, the client's round trips. It reports cmds/op,
+// writes/op, roundtrips/op, NAME-cmds/op and NAME-us/op (the server's time
+// in it) for each command, and server-us/op: the server's time in commands (the scripts' time when
+// there are scripts, as the library's other commands then run inside
+// them; true of every library here).
+func (r *redisServer) meter(b *testing.B, s *subject) *meter {
+	var before map[string]cmdStat
+	var rt0 int64
+	return &meter{
+		start: func(b *testing.B) {
+			before = r.commandStats(b)
+			if s.roundTrips != nil {
+				rt0 = s.roundTrips.Load()
+			}
+		},
+		stop: func(b *testing.B, n int) {
+			if s.roundTrips != nil {
+				b.ReportMetric(float64(s.roundTrips.Load()-rt0)/float64(n), "roundtrips/op")
+			}
+			after := r.commandStats(b)
+			var total, writes, usec, scriptUsec int64
+			scripts := false
+			names := make([]string, 0, len(after))
+			for name := range after {
+				names = append(names, name)
+			}
+			sort.Strings(names)
+			for _, name := range names {
+				d := after[name].calls - before[name].calls
+				if d == 0 || setupCommands[name] {
+					continue
+				}
+				du := after[name].usec - before[name].usec
+				total += d
+				usec += du
+				if writeCommands[name] {
+					writes += d
+				}
+				if scriptCommands[name] {
+					scripts = true
+					scriptUsec += du
+				}
+				b.ReportMetric(float64(d)/float64(n), name+"-cmds/op")
+				b.ReportMetric(float64(du)/float64(n), name+"-us/op")
+			}
+			if scripts {
+				usec = scriptUsec
+			}
+			b.ReportMetric(float64(total)/float64(n), "cmds/op")
+			b.ReportMetric(float64(writes)/float64(n), "writes/op")
+			b.ReportMetric(float64(usec)/float64(n), "server-us/op")
+		},
+	}
+}
