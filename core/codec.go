@@ -107,11 +107,7 @@ func decodeValue[T any](b []byte) (T, error) {
 	}
 	tag, p := b[0], b[1:]
 	if tag == tagJSON {
-		// Anything can be JSON: a named string type, a struct, a map.
-		if err := json.Unmarshal(p, &out); err != nil {
-			return out, fmt.Errorf("%w: into %T: %w", ErrDecode, out, err)
-		}
-		return out, nil
+		return decodeJSON[T](p)
 	}
 	var err error
 	switch dst := any(&out).(type) {
@@ -170,6 +166,19 @@ func decodeValue[T any](b []byte) (T, error) {
 		return zero, err
 	}
 	return out, nil
+}
+
+// decodeJSON is apart from decodeValue so that only this path moves its
+// result to the heap (json.Unmarshal takes a pointer): Get of a string or
+// an int allocates nothing for the value itself.
+func decodeJSON[T any](p []byte) (T, error) {
+	// Anything can be JSON: a named string type, a struct, a map.
+	out := new(T)
+	if err := json.Unmarshal(p, out); err != nil {
+		var zero T
+		return zero, fmt.Errorf("%w: into %T: %w", ErrDecode, zero, err)
+	}
+	return *out, nil
 }
 
 func want(tag, expected byte) error {

@@ -136,3 +136,15 @@ func FuzzDecodeValue(f *testing.F) {
 		_, _ = decodeValue[profile](b)
 	})
 }
+
+// Get of a common type costs no allocation beyond the value itself.
+func TestDecodeAllocations(t *testing.T) {
+	b, _ := encodeValue(42)
+	if n := testing.AllocsPerRun(100, func() { _, _ = decodeValue[int](b) }); n != 0 {
+		t.Errorf("decoding an int allocated %v times", n)
+	}
+	s, _ := encodeValue("hello")
+	if n := testing.AllocsPerRun(100, func() { _, _ = decodeValue[string](s) }); n != 1 {
+		t.Errorf("decoding a string allocated %v times, want 1 (the string)", n)
+	}
+}

@@ -27,6 +27,11 @@ func (m *Manager) Commit(ctx context.Context, s *Session) (Result, error) {
 	var res Result
 	late := s.sent
 	s.sent = true
+	if s.doomed == "" && !s.dirty() && (late || s.id == "" || m.cfg.RotateAfter == 0) {
+		// The common read-only request: nothing to write, no rotation to
+		// check, so not even the clock is read.
+		return res, nil
+	}
 	now := m.cfg.Now()
 
 	if s.doomed != "" {

@@ -5,10 +5,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionkit/sessionkit/core"
+	"github.com/sessionkit/sessionkit/stores/memstore"
 )
 
 type fixture struct {
@@ -390,4 +393,31 @@ func TestInvalidTokenLogLevels(t *testing.T) {
 	f.logs.Reset()
 	f.request(t, "not-a-token", nil)
 	assert.Contains(t, f.logs.String(), `"level":"WARN"`, "malformed tokens stay at Warn")
+}
+
+// A read-only request's commit writes nothing and does not even read the
+// clock (a measurable cost on virtualised clocks).
+func TestReadOnlyCommitIsFree(t *testing.T) {
+	var reads atomic.Int64
+	st := memstore.New(memstore.Options{})
+	defer st.Close()
+	f := newFixture(t, func(c *core.Config) { c.Store = st })
+	tok := f.request(t, "", func(s *core.Session) { _ = s.Put("a", 1) })
+	m, err := core.New(core.Config{
+		Store:  st,
+		Now:    func() time.Time { reads.Add(1); return f.now },
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	require.NoError(t, err)
+	ctx := context.Background()
+	s, err := m.Load(ctx, &core.Request{Cookie: []string{"__Host-session=" + tok}})
+	require.NoError(t, err)
+	require.False(t, s.IsNew(), "the session was loaded from the shared store")
+	v, _ := core.Get[int](s, "a")
+	require.Equal(t, 1, v)
+	before := reads.Load()
+	res, err := m.Commit(ctx, s)
+	require.NoError(t, err)
+	assert.False(t, res.Changed())
+	assert.Equal(t, before, reads.Load(), "a clean commit read the clock")
 }
