@@ -33,6 +33,8 @@ func Run(t *testing.T, f Factory) {
 		{"HeaderTransport", testHeaderTransport},
 		{"BothTransportsMustAgree", testBothTransports},
 		{"MalformedTokens", testMalformedTokens},
+		{"TokenInURLIgnored", testTokenInURLIgnored},
+		{"UnprefixedCookieIgnored", testUnprefixedCookieIgnored},
 		{"StoreFailureOnLoad", testStoreFailureOnLoad},
 		{"StoreFailureOnCommit", testStoreFailureOnCommit},
 		{"IdleTimeout", testIdleTimeout},
@@ -264,6 +266,7 @@ func hostileTokens(t *testing.T) map[string]string {
 		"non-canonical":     good[:42] + "B",
 		"quoted-wrong":      `"` + good[:41] + `"`,
 		"spaces":            good[:20] + " " + good[21:],
+		"CRLF":              good[:20] + "\r\n" + good[22:],
 		"redis-glob":        strings.Repeat("*", 43),
 		"percent-encoded":   "%41" + good[3:],
 		"hash-of-something": storeID(good),
@@ -522,4 +525,41 @@ func testRevokedSessionStaysDead(t *testing.T, f Factory) {
 		assert.Empty(t, h.do("GET", "/whoami", h.withCookie(tok)).body, "the revoked token stays dead")
 	}
 	assert.Equal(t, 2, h.events.count(core.EventRevoked))
+}
+
+// A token in the URL is never read (tokens leak through logs, history and
+// Referer) and never copied into a cookie.
+func testTokenInURLIgnored(t *testing.T, f Factory) {
+	h := newHarness(t, f, func(c *core.Config) { c.Transport = core.TransportBoth })
+	tok := h.newSession("a", "1")
+	loads := h.spy.count("Load")
+	for _, q := range []string{"__Host-session", "session", "token", "access_token", "Session-Token"} {
+		r := h.do("GET", "/read?key=a&"+q+"="+tok)
+		assert.Equal(t, http.StatusNotFound, r.status, "token in ?%s= was used", q)
+		assert.Nil(t, r.cookie, "token in ?%s= produced a cookie", q)
+		r = h.do("POST", "/write?key=b&value=2&"+q+"="+tok)
+		require.NotNil(t, r.cookie)
+		assert.NotEqual(t, tok, r.cookie.Value, "token in ?%s= was adopted", q)
+		assert.NotEqual(t, tok, r.header.Get("Session-Token"))
+	}
+	assert.Equal(t, loads, h.spy.count("Load"), "a token in the URL reached the store")
+	_, body := h.read(tok, "b")
+	assert.NotEqual(t, "2", body, "a write with the token in the URL landed in that session")
+}
+
+// The __Host- prefix is the browser's guarantee that the cookie was set by
+// this host, over HTTPS, for the whole site; a cookie of the bare name
+// carries none of that and is not the session cookie.
+func testUnprefixedCookieIgnored(t *testing.T, f Factory) {
+	h := newHarness(t, f, nil)
+	require.Equal(t, "__Host-session", h.cookieName())
+	tok := h.newSession("a", "1")
+	loads := h.spy.count("Load")
+	for _, name := range []string{"session", "__Secure-session", "__host-session", "Host-session"} {
+		r := h.do("GET", "/read?key=a", withHeader("Cookie", name+"="+tok))
+		assert.Equal(t, http.StatusNotFound, r.status, "cookie %s= was accepted", name)
+	}
+	assert.Equal(t, loads, h.spy.count("Load"), "an unprefixed cookie reached the store")
+	status, _ := h.read(tok, "a")
+	assert.Equal(t, http.StatusOK, status, "the real cookie still works")
 }
