@@ -421,3 +421,29 @@ func TestReadOnlyCommitIsFree(t *testing.T) {
 	assert.False(t, res.Changed())
 	assert.Equal(t, before, reads.Load(), "a clean commit read the clock")
 }
+
+// NewContext carries the session through any number of derived contexts,
+// keeps the parent's values and cancellation, and works when called again
+// with another parent.
+func TestNewContext(t *testing.T) {
+	type key string
+	m, err := core.New(core.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	require.NoError(t, err)
+	defer m.Close()
+	s, err := m.Load(context.Background(), &core.Request{})
+	require.NoError(t, err)
+
+	parent, cancel := context.WithCancel(context.WithValue(context.Background(), key("k"), "v"))
+	ctx := core.NewContext(parent, s)
+	derived := context.WithValue(ctx, key("other"), 1)
+	assert.Same(t, s, core.FromContext(derived))
+	assert.Equal(t, "v", derived.Value(key("k")), "the parent's values are kept")
+	cancel()
+	assert.ErrorIs(t, ctx.Err(), context.Canceled, "and its cancellation")
+
+	second := core.NewContext(context.Background(), s)
+	assert.Same(t, s, core.FromContext(second))
+	assert.Nil(t, second.Value(key("k")), "a second call does not see the first parent")
+	assert.Same(t, s, core.FromContext(ctx), "and does not disturb the first context")
+	assert.Nil(t, core.FromContext(context.Background()))
+}

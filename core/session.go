@@ -19,6 +19,7 @@ type Session struct {
 	m   *Manager
 	mu  sync.Mutex
 	now time.Time
+	ctx sessionContext // see NewContext
 
 	// id is the store ID (token hash); empty while the session is unsaved.
 	id    string

@@ -39,7 +39,7 @@ func New(m *core.Manager) echo.MiddlewareFunc {
 
 			res := c.Response()
 			x := &exchange{res: res}
-			x.commit.Init(r.Context(), m, s, res.Header(), func(err error) { x.err = err })
+			x.commit.Init(r.Context(), m, s, res.Header(), x)
 			res.Before(x.before)
 			herr := next(c)
 			// Nothing written yet makes this the header moment: commit
@@ -61,6 +61,10 @@ type exchange struct {
 	res    *echo.Response
 	err    error
 }
+
+// SessionError keeps the failure: the before hook and the middleware
+// answer it.
+func (x *exchange) SessionError(err error) { x.err = err }
 
 // before runs inside Response.WriteHeader, after Echo set Status and before
 // it calls the writer's WriteHeader with it. Returning an error from here is

@@ -61,15 +61,8 @@ func New(m *core.Manager, opts ...Option) gin.HandlerFunc {
 		c.Set(ContextKey, s)
 
 		orig := c.Writer
-		w := &writer{ResponseWriter: orig}
-		w.commit.Init(c.Request.Context(), m, s, orig.Header(), func(err error) {
-			// The error handler answers through Gin's own writer: ours
-			// drops everything once the commit has failed.
-			c.Writer = orig
-			o.onError(c, err)
-			c.Abort()
-			c.Writer = w
-		})
+		w := &writer{ResponseWriter: orig, c: c, onError: o.onError}
+		w.commit.Init(c.Request.Context(), m, s, orig.Header(), w)
 		c.Writer = w
 		// Deferred so that a panicking handler leaves Gin's writer to the
 		// recovery middleware: what it writes does not commit a session the

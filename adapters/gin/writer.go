@@ -20,7 +20,18 @@ var errCommitFailed = errors.New("sessiongin: response replaced by the session e
 // (Status, Size, Written, CloseNotify, Pusher, Header) is Gin's own.
 type writer struct {
 	gin.ResponseWriter
-	commit adapterkit.Commit
+	commit  adapterkit.Commit
+	c       *gin.Context
+	onError ErrorHandler
+}
+
+// SessionError answers a failed commit through Gin's own writer: ours drops
+// everything once the commit has failed.
+func (w *writer) SessionError(err error) {
+	w.c.Writer = w.ResponseWriter
+	w.onError(w.c, err)
+	w.c.Abort()
+	w.c.Writer = w
 }
 
 var _ gin.ResponseWriter = (*writer)(nil)

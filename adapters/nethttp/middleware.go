@@ -40,8 +40,8 @@ func New(m *core.Manager, opts ...Option) func(http.Handler) http.Handler {
 				return
 			}
 			r = r.WithContext(core.NewContext(r.Context(), s))
-			sw := &writer{ResponseWriter: w}
-			sw.commit.Init(r.Context(), m, s, w.Header(), func(err error) { o.onError(w, r, err) })
+			sw := &writer{ResponseWriter: w, r: r, onError: o.onError}
+			sw.commit.Init(r.Context(), m, s, w.Header(), sw)
 			next.ServeHTTP(sw, r)
 			sw.commit.AfterHandler()
 		})

@@ -18,8 +18,14 @@ var errCommitFailed = errors.New("sessionhttp: response replaced by the session 
 // the first WriteHeader, Write, Flush, ReadFrom or Hijack.
 type writer struct {
 	http.ResponseWriter
-	commit adapterkit.Commit
+	commit  adapterkit.Commit
+	r       *http.Request
+	onError ErrorHandler
 }
+
+// SessionError answers a failed commit through the server's own writer:
+// ours drops what the handler writes from then on.
+func (w *writer) SessionError(err error) { w.onError(w.ResponseWriter, w.r, err) }
 
 func (w *writer) WriteHeader(code int) {
 	// 1xx responses are not the final headers; the session waits for those.

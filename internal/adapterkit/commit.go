@@ -17,8 +17,15 @@ type Commit struct {
 	m       *core.Manager
 	s       *core.Session
 	header  http.Header
-	onError func(error)
+	onError ErrorResponder
 	state   commitState
+}
+
+// ErrorResponder answers a commit that failed before the headers went out.
+// The adapter's own per-request value (its writer) implements it, which
+// costs no allocation, unlike a closure.
+type ErrorResponder interface {
+	SessionError(error)
 }
 
 type commitState uint8
@@ -29,16 +36,10 @@ const (
 	failed
 )
 
-// NewCommit prepares the commit of s. header is the response's header map,
-// where the result goes; onError writes the error response when the commit
-// fails before the headers went out.
-func NewCommit(ctx context.Context, m *core.Manager, s *core.Session, header http.Header, onError func(error)) *Commit {
-	return &Commit{ctx: ctx, m: m, s: s, header: header, onError: onError}
-}
-
-// Init is NewCommit for a Commit embedded in an adapter's own writer, which
-// saves an allocation per request.
-func (c *Commit) Init(ctx context.Context, m *core.Manager, s *core.Session, header http.Header, onError func(error)) {
+// Init prepares the commit of s, embedded in an adapter's own per-request
+// value. header is the response's header map, where the result goes;
+// onError answers when the commit fails before the headers went out.
+func (c *Commit) Init(ctx context.Context, m *core.Manager, s *core.Session, header http.Header, onError ErrorResponder) {
 	*c = Commit{ctx: ctx, m: m, s: s, header: header, onError: onError}
 }
 
@@ -51,7 +52,7 @@ func (c *Commit) BeforeHeaders() bool {
 		res, err := c.m.Commit(c.ctx, c.s)
 		if err != nil {
 			c.state = failed
-			c.onError(err)
+			c.onError.SessionError(err)
 			return false
 		}
 		c.state = committed
