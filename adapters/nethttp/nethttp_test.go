@@ -149,3 +149,26 @@ func (failingStore) ListUser(context.Context, string, time.Time) ([]store.Entry,
 func (failingStore) DeleteUser(context.Context, string, string) ([]string, error) {
 	return nil, errDown
 }
+
+// A handler that declared its Content-Length (http.ServeFile does) and then
+// loses its commit gets an error response whose length is the error body's,
+// not the one it declared: a client would otherwise wait for bytes that
+// never come.
+func TestErrorResponseDropsDeclaredLength(t *testing.T) {
+	m, err := core.New(core.Config{Store: failingStore{}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	require.NoError(t, err)
+	srv := httptest.NewServer(sessionhttp.New(m)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = sessionhttp.From(r).Put("k", "v")
+		w.Header().Set("Content-Length", "1000")
+		_, _ = w.Write(make([]byte, 1000))
+	})))
+	defer srv.Close()
+	res, err := srv.Client().Get(srv.URL)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	require.NoError(t, err, "the body ends where its length says")
+	assert.Equal(t, http.StatusServiceUnavailable, res.StatusCode)
+	assert.JSONEq(t, `{"error":"session store unavailable"}`, string(body))
+	assert.NotEqual(t, int64(1000), res.ContentLength)
+}

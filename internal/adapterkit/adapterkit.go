@@ -24,29 +24,34 @@ func ErrorStatus(err error) int {
 	return http.StatusInternalServerError
 }
 
-// SetErrorHeaders sets the headers of the default error response. A
-// Content-Length the handler set (http.ServeFile does) would not match the
-// error body, so it goes.
-func SetErrorHeaders(h http.Header) {
-	h.Del("Content-Length")
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
-}
-
-// Request is what the manager reads from a net/http request.
+// Request is what the manager reads from a net/http request. The keys are
+// canonical already, so the map is read directly: Header.Get would
+// canonicalise each one again on every request.
 func Request(r *http.Request) core.Request {
 	return core.Request{
 		Cookie:        r.Header["Cookie"],
-		Authorization: r.Header.Get("Authorization"),
-		UserAgent:     r.Header.Get("User-Agent"),
+		Authorization: first(r.Header["Authorization"]),
+		UserAgent:     first(r.Header["User-Agent"]),
 		RemoteAddr:    r.RemoteAddr,
-		ForwardedFor:  r.Header.Get("X-Forwarded-For"),
+		ForwardedFor:  first(r.Header["X-Forwarded-For"]),
 	}
 }
 
+func first(values []string) string {
+	if len(values) == 0 {
+		return ""
+	}
+	return values[0]
+}
+
 // WriteError writes the default error response to a net/http writer.
+// A Content-Length the handler set (http.ServeFile does) would not match
+// the error body, so it goes.
 func WriteError(w http.ResponseWriter, err error) {
-	SetErrorHeaders(w.Header())
+	h := w.Header()
+	h.Del("Content-Length")
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(ErrorStatus(err))
 	_, _ = w.Write([]byte(ErrorBody))
 }

@@ -70,7 +70,7 @@ func (c *Commit) BeforeHeaders() bool {
 func (c *Commit) BeforeHijack() bool {
 	if c.state == pending {
 		c.state = committed
-		if err := c.m.CommitHeadersGone(c.ctx, c.s); err != nil && !errorsIsHeaders(err) {
+		if err := c.m.CommitHeadersGone(c.ctx, c.s); err != nil && !errors.Is(err, core.ErrHeadersWritten) {
 			c.state = failed
 		}
 	}
@@ -97,7 +97,3 @@ func (c *Commit) AfterHandler() {
 		_, _ = c.m.Commit(c.ctx, c.s)
 	}
 }
-
-// errorsIsHeaders tells a change that was dropped because it needed a new
-// token (reported by the manager already) from a failure to save.
-func errorsIsHeaders(err error) bool { return errors.Is(err, core.ErrHeadersWritten) }
