@@ -10,15 +10,15 @@ import (
 // address, or, when that is a trusted proxy, the nearest address in
 // X-Forwarded-For that is not one (the right-most untrusted hop, the only
 // one a client cannot forge).
-func (m *Manager) clientIP(r *Request) string {
-	host := r.RemoteAddr
+func (m *Manager) clientIP(remoteAddr, forwardedFor string) string {
+	host := remoteAddr
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
 	}
-	if len(m.cfg.TrustedProxies) == 0 || r.ForwardedFor == "" || !m.trusted(host) {
+	if len(m.cfg.TrustedProxies) == 0 || forwardedFor == "" || !m.trusted(host) {
 		return host
 	}
-	hops := strings.Split(r.ForwardedFor, ",")
+	hops := strings.Split(forwardedFor, ",")
 	for i := len(hops) - 1; i >= 0; i-- {
 		hop := strings.TrimSpace(hops[i])
 		if _, err := netip.ParseAddr(hop); err != nil {

@@ -56,9 +56,9 @@ func (m *Manager) Config() Config { return m.cfg }
 // (errors.Is(err, ErrStore)); the adapter must not serve the request as
 // anonymous then.
 func (m *Manager) Load(ctx context.Context, r *Request) (*Session, error) {
-	s := &Session{m: m, now: m.cfg.Now(), reqUA: r.UserAgent}
+	s := &Session{m: m, now: m.cfg.Now(), client: r.Client,
+		reqUA: r.UserAgent, reqAddr: r.RemoteAddr, reqXFF: r.ForwardedFor}
 	token, presented, err := m.tokenFrom(r)
-	s.reqIP = m.clientIP(r)
 	if !presented {
 		return s, nil
 	}

@@ -5,9 +5,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -18,6 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionkit/sessionkit/core"
+	"github.com/sessionkit/sessionkit/core/store"
 	"github.com/sessionkit/sessionkit/stores/memstore"
 )
 
@@ -266,6 +270,38 @@ func TestResultApply(t *testing.T) {
 	assert.Empty(t, h, "nothing to send, nothing written")
 }
 
+// TestResultApplyKeepsTheAppsHeaders: Apply adds to what the handler set
+// (its own cookies, its Vary) and replaces only Cache-Control; the headers
+// it writes stay independent, so appending to one never changes another.
+func TestResultApplyKeepsTheAppsHeaders(t *testing.T) {
+	f := newFixture(t, func(c *core.Config) { c.Transport = core.TransportBoth })
+	s, err := f.m.Load(context.Background(), &core.Request{})
+	require.NoError(t, err)
+	_ = s.Put("a", 1)
+	res, err := f.m.Commit(context.Background(), s)
+	require.NoError(t, err)
+
+	h := http.Header{}
+	h.Add("Set-Cookie", "theme=dark")
+	h.Add("Vary", "Accept-Encoding")
+	h.Set("Cache-Control", "public, max-age=60")
+	res.Apply(h)
+	require.Len(t, h.Values("Set-Cookie"), 2)
+	assert.Equal(t, "theme=dark", h.Values("Set-Cookie")[0])
+	assert.True(t, strings.HasPrefix(h.Values("Set-Cookie")[1], "__Host-session="))
+	assert.Equal(t, []string{"Accept-Encoding", "Cookie", "Authorization"}, h.Values("Vary"))
+	assert.Equal(t, []string{"no-store"}, h.Values("Cache-Control"), "a session response is never cached")
+	assert.Equal(t, s.ID(), sha(h.Get("Session-Token")), "the header carries the token")
+
+	fresh := http.Header{}
+	res.Apply(fresh)
+	fresh.Add("Set-Cookie", "late=1")
+	fresh.Add("Cache-Control", "private")
+	assert.Equal(t, []string{"Cookie", "Authorization"}, fresh.Values("Vary"), "an append to one header changed another")
+	assert.Equal(t, []string{"no-store", "private"}, fresh.Values("Cache-Control"))
+	assert.Len(t, fresh.Values("Set-Cookie"), 2)
+}
+
 func (f *fixture) count(k core.EventKind) int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -446,4 +482,144 @@ func TestNewContext(t *testing.T) {
 	assert.Nil(t, second.Value(key("k")), "a second call does not see the first parent")
 	assert.Same(t, s, core.FromContext(ctx), "and does not disturb the first context")
 	assert.Nil(t, core.FromContext(context.Background()))
+}
+
+// countingClient is a ClientSource that counts how often it is asked.
+type countingClient struct{ asked int }
+
+func (c *countingClient) ClientInfo() (string, string, string) {
+	c.asked++
+	return "lazy-agent", "10.0.0.9:4444", "198.51.100.2"
+}
+
+// TestClientSourceAskedOnlyAtLogin: a Request.Client replaces the request's
+// own client fields, and is asked only when Login records them.
+func TestClientSourceAskedOnlyAtLogin(t *testing.T) {
+	f := newFixture(t, func(c *core.Config) { c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")} })
+	ctx := context.Background()
+	src := &countingClient{}
+	req := &core.Request{UserAgent: "ignored", RemoteAddr: "192.0.2.1:1", Client: src}
+
+	s, err := f.m.Load(ctx, req)
+	require.NoError(t, err)
+	require.NoError(t, s.Put("a", 1))
+	res, err := f.m.Commit(ctx, s)
+	require.NoError(t, err)
+	assert.Zero(t, src.asked, "asked without a Login")
+
+	s, err = f.m.Load(ctx, &core.Request{Cookie: []string{res.Cookie.Name + "=" + res.Cookie.Value}, Client: src})
+	require.NoError(t, err)
+	s.Login("ann")
+	_, err = f.m.Commit(ctx, s)
+	require.NoError(t, err)
+	assert.Equal(t, 1, src.asked)
+
+	list, err := f.m.ListSessions(ctx, "ann")
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+	assert.Equal(t, "lazy-agent", list[0].UserAgent)
+	assert.Equal(t, "198.51.100.2", list[0].IP, "X-Forwarded-For through the trusted proxy")
+}
+
+// errDown is what a store whose server is down reports.
+var errDown = errors.New("dial tcp 127.0.0.1:1: connection refused")
+
+// TestNoRawTokenInErrors: the errors a failing store makes the manager
+// return to the app, and the store_error events and log lines, carry the
+// session's hash prefix at most, never the token.
+func TestNoRawTokenInErrors(t *testing.T) {
+	var down bool
+	ms := memstore.New(memstore.Options{})
+	t.Cleanup(func() { ms.Close() })
+	f2 := newFixture(t, func(c *core.Config) { c.Store = &toggleStore{Store: ms, down: &down} })
+	tok := f2.request(t, "", func(s *core.Session) { _ = s.Put("a", 1) })
+	ctx := context.Background()
+	cookie := []string{f2.m.Config().Cookie.Name + "=" + tok}
+
+	down = true
+	_, err := f2.m.Load(ctx, &core.Request{Cookie: cookie})
+	require.ErrorIs(t, err, core.ErrStore)
+	assert.NotContains(t, err.Error(), tok, "raw token in a Load error")
+
+	down = false
+	s, err := f2.m.Load(ctx, &core.Request{Cookie: cookie})
+	require.NoError(t, err)
+	require.False(t, s.IsNew())
+	down = true
+	_ = s.Put("b", 2)
+	_, err = f2.m.Commit(ctx, s)
+	require.ErrorIs(t, err, core.ErrStore)
+	assert.NotContains(t, err.Error(), tok, "raw token in a Commit error")
+
+	down = false
+	s, err = f2.m.Load(ctx, &core.Request{Cookie: cookie})
+	require.NoError(t, err)
+	down = true
+	s.Login("ann")
+	_, err = f2.m.Commit(ctx, s)
+	require.ErrorIs(t, err, core.ErrStore)
+	assert.NotContains(t, err.Error(), tok, "raw token in a renewal error")
+
+	require.NotZero(t, f2.count(core.EventStoreError))
+	assert.NotContains(t, f2.logs.String(), tok, "raw token in a store_error log line")
+	assert.Contains(t, f2.logs.String(), sha(tok)[:16], "the log names the session by its hash prefix")
+	for _, e := range f2.events {
+		assert.NotContains(t, e.SessionID+errString(e.Err), tok, "raw token in an event")
+	}
+}
+
+// toggleStore fails while *down is set.
+type toggleStore struct {
+	core.Store
+	down *bool
+}
+
+func (s *toggleStore) Load(ctx context.Context, id string, o store.LoadOptions) (*store.Record, error) {
+	if *s.down {
+		return nil, errDown
+	}
+	return s.Store.Load(ctx, id, o)
+}
+
+func (s *toggleStore) Update(ctx context.Context, id string, ch *store.Change) error {
+	if *s.down {
+		return errDown
+	}
+	return s.Store.Update(ctx, id, ch)
+}
+
+func (s *toggleStore) Renew(ctx context.Context, old, id string, ch *store.Change, o store.WriteOptions) ([]string, error) {
+	if *s.down {
+		return nil, errDown
+	}
+	return s.Store.Renew(ctx, old, id, ch, o)
+}
+
+// TestResultHeaders: what Apply writes, as a framework without
+// http.Header receives it: each header once, in order, with whether it
+// replaces the handler's value.
+func TestResultHeaders(t *testing.T) {
+	f := newFixture(t, func(c *core.Config) { c.Transport = core.TransportBoth })
+	s, err := f.m.Load(context.Background(), &core.Request{})
+	require.NoError(t, err)
+	_ = s.Put("a", 1)
+	res, err := f.m.Commit(context.Background(), s)
+	require.NoError(t, err)
+	var got []string
+	res.Headers(func(name, value string, replace bool) {
+		if name == "Set-Cookie" || name == "Session-Token" {
+			value = "…"
+		}
+		got = append(got, fmt.Sprintf("%s: %s (replace %v)", name, value, replace))
+	})
+	assert.Equal(t, []string{
+		"Set-Cookie: … (replace false)",
+		"Vary: Cookie (replace false)",
+		"Session-Token: … (replace true)",
+		"Vary: Authorization (replace false)",
+		"Cache-Control: no-store (replace true)",
+	}, got)
+
+	var none core.Result
+	none.Headers(func(string, string, bool) { t.Error("a result that changes nothing wrote a header") })
 }

@@ -36,8 +36,11 @@ type Session struct {
 	renew  bool   // Renew or Login: issue a new token at commit
 	doomed string // ID that Destroy asked to delete at commit
 	sent   bool   // the first commit has run; headers are gone
-	reqUA  string // recorded at Login
-	reqIP  string
+	// The client's details, recorded at Login (see Request.Client).
+	client  ClientSource
+	reqUA   string
+	reqAddr string
+	reqXFF  string
 }
 
 // ID is the session's store ID: the SHA-256 of its token, hex. It is safe to
@@ -195,8 +198,12 @@ func (s *Session) Login(userID string) {
 	defer s.mu.Unlock()
 	s.renew = true
 	s.meta.UserID = strings.Clone(userID) // stored; see Put
-	s.meta.UserAgent = s.reqUA
-	s.meta.IP = s.reqIP
+	ua, addr, xff := s.reqUA, s.reqAddr, s.reqXFF
+	if s.client != nil {
+		ua, addr, xff = s.client.ClientInfo()
+	}
+	s.meta.UserAgent = ua
+	s.meta.IP = s.m.clientIP(addr, xff)
 	s.meta.ExpiresAt = time.Time{} // set from the commit time
 }
 
@@ -224,6 +231,14 @@ func (s *Session) dirty() bool {
 func (s *Session) settle() {
 	if len(s.set) == 0 && len(s.del) == 0 && !s.cleared {
 		s.renew = false
+		return
+	}
+	if s.cleared || len(s.base) == 0 {
+		// Nothing to merge with: the written values are the new base as
+		// they are. The store may hold the same map; neither side ever
+		// writes a map once handed over (see store's package doc).
+		s.base = s.set
+		s.set, s.del, s.cleared, s.renew = nil, nil, false, false
 		return
 	}
 	merged := make(map[string][]byte, len(s.base)+len(s.set))

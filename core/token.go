@@ -21,7 +21,9 @@ func newToken(r io.Reader) (string, error) {
 	if _, err := io.ReadFull(r, b[:]); err != nil {
 		return "", fmt.Errorf("%w: %w", ErrRandom, err)
 	}
-	return base64.RawURLEncoding.EncodeToString(b[:]), nil
+	var t [TokenLength]byte
+	base64.RawURLEncoding.Encode(t[:], b[:])
+	return string(t[:]), nil
 }
 
 // validToken reports whether t has the exact shape newToken produces:

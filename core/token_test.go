@@ -4,6 +4,10 @@ import (
 	"bytes"
 	"encoding/base64"
 	"errors"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io/fs"
 	"strings"
 	"testing"
 
@@ -108,4 +112,56 @@ func TestBearer(t *testing.T) {
 		_, got := bearer(h)
 		assert.Equal(t, presented, got, "%q presents a token", h)
 	}
+}
+
+// TestNoVariableTimeTokenComparison: the token is the one secret the core
+// holds, and it is never compared with == or != (whose running time
+// depends on where the first difference is), only through
+// crypto/subtle. A stored session is found by the token's SHA-256, never
+// by comparing tokens, so its lookup time depends on a hash the client
+// cannot steer. Comparing with "" (presence, not content) is allowed.
+func TestNoVariableTimeTokenComparison(t *testing.T) {
+	fset := token.NewFileSet()
+	pkgs, err := parser.ParseDir(fset, ".", func(fi fs.FileInfo) bool {
+		return !strings.HasSuffix(fi.Name(), "_test.go")
+	}, 0)
+	require.NoError(t, err)
+	// A variable or field holding a token: an unexported name with
+	// "token" in it (exported names here are constants such as
+	// TokenLength and EventInvalidToken, not secrets).
+	named := func(name string) bool {
+		return name != "" && !ast.IsExported(name) && strings.Contains(strings.ToLower(name), "token")
+	}
+	secret := func(e ast.Expr) bool {
+		switch x := e.(type) {
+		case *ast.Ident:
+			return named(x.Name)
+		case *ast.SelectorExpr:
+			return named(x.Sel.Name)
+		}
+		return false
+	}
+	empty := func(e ast.Expr) bool {
+		lit, ok := e.(*ast.BasicLit)
+		return ok && lit.Value == `""`
+	}
+	var found []string
+	checked := 0
+	for _, pkg := range pkgs {
+		for _, file := range pkg.Files {
+			ast.Inspect(file, func(n ast.Node) bool {
+				b, ok := n.(*ast.BinaryExpr)
+				if !ok || (b.Op != token.EQL && b.Op != token.NEQ) {
+					return true
+				}
+				if (secret(b.X) || secret(b.Y)) && !empty(b.X) && !empty(b.Y) {
+					found = append(found, fset.Position(b.Pos()).String())
+				}
+				checked++
+				return true
+			})
+		}
+	}
+	require.NotZero(t, checked, "no comparisons found: the scan is not reading the package")
+	assert.Empty(t, found, "tokens compared in variable time")
 }

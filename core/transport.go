@@ -1,6 +1,7 @@
 package core
 
 import (
+	"crypto/subtle"
 	"errors"
 	"net/http"
 	"strings"
@@ -14,10 +15,10 @@ var (
 )
 
 // Request is what the manager needs from an incoming request. The session
-// keeps the token, the user agent and the client IP for the length of the
-// request (the last two are stored at Login), so an adapter whose framework
-// reuses request buffers (fasthttp) must pass copies; net/http's strings
-// are safe as they are.
+// keeps the token, the user agent and the client's addresses for the length
+// of the request (the last ones are stored at Login), so an adapter whose
+// framework reuses request buffers (fasthttp) must pass copies; net/http's
+// strings are safe as they are.
 type Request struct {
 	// Cookie holds the raw Cookie header values (HTTP/2 may send several).
 	Cookie []string
@@ -29,6 +30,22 @@ type Request struct {
 	// ForwardedFor is X-Forwarded-For; read only when the remote address is
 	// one of Config.TrustedProxies.
 	ForwardedFor string
+	// Client, when set, supplies UserAgent, RemoteAddr and ForwardedFor
+	// instead of the fields above, and is asked only if the handler calls
+	// Login, during the request. Most requests never need them; an adapter
+	// for which they cost allocations (fasthttp formats the remote address,
+	// and its buffers must be copied) passes a Client instead.
+	Client ClientSource
+}
+
+// ClientSource supplies a request's client details on demand (see
+// Request.Client).
+type ClientSource interface {
+	// ClientInfo returns the User-Agent header, the connection's remote
+	// address (host:port or host) and the X-Forwarded-For header. The
+	// session keeps what it returns: copies, where the framework reuses
+	// its buffers.
+	ClientInfo() (userAgent, remoteAddr, forwardedFor string)
 }
 
 // tokenFrom finds the client's token where the transport says it travels.
@@ -50,7 +67,9 @@ func (m *Manager) tokenFrom(r *Request) (token string, presented bool, err error
 	}
 	if m.cfg.Transport.header() {
 		if v, ok := bearer(r.Authorization); ok {
-			if presented && v != token {
+			// Both tokens are the client's own, but a secret is compared
+			// in constant time wherever it is compared.
+			if presented && subtle.ConstantTimeCompare([]byte(v), []byte(token)) != 1 {
 				return "", true, errAmbiguousToken
 			}
 			token, presented = v, true
@@ -121,17 +140,40 @@ func (r *Result) Apply(h http.Header) {
 	if !r.Changed() {
 		return
 	}
+	// The values share one allocation; each gets a slice capped at its own
+	// element, so a later append to one header never reaches another.
+	vals := make([]string, 0, 5)
+	r.Headers(func(key, v string, replace bool) {
+		vals = append(vals, v)
+		if old := h[key]; len(old) > 0 && !replace {
+			h[key] = append(old, v)
+			return
+		}
+		n := len(vals)
+		h[key] = vals[n-1 : n : n]
+	})
+}
+
+// Headers calls put for each response header the result needs, in order,
+// with the canonical header name, the value, and whether the value
+// replaces what the handler set under that name (true) or is added to it
+// (false). It is Apply for frameworks whose responses are not an
+// http.Header (fasthttp); a result that changes nothing calls put never.
+func (r *Result) Headers(put func(name, value string, replace bool)) {
+	if !r.Changed() {
+		return
+	}
 	if r.Cookie != nil {
 		if v := r.Cookie.String(); v != "" {
-			h.Add("Set-Cookie", v)
+			put("Set-Cookie", v, false)
 		}
-		h.Add("Vary", "Cookie")
+		put("Vary", "Cookie", false)
 	}
 	if r.HeaderValue != "" {
-		h.Set(r.HeaderName, r.HeaderValue)
-		h.Add("Vary", "Authorization")
+		put(http.CanonicalHeaderKey(r.HeaderName), r.HeaderValue, true)
+		put("Vary", "Authorization", false)
 	}
-	h.Set("Cache-Control", "no-store")
+	put("Cache-Control", "no-store", true)
 }
 
 func (m *Manager) issue(res *Result, token string, expires time.Time) {

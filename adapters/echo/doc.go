@@ -11,10 +11,11 @@
 // core.FromContext.
 //
 // The session is committed at the last moment the response headers can
-// still change: in a Response().Before hook when the handler writes its
-// response (c.JSON, c.String, a stream), or right after the handler
-// returns when it wrote nothing (it returned an error for the
-// HTTPErrorHandler to render, or an empty 200). The new cookie or token
+// still change: when the handler's response starts (c.JSON, c.String, a
+// stream, a Flush or a Hijack: the middleware wraps Response().Writer for
+// the length of the handler), or right after the handler returns when it
+// wrote nothing (it returned an error for the HTTPErrorHandler to render,
+// or an empty 200). The new cookie or token
 // header goes into Response().Header(), which is where c.SetCookie puts
 // cookies too. Bodies are never buffered.
 //
@@ -28,8 +29,6 @@
 // fails the handler's writes, and returns the error afterwards for the
 // HTTPErrorHandler to see (it cannot answer a committed response).
 //
-// Echo's Response.Flush and Response.Hijack do not run Before hooks: a
-// handler that flushes before writing anything sends its headers without
-// the session's, and one that hijacks has its session saved when it
-// returns rather than before the hijack.
+// A handler that hijacks the connection has its session saved before the
+// hijack, with no new token issued: none could reach the client.
 package sessionecho

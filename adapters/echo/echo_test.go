@@ -113,6 +113,43 @@ func TestStreamCommitsAndStreams(t *testing.T) {
 	assert.Equal(t, "first\n", line, "the first chunk arrived while the handler still runs")
 }
 
+// A handler that flushes before writing anything sends its headers with
+// the flush: the session's cookie is among them (Echo's Response.Flush runs
+// no Before hooks, so this needs the adapter's writer).
+func TestFlushFirstCarriesTheCookie(t *testing.T) {
+	e := echo.New()
+	e.Use(sessionecho.New(quietManager(t, nil)))
+	release := make(chan struct{})
+	e.GET("/", func(c echo.Context) error {
+		require.NoError(t, sessionecho.From(c).Put("k", "v"))
+		c.Response().Flush()
+		<-release
+		_, err := io.WriteString(c.Response(), "late\n")
+		return err
+	})
+	srv := httptest.NewServer(e)
+	defer srv.Close()
+	defer close(release)
+
+	client := srv.Client()
+	client.Timeout = 10 * time.Second
+	res, err := client.Get(srv.URL)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	assert.Len(t, res.Cookies(), 1, "the flushed headers carried no session cookie")
+	assert.Equal(t, "no-store", res.Header.Get("Cache-Control"))
+}
+
+// Hijack saves the session but issues no token it could not deliver.
+func TestHijack(t *testing.T) {
+	adaptertest.RunHijack(t, func(m *core.Manager, h http.Handler) http.Handler {
+		e := echo.New()
+		e.Use(sessionecho.New(m))
+		e.Any("/*", echo.WrapHandler(h))
+		return e
+	})
+}
+
 // A handler that returns an error without writing has its session
 // committed before the HTTPErrorHandler writes, so the cookie goes out with
 // the error page.

@@ -1,11 +1,6 @@
 package sessionecho
 
 import (
-	"bufio"
-	"errors"
-	"net"
-	"net/http"
-
 	"github.com/labstack/echo/v4"
 
 	"github.com/sessionkit/sessionkit/core"
@@ -15,10 +10,6 @@ import (
 // ContextKey is the echo.Context key the middleware stores the session
 // under, for code that reads c.Get rather than From.
 const ContextKey = "sessionkit.session"
-
-// errCommitFailed is returned to a handler that keeps writing after the
-// session commit failed and the error response went out instead.
-var errCommitFailed = errors.New("sessionecho: response replaced by the session error response")
 
 // New returns middleware that loads the request's session, makes it
 // available to From, c.Get(ContextKey) and core.FromContext on
@@ -38,74 +29,52 @@ func New(m *core.Manager) echo.MiddlewareFunc {
 			c.Set(ContextKey, s)
 
 			res := c.Response()
-			x := &exchange{res: res}
-			x.commit.Init(r.Context(), m, s, res.Header(), x)
-			res.Before(x.before)
+			w := &writer{Writer: adapterkit.Writer{ResponseWriter: res.Writer}, res: res}
+			w.Commit.Init(r.Context(), m, s, res.Header(), w)
+			res.Writer = w
 			herr := next(c)
 			// Nothing written yet makes this the header moment: commit
 			// now, while a failure can still be returned for the
 			// HTTPErrorHandler to answer. Otherwise it saves what changed
 			// after the headers went out.
-			x.commit.AfterHandler()
-			if x.err != nil {
-				return httpError(x.err)
+			w.after = true
+			w.Commit.AfterHandler()
+			if res.Writer == w {
+				// The HTTPErrorHandler, and middleware outside this one,
+				// write through the server's writer again.
+				res.Writer = w.ResponseWriter
+			}
+			if w.err != nil {
+				return httpError(w.err)
 			}
 			return herr
 		}
 	}
 }
 
-// exchange is one request's commit.
-type exchange struct {
-	commit adapterkit.Commit
-	res    *echo.Response
-	err    error
+// writer commits the session when the handler's response starts, whichever
+// way it starts: Echo's Response.WriteHeader, Write, Flush and Hijack all
+// reach it (Before hooks would miss a Flush or Hijack before any write).
+type writer struct {
+	adapterkit.Writer
+	res   *echo.Response
+	after bool  // the handler has returned
+	err   error // a commit failure for the HTTPErrorHandler
 }
 
-// SessionError keeps the failure: the before hook and the middleware
-// answer it.
-func (x *exchange) SessionError(err error) { x.err = err }
-
-// before runs inside Response.WriteHeader, after Echo set Status and before
-// it calls the writer's WriteHeader with it. Returning an error from here is
-// impossible and the handler's response is about to go out, so on a failed
-// commit the hook rewrites what Echo is about to send: Status becomes the
-// error status (Echo reads it back after the hooks, so its logs agree), and
-// the writer becomes one that sends the default error response on that
-// WriteHeader and fails the handler's writes. The middleware still returns
-// the error once the handler is done.
-func (x *exchange) before() {
-	if x.commit.Started() {
-		// Committed after the handler returned, or failed then and this
-		// is the HTTPErrorHandler's response, which must go out.
+// SessionError: when the handler has returned without writing, the failure
+// goes back to Echo as an error. When the handler is writing, Echo is
+// already inside Response.WriteHeader (or Flush, or Hijack), past where an
+// error could be returned: the default error response replaces the
+// handler's, whose writes fail, and the error is still returned afterwards
+// for the HTTPErrorHandler to see (it cannot answer a committed response).
+func (w *writer) SessionError(err error) {
+	w.err = err
+	if w.after {
 		return
 	}
-	if !x.commit.BeforeHeaders() {
-		x.res.Status = adapterkit.ErrorStatus(x.err)
-		x.res.Writer = &replaced{ResponseWriter: x.res.Writer, err: x.err}
-	}
-}
-
-// replaced stands in for the response writer once the commit failed at the
-// header moment. It has no Unwrap on purpose: nothing may reach the real
-// writer behind it.
-type replaced struct {
-	http.ResponseWriter
-	err error
-}
-
-// WriteHeader ignores the status asked for: a later Before hook could have
-// changed it back to the handler's.
-func (w *replaced) WriteHeader(int) { adapterkit.WriteError(w.ResponseWriter, w.err) }
-
-func (w *replaced) Write([]byte) (int, error) { return 0, errCommitFailed }
-
-// FlushError makes Response.Flush fail quietly; Echo panics on a writer
-// that cannot flush at all.
-func (w *replaced) FlushError() error { return errCommitFailed }
-
-func (w *replaced) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	return nil, nil, errCommitFailed
+	w.res.Status = adapterkit.ErrorStatus(err)
+	adapterkit.WriteError(w.ResponseWriter, err)
 }
 
 // errorMessage is the HTTPError message. Echo's default HTTPErrorHandler

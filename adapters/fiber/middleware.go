@@ -1,8 +1,6 @@
 package sessionfiber
 
 import (
-	"net/http"
-
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/sessionkit/sessionkit/core"
@@ -109,13 +107,23 @@ func request(c *fiber.Ctx) core.Request {
 	for _, v := range h.PeekAll(fiber.HeaderCookie) {
 		cookies = append(cookies, string(v))
 	}
-	return core.Request{
-		Cookie:        cookies,
-		Authorization: string(h.Peek(fiber.HeaderAuthorization)),
-		UserAgent:     string(h.UserAgent()),
-		RemoteAddr:    c.Context().RemoteAddr().String(),
-		ForwardedFor:  string(h.Peek(fiber.HeaderXForwardedFor)),
+	var auth string
+	if v := h.Peek(fiber.HeaderAuthorization); len(v) > 0 {
+		auth = string(v)
 	}
+	return core.Request{Cookie: cookies, Authorization: auth, Client: (*client)(c)}
+}
+
+// client reads the request's client details for a Login only: copying the
+// user agent and formatting the remote address would cost every request
+// allocations that most never use. Fiber's Ctx is valid until the handler
+// returns, and Login runs inside it.
+type client fiber.Ctx
+
+func (cl *client) ClientInfo() (userAgent, remoteAddr, forwardedFor string) {
+	c := (*fiber.Ctx)(cl)
+	h := &c.Request().Header
+	return string(h.UserAgent()), c.Context().RemoteAddr().String(), string(h.Peek(fiber.HeaderXForwardedFor))
 }
 
 // setResult puts the commit's cookie and headers on the response.
@@ -124,26 +132,19 @@ func request(c *fiber.Ctx) core.Request {
 // c.Cookie's: fasthttp (v1.51, under Fiber v2) writes Max-Age only when it
 // is positive and then drops Expires, and knows no Partitioned, so it can
 // neither clear a cookie with Max-Age=0 nor give a persistent cookie both
-// Max-Age and Expires. Rendering through core.Result.Apply also keeps the
+// Max-Age and Expires. Rendering through core.Result.Headers also keeps the
 // caching rules in one place.
 func setResult(c *fiber.Ctx, res *core.Result) {
-	if !res.Changed() {
-		return
-	}
-	h := make(http.Header, 4)
-	res.Apply(h)
-	for name, values := range h {
-		for i, v := range values {
-			switch {
-			case name == fiber.HeaderVary:
-				c.Vary(v) // merged with the handler's Vary, not a second line
-			case name == fiber.HeaderSetCookie || i > 0:
-				c.Response().Header.Add(name, v)
-			default:
-				c.Set(name, v) // no-store replaces whatever caching the handler chose
-			}
+	res.Headers(func(name, value string, replace bool) {
+		switch {
+		case name == fiber.HeaderVary:
+			c.Vary(value) // merged with the handler's Vary, not a second line
+		case replace:
+			c.Set(name, value) // no-store replaces whatever caching the handler chose
+		default:
+			c.Response().Header.Add(name, value)
 		}
-	}
+	})
 }
 
 // writeError is the default ErrorHandler: the status and the generic JSON

@@ -40,10 +40,10 @@ func New(m *core.Manager, opts ...Option) func(http.Handler) http.Handler {
 				return
 			}
 			r = r.WithContext(core.NewContext(r.Context(), s))
-			sw := &writer{ResponseWriter: w, r: r, onError: o.onError}
-			sw.commit.Init(r.Context(), m, s, w.Header(), sw)
+			sw := &writer{Writer: adapterkit.Writer{ResponseWriter: w}, r: r, onError: o.onError}
+			sw.Commit.Init(r.Context(), m, s, w.Header(), sw)
 			next.ServeHTTP(sw, r)
-			sw.commit.AfterHandler()
+			sw.Commit.AfterHandler()
 		})
 	}
 }

@@ -18,10 +18,11 @@
 // requests that write different keys of one session never overwrite each
 // other.
 //
-// Values maps and byte slices cross the boundary without copies: a store
-// takes ownership of what it is given, and the caller treats what Load returns
-// as read-only. A store that keeps records in memory must therefore never
-// mutate a map it has handed out (copy on write).
+// Values maps and byte slices cross the boundary without copies, and neither
+// side ever writes one after handing it over: a store keeps what it is given
+// as it is (the core may go on reading it), and the caller treats what Load
+// returns as read-only. A store that keeps records in memory must therefore
+// never mutate a map it was given or has handed out (copy on write).
 //
 // # Deadlines
 //
@@ -30,11 +31,11 @@
 // a record no longer than that (a Redis TTL, a janitor) and never returns a
 // record whose deadline has passed at the Now of the call.
 //
-// Extending the idle deadline is the store's job, inside Load, because the
-// extension must cost no extra round trip: when Now-LastSeen has reached
-// LoadOptions.TouchAfter, Load sets LastSeen to Now and moves the record's
-// expiry to the new deadline in the same operation as the read. Inside that
-// window a read writes nothing at all.
+// Extending the idle deadline is the store's job, inside Load: when
+// Now-LastSeen has reached LoadOptions.TouchAfter, Load sets LastSeen to Now
+// and moves the record's expiry to the new deadline before it returns.
+// Inside that window a read writes nothing at all, so only one read per
+// window pays for the write (in Redis, a second round trip).
 //
 // # Guarantees every store keeps (proven by stores/storetest)
 //

@@ -89,8 +89,8 @@ func (m *Meta) Deadline(idle time.Duration) time.Time {
 type Record struct {
 	Meta Meta
 	// Values holds each key's value, encoded by the core. Read-only for the
-	// caller of Load; owned by the store once handed to Create, Update or
-	// Renew.
+	// caller of Load, and for the store once handed to Create, Update or
+	// Renew: the store may keep the map, and the core may go on reading it.
 	Values map[string][]byte
 	// Successor is set, only on a record returned by Load, when this ID was
 	// renewed away with a grace period: the ID that replaced it.
