@@ -38,8 +38,23 @@ type Cluster struct {
 // one with SharedCluster.
 func NewCluster(t testing.TB) *Cluster {
 	t.Helper()
+	return newCluster(t, nil)
+}
+
+// NewClusterDurable is NewCluster with persistence on every node, as
+// StandaloneDurable has it: a node stopped or killed and started again
+// comes back with every write it acknowledged.
+func NewClusterDurable(t testing.TB) *Cluster {
+	t.Helper()
+	return newCluster(t, durableArgs)
+}
+
+// newCluster starts a cluster of the test's own, its nodes with extra
+// configuration, and stops it when the test ends.
+func newCluster(t testing.TB, extra []string) *Cluster {
+	t.Helper()
 	server, cli := binary(t, "redis-server"), binary(t, "redis-cli")
-	c, err := startCluster(server, cli, t.TempDir())
+	c, err := startCluster(server, cli, t.TempDir(), extra)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,9 +67,10 @@ func NewCluster(t testing.TB) *Cluster {
 }
 
 // startCluster starts ClusterSize cluster-enabled servers in subdirectories
-// of dir, joins them with redis-cli --cluster create and waits until every
-// node reports the cluster ok. On failure it stops what it started.
-func startCluster(server, cli, dir string) (c *Cluster, err error) {
+// of dir, with extra configuration (which may be nil), joins them with
+// redis-cli --cluster create and waits until every node reports the cluster
+// ok. On failure it stops what it started.
+func startCluster(server, cli, dir string, extra []string) (c *Cluster, err error) {
 	c = &Cluster{}
 	defer func() {
 		if err != nil {
@@ -69,12 +85,12 @@ func startCluster(server, cli, dir string) (c *Cluster, err error) {
 		}
 		// nodes.conf lives in the node's directory (--dir), so a node
 		// restarted on its port rejoins with the same identity and slots.
-		extra := []string{
+		args := []string{
 			"--cluster-enabled", "yes",
 			"--cluster-config-file", "nodes.conf",
 			"--cluster-node-timeout", strconv.Itoa(int(nodeTimeout / time.Millisecond)),
 		}
-		n, err := startNew(server, nodeDir, extra, true)
+		n, err := startNew(server, nodeDir, append(args, extra...), true)
 		if err != nil {
 			return nil, err
 		}
@@ -102,7 +118,7 @@ func (c *Cluster) Addrs() []string {
 
 // Node returns the i-th node, to stop or restart it (on its own port, with
 // its cluster identity kept in its directory; its data is lost, as
-// persistence is off).
+// persistence is off, unless the cluster is durable).
 func (c *Cluster) Node(i int) *Server { return c.nodes[i] }
 
 // WaitReady waits until every running node reports cluster_state:ok with all

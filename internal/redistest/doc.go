@@ -1,8 +1,8 @@
 // Package redistest starts real redis-server processes for tests: a
 // standalone server and a three-master Redis Cluster, on free loopback ports
 // (127.0.0.1 only), each in a t.TempDir() with persistence off (--save ""
-// --appendonly no), stopped by pid when the test (or, for the shared ones,
-// the test binary) ends.
+// --appendonly no) unless asked for (StandaloneDurable), stopped by pid when
+// the test (or, for the shared ones, the test binary) ends.
 //
 // It never connects to a Redis it did not start: every address it hands out
 // belongs to a process it launched, so a test may flush or break it freely.
@@ -11,11 +11,15 @@
 // # Dedicated or shared
 //
 // Standalone and NewCluster give a test its own processes, which it may stop
-// and start again on the same port (fault tests). SharedStandalone and
-// SharedCluster hand every test of the binary the same processes, started on
-// first use and stopped by Main when the binary's tests are done; tests that
-// share one keep apart by a key prefix of their own (Prefix). Starting a
-// cluster takes a couple of seconds, so the conformance suite shares one.
+// and start again on the same port (fault tests). StandaloneDurable and
+// NewClusterDurable give servers whose acknowledged writes survive that,
+// even a SIGKILL: they append every write to a file and fsync it before
+// replying.
+// SharedStandalone and SharedCluster hand every test of the binary the same
+// processes, started on first use and stopped by Main when the binary's
+// tests are done; tests that share one keep apart by a key prefix of their
+// own (Prefix). Starting a cluster takes a couple of seconds, so the
+// conformance suite shares one.
 //
 // # Without redis-server
 //

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -63,6 +64,59 @@ func TestStandaloneStopStartSamePort(t *testing.T) {
 	require.NoError(t, ping(s.Addr()))
 }
 
+// TestStandaloneDurable: a key written to a durable server is there after
+// a SIGKILL and a restart, and after a graceful stop and a restart; the same
+// steps on a Standalone server lose it, so it is the persistence that keeps
+// it, not a server that was never really restarted.
+func TestStandaloneDurable(t *testing.T) {
+	s := StandaloneDurable(t)
+	info, err := command(s.Addr(), time.Second, "INFO", "persistence")
+	require.NoError(t, err)
+	assert.Equal(t, "1", infoField(info, "aof_enabled"), "appendonly must be on")
+	fsync, err := command(s.Addr(), time.Second, "CONFIG", "GET", "appendfsync")
+	require.NoError(t, err)
+	assert.Equal(t, "appendfsync\nalways", fsync, "every write fsynced before its reply")
+
+	set := func(s *Server, v string) {
+		t.Helper()
+		reply, err := command(s.Addr(), time.Second, "SET", "k", v)
+		require.NoError(t, err)
+		require.Equal(t, "OK", reply)
+	}
+	get := func(s *Server) string {
+		t.Helper()
+		n, err := command(s.Addr(), time.Second, "EXISTS", "k")
+		require.NoError(t, err)
+		if n == "0" {
+			return "(missing)"
+		}
+		v, err := command(s.Addr(), time.Second, "GET", "k")
+		require.NoError(t, err)
+		return v
+	}
+
+	set(s, "before-kill")
+	pid := s.Pid()
+	require.NoError(t, s.Kill())
+	require.False(t, alive(pid), "pid %d survived SIGKILL", pid)
+	require.NoError(t, s.Start())
+	assert.NotEqual(t, pid, s.Pid())
+	assert.Equal(t, "before-kill", get(s), "an acknowledged write lost to SIGKILL")
+
+	set(s, "before-stop")
+	require.NoError(t, s.Stop())
+	require.NoError(t, s.Start())
+	assert.Equal(t, "before-stop", get(s), "an acknowledged write lost to a restart")
+
+	// The control: without persistence the same steps lose the key.
+	plain := Standalone(t)
+	set(plain, "volatile")
+	require.Equal(t, "volatile", get(plain))
+	require.NoError(t, plain.Kill())
+	require.NoError(t, plain.Start())
+	assert.Equal(t, "(missing)", get(plain), "a server without persistence kept its data")
+}
+
 func TestCleanupStopsServer(t *testing.T) {
 	var pid int
 	t.Run("inner", func(t *testing.T) {
@@ -86,6 +140,40 @@ func TestClusterNodeRestart(t *testing.T) {
 	assert.Error(t, c.ready(), "a cluster with a node down is not ready")
 	require.NoError(t, n.Start())
 	require.NoError(t, c.WaitReady(ReadyTimeout), "the node rejoins on its port")
+}
+
+// TestClusterDurableNodeRestart: a key on a node of a durable cluster is
+// there after the node is killed (SIGKILL) and started again.
+func TestClusterDurableNodeRestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a cluster")
+	}
+	c := NewClusterDurable(t)
+	for _, addr := range c.Addrs() {
+		info, err := command(addr, time.Second, "INFO", "persistence")
+		require.NoError(t, err)
+		assert.Equal(t, "1", infoField(info, "aof_enabled"), "%s: appendonly must be on", addr)
+	}
+	n := c.Node(1)
+	// A key whose slot this node serves: the others answer MOVED.
+	var key string
+	for i := 0; key == ""; i++ {
+		require.Less(t, i, 1000, "no key lands on %s", n.Addr())
+		k := "k" + strconv.Itoa(i)
+		reply, err := command(n.Addr(), time.Second, "SET", k, "kept")
+		if err != nil {
+			require.Contains(t, err.Error(), "MOVED")
+			continue
+		}
+		require.Equal(t, "OK", reply)
+		key = k
+	}
+	require.NoError(t, n.Kill())
+	require.NoError(t, n.Start())
+	require.NoError(t, c.WaitReady(ReadyTimeout))
+	v, err := command(n.Addr(), time.Second, "GET", key)
+	require.NoError(t, err)
+	assert.Equal(t, "kept", v, "an acknowledged write lost to SIGKILL")
 }
 
 func TestShared(t *testing.T) {

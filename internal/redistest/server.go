@@ -35,7 +35,7 @@ type Server struct {
 	bin   string
 	dir   string
 	port  int
-	extra []string // extra configuration (cluster mode)
+	extra []string // extra configuration (cluster mode, persistence)
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -49,8 +49,33 @@ type Server struct {
 // SharedStandalone.
 func Standalone(t testing.TB) *Server {
 	t.Helper()
+	return standalone(t, nil)
+}
+
+// durableArgs turn persistence on: every write goes to an append-only file
+// in the server's directory, fsynced before the client gets its reply
+// (--appendfsync always), so a write a client saw acknowledged survives
+// Stop, Kill and Start. Start appends them after its defaults, which they
+// override.
+var durableArgs = []string{"--appendonly", "yes", "--appendfsync", "always"}
+
+// StandaloneDurable is Standalone with persistence on: a write is on disk
+// before the server acknowledges it, and the server reloads its data when
+// it is started again after Stop or Kill (SIGKILL, as a crash). Use it for
+// fault tests that restart the server and then expect every acknowledged
+// write to be there. Each write costs an fsync, so it is slower than
+// Standalone.
+func StandaloneDurable(t testing.TB) *Server {
+	t.Helper()
+	return standalone(t, durableArgs)
+}
+
+// standalone starts a server of the test's own with extra configuration and
+// stops it when the test ends.
+func standalone(t testing.TB, extra []string) *Server {
+	t.Helper()
 	bin := binary(t, "redis-server")
-	s, err := startNew(bin, t.TempDir(), nil, false)
+	s, err := startNew(bin, t.TempDir(), extra, false)
 	if err != nil {
 		t.Fatal(err)
 	}

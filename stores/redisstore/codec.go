@@ -78,35 +78,43 @@ func recordArgs(m *store.Meta, dl int64, values map[string][]byte) []any {
 	return args
 }
 
-// decodeRecord turns HGETALL's flat field/value list into a record. The
-// values map is built fresh: nothing the caller later does to it reaches
-// the store, and no later write reaches it.
+// decodeRecord turns a script's flat field/value list (HGETALL's reply,
+// as a script returns it) into a record.
 func decodeRecord(flat []any) (*store.Record, error) {
 	if len(flat)%2 != 0 {
 		return nil, fmt.Errorf("%w: odd field list", ErrCorrupt)
 	}
-	fields := make(map[string]string, 8)
-	var values map[string][]byte
+	h := make(map[string]string, len(flat)/2)
 	for i := 0; i < len(flat); i += 2 {
 		name, ok1 := flat[i].(string)
 		val, ok2 := flat[i+1].(string)
 		if !ok1 || !ok2 {
 			return nil, fmt.Errorf("%w: non-string field", ErrCorrupt)
 		}
+		h[name] = val
+	}
+	rec, _, err := decodeHash(h)
+	return rec, err
+}
+
+// decodeHash turns a session hash's fields into a record and its stored
+// deadline. The values map is built fresh: nothing the caller later does
+// to it reaches the store, and no later write reaches it.
+func decodeHash(h map[string]string) (*store.Record, int64, error) {
+	var values map[string][]byte
+	for name, val := range h {
 		if k, ok := strings.CutPrefix(name, valuePrefix); ok {
 			if values == nil {
-				values = make(map[string][]byte, len(flat)/2)
+				values = make(map[string][]byte, len(h))
 			}
 			values[k] = []byte(val)
-			continue
 		}
-		fields[name] = val
 	}
-	m, _, err := decodeMeta(func(f string) (string, bool) { v, ok := fields[f]; return v, ok })
+	m, dl, err := decodeMeta(func(f string) (string, bool) { v, ok := h[f]; return v, ok })
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	return &store.Record{Meta: m, Values: values}, nil
+	return &store.Record{Meta: m, Values: values}, dl, nil
 }
 
 // decodeMeta reads a record's metadata through get, which reports a field's

@@ -11,7 +11,7 @@ import (
 // fallback of a first call.
 func LoadScripts(ctx context.Context, c redis.UniversalClient) error {
 	for _, sc := range []*redis.Script{
-		loadScript, updateScript, createScript, claimScript, restoreScript,
+		touchScript, updateScript, createScript, claimScript, restoreScript,
 		deleteScript, revokeScript, indexAddScript, indexPutScript,
 	} {
 		if err := sc.Load(ctx, c).Err(); err != nil {

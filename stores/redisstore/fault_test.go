@@ -43,12 +43,7 @@ var operations = []string{"Load", "Create", "Update", "Renew", "Delete", "ListUs
 // fails, fast, with an error that is not an outcome; started again on its
 // port, the same store and client work again.
 func TestServerDown(t *testing.T) {
-	srv := redistest.Standalone(t)
-	client, err := redisstore.NewClient([]string{srv.Addr()}, 0)
-	require.NoError(t, err)
-	t.Cleanup(func() { client.Close() })
-	s, err := redisstore.New(client, redisstore.Options{})
-	require.NoError(t, err)
+	srv, _, s := ownServer(t)
 	now := time.Now()
 	live := create(t, s, now, "alice", "a", "1")
 

@@ -13,6 +13,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionkit/sessionkit/core/store"
+	"github.com/sessionkit/sessionkit/internal/redistest"
+	"github.com/sessionkit/sessionkit/stores/redisstore"
 )
 
 const (
@@ -110,4 +112,18 @@ func within(t *testing.T, d time.Duration, what string, f func()) {
 		t.Fatalf("%s did not return within %v", what, d)
 	}
 	t.Logf("%s returned in %v", what, time.Since(start).Round(time.Millisecond))
+}
+
+// ownServer starts a redis-server of the test's own (to stop, restart or
+// scan) and returns it with a store on a client built as applications
+// build theirs (NewClient), closed when the test ends.
+func ownServer(t *testing.T) (*redistest.Server, redis.UniversalClient, *redisstore.Store) {
+	t.Helper()
+	srv := redistest.Standalone(t)
+	client, err := redisstore.NewClient([]string{srv.Addr()}, 0)
+	require.NoError(t, err)
+	t.Cleanup(func() { client.Close() })
+	s, err := redisstore.New(client, redisstore.Options{})
+	require.NoError(t, err)
+	return srv, client, s
 }

@@ -16,7 +16,6 @@ import (
 
 	sessionhttp "github.com/sessionkit/sessionkit/adapters/nethttp"
 	"github.com/sessionkit/sessionkit/core"
-	"github.com/sessionkit/sessionkit/internal/redistest"
 	"github.com/sessionkit/sessionkit/stores/redisstore"
 )
 
@@ -27,12 +26,7 @@ import (
 // under a session key that the store cannot read is reported as a store
 // error, with an event.
 func TestHTTPOverRedis(t *testing.T) {
-	srv := redistest.Standalone(t)
-	client, err := redisstore.NewClient([]string{srv.Addr()}, 0)
-	require.NoError(t, err)
-	t.Cleanup(func() { client.Close() })
-	st, err := redisstore.New(client, redisstore.Options{})
-	require.NoError(t, err)
+	srv, client, st := ownServer(t)
 	var mu sync.Mutex
 	var events []core.Event
 	m, err := core.New(core.Config{

@@ -327,3 +327,71 @@ func listIDs(t *testing.T, s store.Store, user string, now time.Time) []string {
 	}
 	return ids
 }
+
+// TestTouchRechecksTheRecord: a Load past the touch window reads, then
+// touches in a second step. Whatever happened to the session in between
+// wins: a revocation makes the Load ErrNotFound (the touch never brings
+// the record back), a rotation makes it a forwarding entry, and a later
+// touch by another request is never moved back.
+func TestTouchRechecksTheRecord(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	now := time.Now()
+	late := store.LoadOptions{Now: now.Add(20 * time.Minute), Idle: idle, TouchAfter: 15 * time.Minute}
+
+	t.Run("revoked in between", func(t *testing.T) {
+		prefix := redistest.Prefix(t)
+		var other *redisstore.Store
+		var id string
+		i := &interceptor{f: func() error { _, err := other.Delete(ctx, id); return err }}
+		loading, o := hooked(t, i, prefix)
+		other = o
+		id = create(t, other, now, "alice", "a", "1")
+		i.key = prefix + id
+
+		_, err := loading.Load(ctx, id, late)
+		require.ErrorIs(t, err, store.ErrNotFound)
+		_, err = other.Load(ctx, id, late)
+		require.ErrorIs(t, err, store.ErrNotFound, "the touch brought a deleted session back")
+	})
+
+	t.Run("rotated in between", func(t *testing.T) {
+		prefix := redistest.Prefix(t)
+		var other *redisstore.Store
+		var id string
+		next := newID(t)
+		i := &interceptor{f: func() error {
+			_, err := other.Renew(ctx, id, next, &store.Change{Now: late.Now, Idle: idle},
+				store.WriteOptions{Now: late.Now, Idle: idle, Grace: 5 * time.Second})
+			return err
+		}}
+		loading, o := hooked(t, i, prefix)
+		other = o
+		id = create(t, other, now, "alice", "a", "1")
+		i.key = prefix + id
+
+		rec, err := loading.Load(ctx, id, late)
+		require.NoError(t, err)
+		assert.Equal(t, next, rec.Successor)
+	})
+
+	t.Run("touched later by another request", func(t *testing.T) {
+		prefix := redistest.Prefix(t)
+		var other *redisstore.Store
+		var id string
+		later := late
+		later.Now = late.Now.Add(time.Minute)
+		i := &interceptor{f: func() error { _, err := other.Load(ctx, id, later); return err }}
+		loading, o := hooked(t, i, prefix)
+		other = o
+		id = create(t, other, now, "alice", "a", "1")
+		i.key = prefix + id
+
+		rec, err := loading.Load(ctx, id, late)
+		require.NoError(t, err)
+		assert.Equal(t, "1", string(rec.Values["a"]))
+		rec, err = other.Load(ctx, id, store.LoadOptions{Now: later.Now, Idle: idle, TouchAfter: idle})
+		require.NoError(t, err)
+		assert.Equal(t, later.Now.UnixMilli(), rec.Meta.LastSeen.UnixMilli(), "an earlier touch moved LastSeen back")
+	})
+}

@@ -63,7 +63,7 @@ func (s *Store) Renew(ctx context.Context, oldID, newID string, ch *store.Change
 		return nil, store.ErrExpired
 	case "FWD":
 		succ := str(rest, 0)
-		s.awaitSuccessor(ctx, succ, str(rest, 1))
+		s.awaitSuccessor(ctx, succ, ageOf(rest, 1))
 		return nil, &store.ErrRenewed{Successor: succ}
 	case "CORRUPT":
 		return nil, corrupt("renew", rest)

@@ -71,23 +71,27 @@ local function check(f, now, idle, dead)
 end
 `
 
-// loadScript: KEYS[1] session; ARGV now, idle, touchAfter.
-// The read and the conditional idle-deadline extension in one step. Inside
-// the touch window it runs HGETALL and nothing else.
-var loadScript = redis.NewScript(luaLib + `
-local flat = redis.call('HGETALL', KEYS[1])
-if #flat == 0 then return {'NOTFOUND'} end
-local now, idle = tonumber(ARGV[1]), tonumber(ARGV[2])
-local out, ls, exp = check(fieldmap(flat), now, idle, 'EXPIRED')
-if out then return out end
-local d = now - ls
-if d > 0 and d >= tonumber(ARGV[3]) then
-  local dl = math.min(now + idle, exp)
-  redis.call('HSET', KEYS[1], 'm:ls', ARGV[1], 'm:dl', fmt(dl))
-  redis.call('PEXPIRE', KEYS[1], dl - now)
-  return {'TOUCHED', flat, fmt(dl)}
+// touchScript: KEYS[1] session; ARGV now, idle.
+// Load's idle-deadline extension, run only past the touch window: it reads
+// the metadata again (the record may have been renewed, revoked or expired
+// since the HGETALL) and moves LastSeen and the TTL forward, never back.
+var touchScript = redis.NewScript(luaLib + `
+local key = KEYS[1]
+local names = {'m:next', 'm:gend', 'm:at', 'm:gone', 'm:rev', 'm:ls', 'm:exp', 'm:dl', 'm:ct', 'm:it'}
+local h = redis.call('HMGET', key, unpack(names))
+local f, any = {}, false
+for i, name in ipairs(names) do
+  if h[i] then f[name], any = h[i], true end
 end
-return {'OK', flat}
+if not any then return {'NOTFOUND'} end
+local now, idle = tonumber(ARGV[1]), tonumber(ARGV[2])
+local out, ls, exp = check(f, now, idle, 'EXPIRED')
+if out then return out end
+if now <= ls then return {'LATER'} end
+local dl = math.min(now + idle, exp)
+redis.call('HSET', key, 'm:ls', ARGV[1], 'm:dl', fmt(dl))
+redis.call('PEXPIRE', key, dl - now)
+return {'TOUCHED', fmt(dl)}
 `)
 
 // updateScript: KEYS[1] session; ARGV now, idle, clear (1/0), new absolute
@@ -114,17 +118,24 @@ if ARGV[3] == '1' then
   end
   chunked('HDEL', key, vals, 1, #vals, 500)
 end
-local i = 8
 local nmeta, ndel, nset = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
-chunked('HSET', key, ARGV, i, i + nmeta - 1, 500)
-i = i + nmeta
-chunked('HDEL', key, ARGV, i, i + ndel - 1, 500)
-i = i + ndel
-chunked('HSET', key, ARGV, i, i + nset - 1, 500)
+local mi = 8
+local di = mi + nmeta
+local si = di + ndel
 if ARGV[4] ~= '' then exp = tonumber(ARGV[4]) end
 local dl = math.min(now + idle, exp)
-redis.call('HSET', key, 'm:ls', ARGV[1], 'm:dl', fmt(dl))
-if dl > now then redis.call('PEXPIRE', key, dl - now) else redis.call('DEL', key) end
+if dl <= now then
+  redis.call('DEL', key)
+  return {'OK', f['m:uid'] or ''}
+end
+chunked('HDEL', key, ARGV, di, di + ndel - 1, 500)
+-- One HSET for the metadata, the values and the new deadline: a script
+-- pays for every redis.call far more than for its arguments.
+local w = {'m:ls', ARGV[1], 'm:dl', fmt(dl)}
+for j = mi, di - 1 do w[#w + 1] = ARGV[j] end
+for j = si, si + nset - 1 do w[#w + 1] = ARGV[j] end
+chunked('HSET', key, w, 1, #w, 500)
+redis.call('PEXPIRE', key, dl - now)
 return {'OK', f['m:uid'] or ''}
 `)
 

@@ -12,8 +12,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionkit/sessionkit/core"
-	"github.com/sessionkit/sessionkit/internal/redistest"
-	"github.com/sessionkit/sessionkit/stores/redisstore"
 )
 
 // TestNoRawTokenInRedis drives real sessions through the manager (create,
@@ -21,12 +19,7 @@ import (
 // every value on a server of its own: no raw token appears anywhere, only
 // hashes.
 func TestNoRawTokenInRedis(t *testing.T) {
-	srv := redistest.Standalone(t)
-	client, err := redisstore.NewClient([]string{srv.Addr()}, 0)
-	require.NoError(t, err)
-	t.Cleanup(func() { client.Close() })
-	st, err := redisstore.New(client, redisstore.Options{})
-	require.NoError(t, err)
+	_, client, st := ownServer(t)
 	now := time.Now()
 	m, err := core.New(core.Config{
 		Store: st, RotateAfter: time.Minute,

@@ -195,12 +195,8 @@ func (b *batch) exec(ctx context.Context) {
 // request served the successor in between would otherwise find nothing and
 // lose its session for nothing. Errors end the wait: the caller's next call
 // reports them.
-func (s *Store) awaitSuccessor(ctx context.Context, succ, age string) {
-	ms, err := strconv.ParseInt(age, 10, 64)
-	if err != nil {
-		return
-	}
-	until := time.Now().Add(settleWindow - time.Duration(ms)*time.Millisecond)
+func (s *Store) awaitSuccessor(ctx context.Context, succ string, age int64) {
+	until := time.Now().Add(settleWindow - time.Duration(age)*time.Millisecond)
 	pause := 2 * time.Millisecond
 	for time.Now().Before(until) {
 		n, err := s.c.Exists(ctx, s.key(succ)).Result()
@@ -216,4 +212,14 @@ func (s *Store) awaitSuccessor(ctx context.Context, succ, age string) {
 		case <-t.C:
 		}
 	}
+}
+
+// ageOf parses a script's reply of a forwarding entry's age in
+// milliseconds; anything else reads as old enough not to wait for.
+func ageOf(rest []any, i int) int64 {
+	ms, err := strconv.ParseInt(str(rest, i), 10, 64)
+	if err != nil {
+		return settleWindow.Milliseconds()
+	}
+	return ms
 }

@@ -3,6 +3,8 @@ package redisstore
 import (
 	"context"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -33,6 +35,9 @@ func (s *Store) Create(ctx context.Context, id string, rec *store.Record, opts s
 	now := nowOr(opts.Now)
 	m := &rec.Meta
 	dl := deadline(m.LastSeen, opts.Idle, m.ExpiresAt)
+	if key := s.key(id); m.UserID == "" && !strings.ContainsAny(key, "{}") {
+		return nil, s.createAnonymous(ctx, key, dl-millis(now), recordArgs(m, dl, rec.Values))
+	}
 	args := append([]any{dl - millis(now)}, recordArgs(m, dl, rec.Values)...)
 
 	b := s.batch()
@@ -66,6 +71,43 @@ func (s *Store) Create(ctx context.Context, id string, rec *store.Record, opts s
 		return nil, unexpected("create", status)
 	}
 	return s.evict(ctx, m.UserID, now, ix.victims)
+}
+
+// createAnonymous is Create for a session bound to no user (every new
+// session the manager creates), in one transaction and no script: the
+// record is written under a scratch key and moved into place with
+// RENAMENX, which refuses an ID that is taken, and the scratch key is
+// deleted whichever way that went. A script does the same with a TYPE
+// check, but costs Redis about twice the time (see the package doc). The
+// scratch key is "{key}:new": its hash tag is the whole session key, so in
+// Redis Cluster both are in one slot, as MULTI and RENAMENX need. Nothing
+// ever sees it: the transaction runs whole or not at all.
+func (s *Store) createAnonymous(ctx context.Context, key string, ttl int64, fields []any) error {
+	if ttl <= 0 {
+		return nil // dead on arrival: created and expired at once
+	}
+	scratch := "{" + key + "}:new"
+	tx := s.c.TxPipeline()
+	tx.HSet(ctx, scratch, fields...)
+	tx.PExpire(ctx, scratch, time.Duration(ttl)*time.Millisecond)
+	moved := tx.RenameNX(ctx, scratch, key)
+	tx.Del(ctx, scratch)
+	if _, err := tx.Exec(ctx); err != nil {
+		return failed("create", err)
+	}
+	if moved.Val() {
+		return nil
+	}
+	// Taken. A revocation tombstone means the ID was revoked before its
+	// record arrived: created and revoked at once, as Create documents.
+	revoked, err := s.c.HExists(ctx, key, fieldRevoked).Result()
+	if err != nil {
+		return failed("create", err)
+	}
+	if revoked {
+		return nil
+	}
+	return store.ErrExists
 }
 
 // Update applies ch to the live record under id in one script: Clear, then
@@ -134,7 +176,7 @@ func (s *Store) Update(ctx context.Context, id string, ch *store.Change) error {
 	case "FWD":
 		s.undoIndexAddQuiet(ctx, user, id, ix)
 		succ := str(rest, 0)
-		s.awaitSuccessor(ctx, succ, str(rest, 1))
+		s.awaitSuccessor(ctx, succ, ageOf(rest, 1))
 		return &store.ErrRenewed{Successor: succ}
 	case "NOTFOUND":
 		s.undoIndexAddQuiet(ctx, user, id, ix)

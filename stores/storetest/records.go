@@ -93,6 +93,16 @@ func (f factory) create(t *testing.T) {
 		assert.Equal(t, []string{id}, h.listIDs("alice", now))
 	})
 
+	t.Run("TakenAnonymous", func(t *testing.T) {
+		// The path every new session takes: no user.
+		h := f.begin(t)
+		now := time.Now()
+		id := h.session(now, "", "a", "1")
+		_, err := h.s.Create(h.ctx, id, &store.Record{Meta: meta(now, ""), Values: vals("b", "2")}, wopts(now))
+		require.ErrorIs(t, err, store.ErrExists)
+		assert.Equal(t, map[string]string{"a": "1"}, strs(h.get(id, at(now)).Values), "a refused Create changed the record")
+	})
+
 	t.Run("TakenByForwardingEntry", func(t *testing.T) {
 		h := f.begin(t)
 		now := time.Now()
@@ -216,6 +226,35 @@ func (f factory) update(t *testing.T) {
 			Set: vals("b", "20", "d", "4"), Del: []string{"c", "never-set"}}))
 		assert.Equal(t, map[string]string{"a": "1", "b": "20", "d": "4"}, strs(h.get(id, at(now)).Values),
 			"only the changed keys change")
+	})
+
+	t.Run("ManyKeys", func(t *testing.T) {
+		// More keys than a script can pass to one command: a store that
+		// batches its writes must get every batch right.
+		h := f.begin(t)
+		now := time.Now()
+		const n = 5000
+		set := make(map[string][]byte, n)
+		for i := range n {
+			set["k"+strconv.Itoa(i)] = []byte(strconv.Itoa(i))
+		}
+		id := h.session(now, "")
+		require.NoError(t, h.s.Update(h.ctx, id, &store.Change{Now: now, Idle: idle, Set: set}))
+		del := make([]string, 0, n/2)
+		for i := 0; i < n; i += 2 {
+			del = append(del, "k"+strconv.Itoa(i))
+		}
+		require.NoError(t, h.s.Update(h.ctx, id, &store.Change{Now: now, Idle: idle, Del: del,
+			Set: vals("k1", "one")}))
+		got := h.get(id, at(now)).Values
+		require.Len(t, got, n/2)
+		for i := 1; i < n; i += 2 {
+			want := strconv.Itoa(i)
+			if i == 1 {
+				want = "one"
+			}
+			require.Equal(t, want, string(got["k"+strconv.Itoa(i)]), "key k%d", i)
+		}
 	})
 
 	t.Run("Clear", func(t *testing.T) {
