@@ -1,0 +1,73 @@
+// Package soak holds the fault-under-load tests of sessionkit: a bounded
+// soak that drives real HTTP requests through the net/http adapter
+// (sessionhttp) and a real core.Manager, from many goroutines over many
+// sessions, on the in-memory store and on Redis, while the store fails and
+// comes back. The package has no API; its tests are what it is for.
+//
+// # What a run does
+//
+// Sessions are created first, each with a "seed" value, and every session
+// is shared by several worker goroutines, each of which writes a key of its
+// own in it ("k07" for worker 7). Then the workers put, delete and read
+// their keys, read whole sessions, and create fresh sessions of their own,
+// in a random mix, while a controller takes the store down and brings it
+// back:
+//
+//   - Redis: a server of the test's own is stopped (SIGTERM), started again
+//     on its port, then killed (SIGKILL) and started again. It runs with an
+//     fsynced append-only file (redistest.StandaloneDurable), so what it
+//     acknowledged survives.
+//   - Redis Cluster (skipped with -short): one master of a durable
+//     three-master cluster is killed and started again; the sessions on the
+//     other masters keep working meanwhile.
+//   - In-memory: first the soak runs with no fault at all, where not one
+//     503 is allowed. Then a wrapper simulates an outage that fails every
+//     call, half of the failed writes only after applying them (the
+//     acknowledgement lost on the way back); then a spell in which every
+//     write is applied and answered 503; then another outage.
+//
+// Every phase is bounded by a count of requests answered 200 and by time,
+// the whole load by a deadline and by a count of requests sent. A worker
+// backs off for a few milliseconds after a 503, as a client would.
+//
+// Each worker keeps a ledger of its own writes: the last one answered 200,
+// and the later ones answered 503, which may or may not have landed. After
+// the run every session is read back through the same HTTP handler, never
+// by looking into the store.
+//
+// # What it proves
+//
+//   - No panic, and no data race under -race.
+//   - Every request is answered, in bounded time, with 200 (or 404 for a
+//     key never written or deleted), or 503 with the generic body; never a
+//     500. The in-memory store never answers 503 unless its outage is
+//     simulated, nor Redis before its first fault. Every request that
+//     starts after the store went down and ends before it is started again
+//     is answered 503 (except in the cluster, where only one master is
+//     down).
+//   - No fail-open: a request that carries a valid cookie is never served
+//     as a new session and never gets a Set-Cookie, during an outage or
+//     after it; no valid token is ever reported unknown or expired. A new
+//     session answered 200 carries a cookie; one answered 503 carries none.
+//   - Every acknowledged write is still readable afterwards, and reads
+//     never go back in time: a key holds the value of the last write its
+//     worker saw acknowledged, or of a later write answered 503 (which may
+//     have landed), and once a read has seen such a write, never an older
+//     one. This holds for keys written concurrently by different workers in
+//     the same session: distinct-key writes are never lost.
+//   - No write is dropped behind a 200 (no EventWriteDropped), exactly the
+//     sessions answered 200 were created (EventCreated), and no value turns
+//     up in the wrong session or under the wrong key.
+//   - The outage really happened and really ended: requests were answered
+//     503 while the store was down, and 200 after it came back.
+//   - No goroutine outlives the test (go.uber.org/goleak), once the
+//     manager, the store and the Redis client are closed.
+//
+// Control tests run the same soak against stores broken on purpose (one
+// that acknowledges writes it drops, one that writes a session back whole
+// so that concurrent writers of different keys overwrite each other, one
+// whose reads report sessions missing while its writes work, one that
+// panics) and require the soak to catch each. TestLedger holds the ledger's
+// rules to every legal and illegal read, and TestLeakCheckCatchesLeak shows
+// the goroutine check finding a leaked goroutine: the checks can fail.
+package soak
