@@ -8,9 +8,11 @@ DEMO_FLAGS ?= -secure=false
 
 .PHONY: test lint bench demo fuzz
 
-## test: gofmt check, go vet, then every test with the race detector
+## test: gofmt check, go vet, then every test with the race detector: the
+## main module, then the browser test (e2e/, its own module; needs chromium)
 test: lint
 	$(GO) test -race -count=1 ./...
+	cd e2e && $(GO) test -race -count=1 ./...
 
 ## lint: gofmt -l must list nothing; go vet must pass
 lint:
@@ -21,6 +23,7 @@ lint:
 		exit 1; \
 	fi
 	$(GO) vet ./...
+	cd e2e && $(GO) vet ./...
 
 ## bench: sessionkit against the peer libraries (bench/, its own module) and
 ## the benchmarks of the main module (the packages that have any),

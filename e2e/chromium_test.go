@@ -1,0 +1,338 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/storage"
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/require"
+)
+
+// actionTimeout bounds each browser action; the whole test takes seconds.
+const actionTimeout = 15 * time.Second
+
+// startBrowser starts one headless Chromium for the test and returns its
+// context; newTab opens isolated tabs in it. Cleanup closes the browser.
+//
+// The profile is a fresh temporary --user-data-dir that chromedp creates
+// and, once Chromium and its helpers have exited, removes. The flags keep
+// Chromium from reaching for the network on its own: the test must pass
+// offline, and without waiting on connections that cannot succeed.
+func startBrowser(t *testing.T, execPath string) context.Context {
+	t.Helper()
+	output := &syncBuffer{}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(execPath),
+		chromedp.Headless,
+		// The sandbox needs unprivileged user namespaces, which containers
+		// and root (as in CI here) lack; the only pages loaded are the demo's.
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-domain-reliability", true),
+		chromedp.Flag("no-pings", true),
+		chromedp.CombinedOutput(output),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	browserCtx, cancelBrowser := chromedp.NewContext(allocCtx)
+	t.Cleanup(func() {
+		// Cancel closes the browser gracefully and waits for it to exit.
+		if err := chromedp.Cancel(browserCtx); err != nil {
+			t.Logf("closing Chromium: %v", err)
+		}
+		cancelBrowser()
+		cancelAlloc()
+		if t.Failed() {
+			t.Logf("Chromium output:\n%s", output.String())
+		}
+	})
+	// The first Do starts the browser and binds its life to browserCtx,
+	// which has no deadline; each action gets its own (see run).
+	require.NoError(t, chromedp.Do(browserCtx), "starting %s", execPath)
+	return browserCtx
+}
+
+// tab is one browser tab in a browser context of its own: its own cookie
+// jar, like a separate incognito window. Every request it makes carries a
+// tag in its query (?e2e=A3), so the test finds what the browser sent and
+// received for exactly that request among the network events.
+type tab struct {
+	t    *testing.T
+	name string
+	base string
+	ctx  context.Context
+	rec  *recorder
+	n    int
+}
+
+func newTab(t *testing.T, browserCtx context.Context, name, base string) *tab {
+	t.Helper()
+	rec := &recorder{byID: map[network.RequestID]*exchange{}}
+	ctx, cancel := chromedp.NewContext(browserCtx,
+		chromedp.WithNewBrowserContext(),
+		chromedp.WithListener(rec.listen))
+	t.Cleanup(cancel) // closes the tab and disposes of its browser context
+	tb := &tab{t: t, name: name, base: base, ctx: ctx, rec: rec}
+	// The first Do opens the tab; the network domain must be on before
+	// the first request so that no event is missed.
+	require.NoError(t, chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, target *chromedp.Target) error {
+		_, err := cdp.Call(ctx, target, network.Enable, network.EnableParams{})
+		return err
+	})), "tab %s", name)
+	require.NotEmpty(t, chromedp.FromContext(ctx).BrowserContextID, "tab %s has a browser context of its own", name)
+	return tb
+}
+
+// run runs one action in the tab with a deadline.
+func run[T any](tb *tab, action chromedp.Action[T]) T {
+	tb.t.Helper()
+	ctx, cancel := context.WithTimeout(tb.ctx, actionTimeout)
+	defer cancel()
+	v, err := chromedp.Run(ctx, action)
+	require.NoError(tb.t, err, "tab %s", tb.name)
+	return v
+}
+
+// next returns the URL of path with the next tag of the tab.
+func (tb *tab) next(path string) (u, tag string) {
+	tb.n++
+	tag = fmt.Sprintf("%s%d", tb.name, tb.n)
+	return tb.base + path + "?e2e=" + tag, tag
+}
+
+// navigate loads path as a top-level page, as when the user types the URL,
+// and returns the exchange and the text of the page.
+func (tb *tab) navigate(path string) (*exchange, string) {
+	tb.t.Helper()
+	u, tag := tb.next(path)
+	resp := run(tb, chromedp.NavigateResponse(u))
+	x := tb.rec.wait(tb.t, tag)
+	require.Equal(tb.t, int(resp.Status), x.Status)
+	return x, tb.pageText()
+}
+
+// submitForm posts fields to path from a real HTML form in the page, a
+// top-level navigation as when the user presses a login button, and
+// returns the exchange and the text of the page it leads to.
+func (tb *tab) submitForm(path string, fields map[string]string) (*exchange, string) {
+	tb.t.Helper()
+	u, tag := tb.next(path)
+	js := fmt.Sprintf(`(() => {
+		const form = document.createElement("form");
+		form.method = "POST";
+		form.action = %s;
+		for (const [name, value] of Object.entries(%s)) {
+			const input = document.createElement("input");
+			input.type = "hidden";
+			input.name = name;
+			input.value = value;
+			form.appendChild(input);
+		}
+		document.body.appendChild(form);
+		form.submit();
+	})()`, jsValue(tb.t, u), jsValue(tb.t, fields))
+	ctx, cancel := context.WithTimeout(tb.ctx, actionTimeout)
+	defer cancel()
+	resp, err := chromedp.RunResponse(ctx, chromedp.Evaluate[chromedp.Void](js))
+	require.NoError(tb.t, err, "tab %s: submitting a form to %s", tb.name, path)
+	x := tb.rec.wait(tb.t, tag)
+	require.Equal(tb.t, http.MethodPost, x.Method)
+	require.Equal(tb.t, int(resp.Status), x.Status)
+	return x, tb.pageText()
+}
+
+// pageText is the text of the document the tab shows: for a JSON answer,
+// the JSON (Chromium shows it in a <pre>).
+func (tb *tab) pageText() string {
+	tb.t.Helper()
+	return run(tb, chromedp.Evaluate[string](`(document.querySelector("body > pre") || document.body).textContent`))
+}
+
+// fetched is what fetch() in the page got.
+type fetched struct {
+	Status int    `json:"status"`
+	Body   string `json:"body"`
+}
+
+// fetch runs fetch() in the page (which must show a page of the demo, so
+// the request is same-origin and the browser attaches its cookies), with
+// form as a urlencoded body when it is not nil.
+func (tb *tab) fetch(method, path string, form url.Values) (*exchange, fetched) {
+	tb.t.Helper()
+	u, tag := tb.next(path)
+	init := map[string]any{"method": method, "cache": "no-store"}
+	if form != nil {
+		init["headers"] = map[string]string{"Content-Type": "application/x-www-form-urlencoded"}
+		init["body"] = form.Encode()
+	}
+	js := fmt.Sprintf(`fetch(%s, %s).then(async r => ({status: r.status, body: await r.text()}))`,
+		jsValue(tb.t, u), jsValue(tb.t, init))
+	res := run(tb, chromedp.Evaluate[fetched](js, chromedp.EvalAwaitPromise))
+	x := tb.rec.wait(tb.t, tag)
+	require.Equal(tb.t, method, x.Method)
+	require.Equal(tb.t, res.Status, x.Status, "the status fetch() saw is the one on the wire")
+	return x, res
+}
+
+// jar returns every cookie the tab's browser context stores, for any site.
+func (tb *tab) jar() []*network.Cookie {
+	tb.t.Helper()
+	ctx, cancel := context.WithTimeout(tb.ctx, actionTimeout)
+	defer cancel()
+	res, err := chromedp.CallBrowser(ctx, storage.GetCookies, storage.GetCookiesParams{
+		BrowserContextID: chromedp.FromContext(tb.ctx).BrowserContextID,
+	})
+	require.NoError(tb.t, err, "tab %s: reading the cookie jar", tb.name)
+	return res.Cookies
+}
+
+// storedSession returns the session cookie the tab's browser context
+// stores, or nil, after checking that the jar holds nothing else.
+func (tb *tab) storedSession() *network.Cookie {
+	tb.t.Helper()
+	cookies := tb.jar()
+	require.LessOrEqual(tb.t, len(cookies), 1, "tab %s: the jar holds at most the session cookie: %s", tb.name, describeCookies(cookies))
+	if len(cookies) == 0 {
+		return nil
+	}
+	require.Equal(tb.t, cookieName, cookies[0].Name, "tab %s: the jar holds at most the session cookie", tb.name)
+	return cookies[0]
+}
+
+func describeCookies(cs []*network.Cookie) string {
+	var b strings.Builder
+	for _, c := range cs {
+		fmt.Fprintf(&b, "[%s=%s domain=%s path=%s secure=%t httponly=%t samesite=%s session=%t] ",
+			c.Name, c.Value, c.Domain, c.Path, c.Secure, c.HTTPOnly, c.SameSite, c.Session)
+	}
+	return b.String()
+}
+
+func jsValue(t *testing.T, v any) string {
+	b, err := json.Marshal(v)
+	require.NoError(t, err)
+	return string(b)
+}
+
+// exchange is one request as the browser's network stack saw it: what
+// went on the wire (the raw headers after cookies were attached) and what
+// came back, including what the browser refused to store.
+type exchange struct {
+	URL, Method string
+	// Cookie is the Cookie header the browser sent; "" when none.
+	Cookie    string
+	UserAgent string
+	// Withheld lists the cookies of the jar the browser chose not to send
+	// with this request, with its reasons.
+	Withheld []string
+	Status   int
+	// SetCookie holds the Set-Cookie lines of the response.
+	SetCookie    []string
+	CacheControl string
+	// Blocked lists the Set-Cookie lines the browser refused to store,
+	// with its reasons.
+	Blocked []string
+
+	sent, answered bool
+}
+
+// recorder collects the tab's network events by request id.
+type recorder struct {
+	mu   sync.Mutex
+	byID map[network.RequestID]*exchange
+}
+
+// listen runs in the tab's event loop: it must return at once.
+func (r *recorder) listen(ev any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch ev := ev.(type) {
+	case *network.EventRequestWillBeSent:
+		x := r.get(ev.RequestID)
+		x.URL, x.Method = ev.Request.URL, ev.Request.Method
+	case *network.EventRequestWillBeSentExtraInfo:
+		// The headers as they went on the wire, cookies included; the
+		// plain requestWillBeSent event has them before cookies are added.
+		x := r.get(ev.RequestID)
+		x.sent = true
+		x.Cookie = header(ev.Headers, "Cookie")
+		x.UserAgent = header(ev.Headers, "User-Agent")
+		for _, c := range ev.AssociatedCookies {
+			if len(c.BlockedReasons) > 0 {
+				x.Withheld = append(x.Withheld, fmt.Sprintf("%s %v", c.Cookie.Name, c.BlockedReasons))
+			}
+		}
+	case *network.EventResponseReceivedExtraInfo:
+		x := r.get(ev.RequestID)
+		x.answered = true
+		x.Status = int(ev.StatusCode)
+		x.CacheControl = header(ev.Headers, "Cache-Control")
+		if v := header(ev.Headers, "Set-Cookie"); v != "" {
+			// Repeated headers come joined with newlines.
+			x.SetCookie = strings.Split(v, "\n")
+		}
+		for _, b := range ev.BlockedCookies {
+			x.Blocked = append(x.Blocked, fmt.Sprintf("%q %v", b.CookieLine, b.BlockedReasons))
+		}
+	}
+}
+
+func (r *recorder) get(id network.RequestID) *exchange {
+	x := r.byID[id]
+	if x == nil {
+		x = &exchange{}
+		r.byID[id] = x
+	}
+	return x
+}
+
+// wait returns the exchange of the request tagged tag once both its
+// request and its response headers have been seen. The extra-info events
+// may come after fetch() has resolved, hence the wait.
+func (r *recorder) wait(t *testing.T, tag string) *exchange {
+	t.Helper()
+	deadline := time.Now().Add(actionTimeout)
+	for {
+		r.mu.Lock()
+		var found []exchange
+		for _, x := range r.byID {
+			if u, err := url.Parse(x.URL); err == nil && u.Query().Get("e2e") == tag {
+				found = append(found, *x)
+			}
+		}
+		r.mu.Unlock()
+		require.LessOrEqual(t, len(found), 1, "one request tagged %s", tag)
+		if len(found) == 1 && found[0].sent && found[0].answered {
+			return &found[0]
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no complete network record of the request tagged %s within %v (found %+v)", tag, actionTimeout, found)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// header returns the value of the header name (any case) in h.
+func header(h network.Headers, name string) string {
+	for k, v := range h {
+		if strings.EqualFold(k, name) {
+			s, _ := v.(string)
+			return s
+		}
+	}
+	return ""
+}

@@ -1,0 +1,28 @@
+// Package e2e drives a real browser, headless Chromium, against the
+// examples/nethttp demo, and checks what the browser stores and sends.
+//
+// TestBrowserSessionLifecycle builds the demo from this checkout, runs it
+// with its default, secure cookie settings on a free loopback port, and
+// browses it at http://localhost:PORT from two isolated browser contexts
+// (two cookie jars). In context A it reads and increments the counter
+// (the session cookie appears only at the first write, HttpOnly, Secure,
+// SameSite=Lax, Path=/, host-only, no expiry, invisible to
+// document.cookie), logs in with a real form (the cookie's value changes,
+// the old token is dead, the counter survives); context B logs in as the
+// same user; A lists the user's sessions and revokes B's; B's next request
+// is answered as logged out; A logs out and the browser drops the cookie.
+// At every step it reads the browser's cookie jar and the Cookie and
+// Set-Cookie headers as they went over the wire, through the Chrome
+// DevTools Protocol (github.com/chromedp/chromedp).
+//
+// It is a module of its own so that chromedp never enters the main
+// go.mod. Run it with:
+//
+//	cd e2e && go test -race -count=1 ./...
+//
+// It needs Chromium: Debian's package (apt-get install -y chromium, which
+// .ci/run installs when missing), another chromium, chromium-browser or
+// google-chrome on PATH, or CHROMIUM=/path/to/browser. Without one the
+// test skips, except under CI=true, where it fails. It needs no network
+// beyond loopback and takes a few seconds (plus one build of the demo).
+package e2e
