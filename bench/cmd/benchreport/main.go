@@ -311,7 +311,7 @@ func targets(b *bytes.Buffer, r *run) {
 			ts = append(ts, target{
 				what: fmt.Sprintf("Redis %s ≤ 1.15 × %s", x.sc, x.label), fw: fw,
 				measured: med(s, "ns/op"), limit: 1.15 * x.base, unit: "ns",
-				detail: fmt.Sprintf("%s %s; less the framework floor (%s) sessionkit is %s of it; server time %.1f µs vs %.1f µs, %s vs %s round trips",
+				detail: fmt.Sprintf("%s %s; less the framework floor (%s) sessionkit is %s of it; server CPU %.1f µs vs %.1f µs, %s vs %s round trips",
 					x.label, fmtNs(x.base), fmtNs(fl), fmtRatio((med(s, "ns/op")-fl)/x.base),
 					med(s, "server-us/op"), med(raw, "server-us/op"), fmtCount(med(s, "roundtrips/op")), fmtCount(med(raw, "roundtrips/op"))),
 				noise: max(s.spread("ns/op"), raw.spread("ns/op")),
@@ -361,7 +361,7 @@ func storeTables(b *bytes.Buffer, r *run, top string) {
 	redis := top == "Redis"
 	if redis {
 		fmt.Fprintf(b, "## Redis store\n\n")
-		fmt.Fprintf(b, "Each benchmark run starts its own `redis-server` on a free loopback port (never the machine's own), empty for every library. Per request, over the timed loop: *round trips* counted in the client (a go-redis hook, or a counting redigo connection); *cmds* and *writes* (write commands among them) from `INFO commandstats` deltas, where commands run inside a Lua script count as well as the script; *server µs* is the server's time in commands by the same deltas (for a script, the script's); *mix* lists the commands with the server's time in each (a script's time includes the commands it runs). *× raw floor* divides by go-redis alone doing the same number of round trips: one `GET` for NewSession and ReadOnly, `GET` then `SET` for ReadWrite, parallel `GET`s for ReadOnlyParallel.\n\n")
+		fmt.Fprintf(b, "Each benchmark run starts its own `redis-server` on a free loopback port (never the machine's own), empty for every library. Per request, over the timed loop: *round trips* counted in the client (a go-redis hook, or a counting redigo connection); *cmds* and *writes* (write commands among them) from `INFO commandstats` deltas, where commands run inside a Lua script or a MULTI/EXEC count as well as the script or the EXEC; *server µs* is the CPU time of the server's main thread per request (`INFO cpu` deltas: reading and parsing the request, running its commands, script or transaction, replying), which on this kind of VM is mostly the network system calls; *mix* lists the commands with the server's time in each by commandstats (a script's or an EXEC's time includes the commands it runs). *× raw floor* divides by go-redis alone doing the same number of round trips: one `GET` for NewSession and ReadOnly, `GET` then `SET` for ReadWrite, parallel `GET`s for ReadOnlyParallel.\n\n")
 	} else {
 		fmt.Fprintf(b, "## Memory store\n\n")
 	}
