@@ -14,24 +14,33 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionkit/sessionkit/core"
+	"github.com/sessionkit/sessionkit/internal/adapterkit"
+	"github.com/sessionkit/sessionkit/stores/memstore"
 )
 
 // RunHijack proves, for an adapter whose handlers can hijack the connection
 // through net/http types, that a hijack saves the session's changes but
 // issues no token the hijacked connection could never deliver: no rotation
 // starts, and a new session is dropped and reported rather than stored
-// where no client can reach it. wrap puts the adapter's middleware in front
+// where no client can reach it. A store failure at the hijack refuses it
+// and answers with the error response, as any failed commit does. wrap puts the adapter's middleware in front
 // of a net/http handler (gin: gin.WrapH on a route behind the middleware).
 func RunHijack(t *testing.T, wrap func(*core.Manager, http.Handler) http.Handler) {
 	var mu sync.Mutex
 	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 	dropped := 0
+	mem := memstore.New(memstore.Options{})
+	defer mem.Close()
+	spy := newSpy(mem)
 	m, err := core.New(core.Config{
+		Store:       spy,
 		RotateAfter: time.Hour, IdleTimeout: 3 * time.Hour,
 		Now: func() time.Time { mu.Lock(); defer mu.Unlock(); return now },
 		OnEvent: func(_ context.Context, e core.Event) {
 			mu.Lock()
-			dropped += map[bool]int{true: 1}[e.Kind == core.EventWriteDropped]
+			if e.Kind == core.EventWriteDropped {
+				dropped++
+			}
 			mu.Unlock()
 		},
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
@@ -41,14 +50,25 @@ func RunHijack(t *testing.T, wrap func(*core.Manager, http.Handler) http.Handler
 	srv := httptest.NewServer(wrap(m, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s := core.FromContext(r.Context())
 		require.NoError(t, s.Put(r.URL.Query().Get("k"), "v"))
-		if r.URL.Path != "/hijack" {
+		if r.URL.Path != "/hijack" && r.URL.Path != "/hijack-down" {
 			v, _ := core.Get[string](s, "second")
 			_, _ = io.WriteString(w, v)
 			return
 		}
 		_, ok := w.(http.Hijacker)
 		require.True(t, ok, "wrapper is an http.Hijacker")
+		if r.URL.Path == "/hijack-down" {
+			spy.broken.Store(true) // after the Load: the save at the hijack fails
+			defer spy.broken.Store(false)
+		}
 		conn, buf, err := http.NewResponseController(w).Hijack()
+		if r.URL.Path == "/hijack-down" {
+			assert.Error(t, err, "a hijack whose session could not be saved is refused")
+			if err == nil {
+				conn.Close()
+			}
+			return
+		}
 		require.NoError(t, err)
 		defer conn.Close()
 		_, _ = buf.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi")
@@ -87,4 +107,9 @@ func RunHijack(t *testing.T, wrap func(*core.Manager, http.Handler) http.Handler
 	mu.Lock()
 	assert.Equal(t, 1, dropped, "a new session on a hijacked connection is reported, not stored")
 	mu.Unlock()
+
+	res, body = get("/hijack-down?k=lost", token)
+	assert.Equal(t, http.StatusServiceUnavailable, res.StatusCode, "a store failure at the hijack is answered, not an empty 200")
+	assert.Equal(t, adapterkit.ErrorBody, body)
+	assert.Empty(t, res.Cookies())
 }

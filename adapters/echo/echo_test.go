@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -300,4 +301,32 @@ func (downStore) Load(context.Context, string, store.LoadOptions) (*store.Record
 
 func (downStore) Create(context.Context, string, *store.Record, store.WriteOptions) ([]string, error) {
 	return nil, errDown
+}
+
+// recoverer answers a panic as Echo's middleware.Recover does: c.Error,
+// which writes the HTTPErrorHandler's response through c.Response().
+func recoverer(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) (err error) {
+		defer func() {
+			if p := recover(); p != nil {
+				c.Error(fmt.Errorf("recovered: %v", p))
+			}
+		}()
+		return next(c)
+	}
+}
+
+// A handler that panics commits nothing: the recovery's 500 carries no
+// cookie.
+func TestPanicCommitsNothing(t *testing.T) {
+	m := quietManager(t, nil)
+	e := echo.New()
+	e.Use(recoverer, sessionecho.New(m))
+	e.GET("/", func(c echo.Context) error {
+		_ = sessionecho.From(c).Put("k", "v")
+		panic("boom")
+	})
+	res, _ := serve(e, httptest.NewRequest("GET", "/", nil))
+	assert.Equal(t, http.StatusInternalServerError, res.StatusCode)
+	assert.Empty(t, res.Cookies())
 }

@@ -32,6 +32,15 @@ func New(m *core.Manager) echo.MiddlewareFunc {
 			w := &writer{Writer: adapterkit.Writer{ResponseWriter: res.Writer}, res: res}
 			w.Commit.Init(r.Context(), m, s, res.Header(), w)
 			res.Writer = w
+			// The HTTPErrorHandler, and middleware outside this one (a
+			// Recover answering a panic among them), write through the
+			// server's writer again: a handler that panicked commits
+			// nothing.
+			defer func() {
+				if res.Writer == w {
+					res.Writer = w.ResponseWriter
+				}
+			}()
 			herr := next(c)
 			// Nothing written yet makes this the header moment: commit
 			// now, while a failure can still be returned for the
@@ -39,11 +48,6 @@ func New(m *core.Manager) echo.MiddlewareFunc {
 			// after the headers went out.
 			w.after = true
 			w.Commit.AfterHandler()
-			if res.Writer == w {
-				// The HTTPErrorHandler, and middleware outside this one,
-				// write through the server's writer again.
-				res.Writer = w.ResponseWriter
-			}
 			if w.err != nil {
 				return httpError(w.err)
 			}
@@ -73,7 +77,9 @@ func (w *writer) SessionError(err error) {
 	if w.after {
 		return
 	}
-	w.res.Status = adapterkit.ErrorStatus(err)
+	// Committed too: a refused Hijack reaches here without passing
+	// Response.WriteHeader, and the HTTPErrorHandler must not answer again.
+	w.res.Status, w.res.Committed = adapterkit.ErrorStatus(err), true
 	adapterkit.WriteError(w.ResponseWriter, err)
 }
 

@@ -10,8 +10,8 @@ import (
 
 // Commit runs a session's commit at the moment the response headers are
 // about to go out, once, and its late pass when the handler returns. Every
-// adapter that sees the header moment (a wrapped writer, echo's Before
-// hook) drives one, so the rules live in one place.
+// adapter that sees the header moment (a wrapped writer) drives one, so
+// the rules live in one place.
 type Commit struct {
 	ctx     context.Context
 	m       *core.Manager
@@ -65,13 +65,14 @@ func (c *Commit) BeforeHeaders() bool {
 // headers will never be written by the framework, so the session is saved
 // as for a late commit (core.Manager.CommitHeadersGone) and no token is
 // issued that could not be delivered. It reports whether the hijack may
-// go ahead; a store failure is reported to the manager's events only, as
-// there is no response left to answer with.
+// go ahead. On a store failure the hijack is refused, so the connection is
+// still the server's and onError answers on it, as for any failed commit.
 func (c *Commit) BeforeHijack() bool {
 	if c.state == pending {
 		c.state = committed
 		if err := c.m.CommitHeadersGone(c.ctx, c.s); err != nil && !errors.Is(err, core.ErrHeadersWritten) {
 			c.state = failed
+			c.onError.SessionError(err)
 		}
 	}
 	return c.state == committed
