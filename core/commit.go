@@ -9,9 +9,11 @@ import (
 )
 
 // Commit saves what the request changed and says what the response must
-// carry. Adapters call it twice: just before the response headers are first
-// written, where they send the Result, and once more when the handler has
-// returned, where the Result is ignored.
+// carry. An adapter that sees the header moment calls it twice: just before
+// the response headers are first written, where it sends the Result, and
+// once more when the handler has returned, where the Result is ignored (an
+// adapter that writes the headers itself after the handler, as Fiber's
+// does, calls it once then).
 //
 // The second call saves changes made after the headers went out when the
 // token does not need to change. A change that needs a new token (a new

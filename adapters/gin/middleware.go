@@ -25,9 +25,13 @@ type options struct {
 }
 
 // WithErrorHandler replaces the default error response (the error added to
-// c.Errors, then 503 with a generic JSON body).
+// c.Errors, then 503 with a generic JSON body). A nil h keeps the default.
 func WithErrorHandler(h ErrorHandler) Option {
-	return func(o *options) { o.onError = h }
+	return func(o *options) {
+		if h != nil {
+			o.onError = h
+		}
+	}
 }
 
 // defaultErrorHandler writes adapterkit's response rather than calling

@@ -2,7 +2,6 @@ package sessiongin
 
 import (
 	"bufio"
-	"errors"
 	"net"
 	"net/http"
 
@@ -10,10 +9,6 @@ import (
 
 	"github.com/sessionkit/sessionkit/internal/adapterkit"
 )
-
-// errCommitFailed is returned to a handler that keeps writing after the
-// session commit failed and the error handler answered instead.
-var errCommitFailed = errors.New("sessiongin: response replaced by the session error handler")
 
 // writer commits the session where Gin really sends the headers: the first
 // WriteHeaderNow, Write, WriteString, Flush or Hijack. Everything else
@@ -54,14 +49,14 @@ func (w *writer) WriteHeaderNow() {
 
 func (w *writer) Write(b []byte) (int, error) {
 	if !w.commit.BeforeHeaders() {
-		return 0, errCommitFailed
+		return 0, adapterkit.ErrResponseReplaced
 	}
 	return w.ResponseWriter.Write(b)
 }
 
 func (w *writer) WriteString(s string) (int, error) {
 	if !w.commit.BeforeHeaders() {
-		return 0, errCommitFailed
+		return 0, adapterkit.ErrResponseReplaced
 	}
 	return w.ResponseWriter.WriteString(s)
 }
@@ -78,7 +73,7 @@ func (w *writer) Flush() {
 // (adapterkit.Commit.BeforeHijack).
 func (w *writer) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if !w.commit.BeforeHijack() {
-		return nil, nil, errCommitFailed
+		return nil, nil, adapterkit.ErrResponseReplaced
 	}
 	return w.ResponseWriter.Hijack()
 }

@@ -19,9 +19,13 @@ type options struct {
 }
 
 // WithErrorHandler replaces the default error response (503 with a generic
-// JSON body).
+// JSON body). A nil h keeps the default.
 func WithErrorHandler(h ErrorHandler) Option {
-	return func(o *options) { o.onError = h }
+	return func(o *options) {
+		if h != nil {
+			o.onError = h
+		}
+	}
 }
 
 // New returns middleware that loads the request's session, puts it in the

@@ -1,5 +1,6 @@
 // Package adapterkit holds what every framework adapter shares beyond core:
-// the default error response and option handling, so that each adapter
+// the default error response, the request details core reads, and the
+// commit at the header moment (Commit, Writer), so that each adapter
 // package is only its framework's glue.
 package adapterkit
 
