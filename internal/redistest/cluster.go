@@ -72,6 +72,8 @@ func newCluster(t testing.TB, extra []string) *Cluster {
 // ok. On failure it stops what it started.
 func startCluster(server, cli, dir string, extra []string) (c *Cluster, err error) {
 	c = &Cluster{}
+	// The failure returns below hand back c, not nil, so that this can
+	// stop the nodes already started.
 	defer func() {
 		if err != nil {
 			err = errors.Join(err, c.Stop())
@@ -81,7 +83,7 @@ func startCluster(server, cli, dir string, extra []string) (c *Cluster, err erro
 	for i := 0; i < ClusterSize; i++ {
 		nodeDir := filepath.Join(dir, "node"+strconv.Itoa(i))
 		if err := os.MkdirAll(nodeDir, 0o755); err != nil {
-			return nil, err
+			return c, err
 		}
 		// nodes.conf lives in the node's directory (--dir), so a node
 		// restarted on its port rejoins with the same identity and slots.
@@ -92,7 +94,7 @@ func startCluster(server, cli, dir string, extra []string) (c *Cluster, err erro
 		}
 		n, err := startNew(server, nodeDir, append(args, extra...), true)
 		if err != nil {
-			return nil, err
+			return c, err
 		}
 		c.nodes = append(c.nodes, n)
 	}
@@ -102,7 +104,7 @@ func startCluster(server, cli, dir string, extra []string) (c *Cluster, err erro
 	args = append(args, "--cluster-replicas", "0", "--cluster-yes")
 	out, err := exec.CommandContext(ctx, cli, args...).CombinedOutput()
 	if err != nil {
-		return nil, fmt.Errorf("redistest: redis-cli --cluster create: %w\n%s", err, out)
+		return c, fmt.Errorf("redistest: redis-cli --cluster create: %w\n%s", err, out)
 	}
 	return c, c.WaitReady(ReadyTimeout)
 }
@@ -121,7 +123,7 @@ func (c *Cluster) Addrs() []string {
 // persistence is off, unless the cluster is durable).
 func (c *Cluster) Node(i int) *Server { return c.nodes[i] }
 
-// WaitReady waits until every running node reports cluster_state:ok with all
+// WaitReady waits until every node reports cluster_state:ok with all
 // 16384 slots served and all nodes known, or timeout passes.
 func (c *Cluster) WaitReady(timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)

@@ -1,8 +1,10 @@
 // Package redistest starts real redis-server processes for tests: a
 // standalone server and a three-master Redis Cluster, on free loopback ports
-// (127.0.0.1 only), each in a t.TempDir() with persistence off (--save ""
-// --appendonly no) unless asked for (StandaloneDurable), stopped by pid when
-// the test (or, for the shared ones, the test binary) ends.
+// (127.0.0.1 only), each in a temporary directory of its own (the test's
+// t.TempDir(); for the shared ones, one removed when the binary ends) with
+// persistence off (--save "" --appendonly no) unless asked for
+// (StandaloneDurable), stopped by pid when the test (or, for the shared
+// ones, the test binary) ends.
 //
 // It never connects to a Redis it did not start: every address it hands out
 // belongs to a process it launched, so a test may flush or break it freely.

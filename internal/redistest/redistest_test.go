@@ -228,3 +228,14 @@ func TestMissingBinary(t *testing.T) {
 	assert.False(t, r.skipped)
 	assert.True(t, strings.Contains(r.msg, "redis-server"))
 }
+
+// A cluster that fails to form returns its error, after its cleanup has
+// stopped the nodes it had started (a cleanup that lost the cluster to a
+// nil return would panic here).
+func TestStartClusterFailureStopsItsNodes(t *testing.T) {
+	server := binary(t, "redis-server")
+	c, err := startCluster(server, "false", t.TempDir(), nil) // the join fails
+	require.Error(t, err)
+	assert.Nil(t, c)
+	assert.Contains(t, err.Error(), "--cluster create")
+}
