@@ -102,6 +102,21 @@ func atoi(b *testing.B, s string) int {
 }
 
 // bad fails b when any timed request answered something else than 200.
+// timed runs r b.N times between the meter's readings and fails the
+// benchmark if any run did not answer 200.
+func timed(b *testing.B, r runner, m *meter) {
+	var failed int64
+	m.begin(b)
+	for i := 0; i < b.N; i++ {
+		r.run()
+		if !r.ok() {
+			failed++
+		}
+	}
+	m.end(b)
+	bad(b, failed)
+}
+
 func bad(b *testing.B, n int64) {
 	b.Helper()
 	if n != 0 {
@@ -114,16 +129,7 @@ func benchNewSession(b *testing.B, s *subject, floor bool, m *meter) {
 		newSession(b, s) // before: /set creates a readable session
 	}
 	r := s.runner(routeSet, "")
-	var failed int64
-	m.begin(b)
-	for i := 0; i < b.N; i++ {
-		r.run()
-		if !r.ok() {
-			failed++
-		}
-	}
-	m.end(b)
-	bad(b, failed)
+	timed(b, r, m)
 	res := r.response()
 	if res.body != setBody {
 		b.Fatalf("last POST /set answered %q", res.body)
@@ -149,16 +155,7 @@ func benchReadOnly(b *testing.B, s *subject, floor bool, m *meter) {
 	if res := r.response(); res.code != 200 || res.body != valueWant {
 		b.Fatalf("GET /get: %d %q", res.code, res.body)
 	}
-	var failed int64
-	m.begin(b)
-	for i := 0; i < b.N; i++ {
-		r.run()
-		if !r.ok() {
-			failed++
-		}
-	}
-	m.end(b)
-	bad(b, failed)
+	timed(b, r, m)
 	if res := r.response(); res.body != valueWant {
 		b.Fatalf("last GET /get answered %q", res.body)
 	}
@@ -167,16 +164,7 @@ func benchReadOnly(b *testing.B, s *subject, floor bool, m *meter) {
 func benchReadWrite(b *testing.B, s *subject, floor bool, m *meter) {
 	if floor {
 		r := s.runner(routeIncr, "session=none")
-		var failed int64
-		m.begin(b)
-		for i := 0; i < b.N; i++ {
-			r.run()
-			if !r.ok() {
-				failed++
-			}
-		}
-		m.end(b)
-		bad(b, failed)
+		timed(b, r, m)
 		return
 	}
 	cookie, first := counter(b, s)
@@ -188,16 +176,7 @@ func benchReadWrite(b *testing.B, s *subject, floor bool, m *meter) {
 		return
 	}
 	r := s.runner(routeIncr, cookie)
-	var failed int64
-	m.begin(b)
-	for i := 0; i < b.N; i++ {
-		r.run()
-		if !r.ok() {
-			failed++
-		}
-	}
-	m.end(b)
-	bad(b, failed)
+	timed(b, r, m)
 	// Every timed request incremented the stored counter exactly once.
 	if n, want := incr(b, s, cookie), first+1+b.N+1; n != want {
 		b.Fatalf("after %d timed increments the counter is %d, want %d", b.N, n, want)
@@ -209,16 +188,7 @@ func benchReadWrite(b *testing.B, s *subject, floor bool, m *meter) {
 // the same incremented count and send the cookie that carries it.
 func benchReadWriteClientSide(b *testing.B, s *subject, cookie string, first int, m *meter) {
 	r := s.runner(routeIncr, cookie)
-	var failed int64
-	m.begin(b)
-	for i := 0; i < b.N; i++ {
-		r.run()
-		if !r.ok() {
-			failed++
-		}
-	}
-	m.end(b)
-	bad(b, failed)
+	timed(b, r, m)
 	res := r.response()
 	c := res.cookie(s.cookie)
 	if atoi(b, res.body) != first+1 || c == nil {
