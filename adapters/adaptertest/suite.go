@@ -197,6 +197,7 @@ func testLogout(t *testing.T, f Factory) {
 	assert.Empty(t, r.cookie.Domain, "cleared with the same Domain")
 	assert.True(t, r.cookie.Secure)
 	assert.Contains(t, r.header.Get("Cache-Control"), "no-store")
+	assert.Contains(t, r.header.Values("Vary"), "Cookie", "a clearing response varies by Cookie too")
 	status, _ := h.read(tok, "a")
 	assert.Equal(t, http.StatusNotFound, status, "the record is gone")
 	sessions, err := h.m.ListSessions(context.Background(), "alice")

@@ -15,7 +15,8 @@ type Store interface {
 	// there is none, and ErrExpired when the store can tell the record existed
 	// but its deadline has passed (a store that cannot tell returns
 	// ErrNotFound). When Now-LastSeen has reached opts.TouchAfter, Load also
-	// extends the idle deadline, in the same operation as the read.
+	// extends the idle deadline before it returns, never moving it back
+	// (see the package doc).
 	//
 	// A record renewed away with a grace period is returned as a forwarding
 	// entry: Successor set, no values.

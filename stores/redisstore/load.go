@@ -18,8 +18,8 @@ import (
 // command, the touch script, move LastSeen and the key's TTL, after checking
 // again that the record is still live. That costs a second round trip once
 // per touch window per session (a quarter of the idle timeout by default),
-// and saves every other read a script run, which costs Redis ten times an
-// HGETALL (see the package doc).
+// and saves every other read a script run, which costs Redis several times
+// an HGETALL (the package doc has the figures).
 //
 // A record past its deadline at opts.Now (by the idle timeout of this call
 // or its absolute lifetime) is ErrExpired; one Redis has expired is

@@ -209,8 +209,10 @@ func (s *Store) members(ctx context.Context, user string) ([]string, error) {
 // of the metadata fields of every indexed session, never its values. An
 // entry whose session is gone, past its deadline at now, a forwarding entry
 // or bound to someone else is skipped, never trusted; such entries are
-// dropped from the index by DeleteUser, by eviction, and once past their
-// absolute lifetime by any later addition to the index. A zero now means
+// dropped from the index by DeleteUser and, once past their absolute
+// lifetime, by any later addition to the index. (Sessions evicted by the
+// per-user cap stay in the evicting set until then, and each costs a
+// listing one field read.) A zero now means
 // time.Now().
 func (s *Store) ListUser(ctx context.Context, userID string, now time.Time) ([]store.Entry, error) {
 	ctx, err := begin(ctx)
