@@ -90,6 +90,45 @@ func TestCookieValues(t *testing.T) {
 	assert.Equal(t, 0, n)
 }
 
+// TestCookieNameUnicodeSpaceIsAnotherCookie: a browser keeps
+// "\u2000__Host-session" as an ordinary cookie that anyone who can set a
+// cookie for the host may plant; only ASCII space and tab around a name
+// are whitespace. Before the fix this read the planted value (TrimSpace).
+func TestCookieNameUnicodeSpaceIsAnotherCookie(t *testing.T) {
+	for _, name := range []string{
+		"\u2000__Host-session", "\u00a0__Host-session", "\u0085__Host-session",
+		"\u3000__Host-session", "\u1680__Host-session", "__Host-session\u2000",
+		"\ufeff__Host-session", "\v__Host-session", "\f__Host-session",
+		"\r__Host-session", "\n__Host-session", "__Host\u2010session", "__host-session",
+	} {
+		_, n := cookieValues(name+"=planted", "__Host-session")
+		assert.Equal(t, 0, n, "%q is not the session cookie", name)
+		v, n := cookieValues(name+"=planted; __Host-session=real", "__Host-session")
+		assert.Equal(t, 1, n, "%q beside the real cookie is no ambiguity", name)
+		assert.Equal(t, "real", v)
+	}
+	v, n := cookieValues(" \t__Host-session \t= real \t;x=1", "__Host-session")
+	assert.Equal(t, 1, n, "ASCII space and tab are trimmed")
+	assert.Equal(t, "real", v)
+}
+
+// TestTwoAuthorizationHeadersAreAmbiguous: two bearer tokens are refused
+// alike, as two cookies are; before, the first one won.
+func TestTwoAuthorizationHeadersAreAmbiguous(t *testing.T) {
+	a, _ := newToken(randReader())
+	b, _ := newToken(randReader())
+	m := &Manager{cfg: Config{Transport: TransportHeader}}
+	for _, auth := range [][]string{{"Bearer " + a, "Bearer " + b}, {"Bearer " + a, "Bearer " + a}} {
+		tok, presented, err := m.tokenFrom(&Request{Authorization: auth})
+		assert.ErrorIs(t, err, errAmbiguousToken, "%q", auth)
+		assert.True(t, presented)
+		assert.Empty(t, tok)
+	}
+	tok, _, err := m.tokenFrom(&Request{Authorization: []string{"Basic eDp5", "Bearer " + a}})
+	require.NoError(t, err, "a Basic header beside one bearer token is not a second token")
+	assert.Equal(t, a, tok)
+}
+
 func TestBearer(t *testing.T) {
 	for h, want := range map[string]string{
 		"Bearer abc":   "abc",

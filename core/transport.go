@@ -22,8 +22,9 @@ var (
 type Request struct {
 	// Cookie holds the raw Cookie header values (HTTP/2 may send several).
 	Cookie []string
-	// Authorization is the raw Authorization header.
-	Authorization string
+	// Authorization holds the raw Authorization header values. More than
+	// one bearer token is refused as ambiguous, as two session cookies are.
+	Authorization []string
 	// UserAgent and RemoteAddr (host:port or host) are recorded at Login.
 	UserAgent  string
 	RemoteAddr string
@@ -66,13 +67,21 @@ func (m *Manager) tokenFrom(r *Request) (token string, presented bool, err error
 		}
 	}
 	if m.cfg.Transport.header() {
-		if v, ok := bearer(r.Authorization); ok {
+		fromHeader := false
+		for _, h := range r.Authorization {
+			v, ok := bearer(h)
+			if !ok {
+				continue
+			}
+			if fromHeader {
+				return "", true, errAmbiguousToken
+			}
 			// Both tokens are the client's own, but a secret is compared
 			// in constant time wherever it is compared.
 			if presented && subtle.ConstantTimeCompare([]byte(v), []byte(token)) != 1 {
 				return "", true, errAmbiguousToken
 			}
-			token, presented = v, true
+			token, presented, fromHeader = v, true, true
 		}
 	}
 	if presented && !validToken(token) {
@@ -83,18 +92,24 @@ func (m *Manager) tokenFrom(r *Request) (token string, presented bool, err error
 
 // cookieValues scans a Cookie header for name, returning the first value and
 // how many times the name occurs. It allocates nothing.
+//
+// Names are compared byte for byte after trimming only ASCII space and tab,
+// the whitespace RFC 6265 allows around a cookie pair. Trimming more (Go's
+// strings.TrimSpace strips Unicode spaces such as U+2000) would let a
+// cookie that a browser stored under the unprefixed name "\u2000__Host-x",
+// which any sibling subdomain or plain-HTTP injector can plant, pass for
+// the __Host- cookie itself.
 func cookieValues(header, name string) (value string, n int) {
 	for header != "" {
 		var part string
 		part, header, _ = strings.Cut(header, ";")
-		part = strings.TrimSpace(part)
 		k, v, ok := strings.Cut(part, "=")
-		if !ok || strings.TrimSpace(k) != name {
+		if !ok || trimOWS(k) != name {
 			continue
 		}
 		n++
 		if n == 1 {
-			v = strings.TrimSpace(v)
+			v = trimOWS(v)
 			if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
 				v = v[1 : len(v)-1]
 			}
@@ -102,6 +117,18 @@ func cookieValues(header, name string) (value string, n int) {
 		}
 	}
 	return value, n
+}
+
+// trimOWS trims ASCII space and horizontal tab from both ends of s, and
+// nothing else.
+func trimOWS(s string) string {
+	for s != "" && (s[0] == ' ' || s[0] == '\t') {
+		s = s[1:]
+	}
+	for s != "" && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
+		s = s[:len(s)-1]
+	}
+	return s
 }
 
 // bearer returns the credentials of an "Authorization: Bearer x" header; the

@@ -107,9 +107,9 @@ func request(c *fiber.Ctx) core.Request {
 	for _, v := range h.PeekAll(fiber.HeaderCookie) {
 		cookies = append(cookies, string(v))
 	}
-	var auth string
-	if v := h.Peek(fiber.HeaderAuthorization); len(v) > 0 {
-		auth = string(v)
+	var auth []string
+	for _, v := range h.PeekAll(fiber.HeaderAuthorization) {
+		auth = append(auth, string(v))
 	}
 	return core.Request{Cookie: cookies, Authorization: auth, Client: (*client)(c)}
 }

@@ -31,7 +31,7 @@ func ErrorStatus(err error) int {
 func Request(r *http.Request) core.Request {
 	return core.Request{
 		Cookie:        r.Header["Cookie"],
-		Authorization: first(r.Header["Authorization"]),
+		Authorization: r.Header["Authorization"],
 		UserAgent:     first(r.Header["User-Agent"]),
 		RemoteAddr:    r.RemoteAddr,
 		ForwardedFor:  first(r.Header["X-Forwarded-For"]),
