@@ -25,7 +25,24 @@ import (
 // out the adapter answers it with its error handler (503 by default).
 func (m *Manager) Commit(ctx context.Context, s *Session) (Result, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	late := s.sent
+	res, err := m.commit(ctx, s)
+	if s.read && !late && res.Vary == "" {
+		res.Vary = m.cfg.Transport.vary()
+	}
+	events := s.events
+	s.events = nil
+	s.mu.Unlock()
+	// Hooks run after the unlock: one that reaches the session (through
+	// FromContext) or the manager must not find the session's lock held.
+	for _, e := range events {
+		m.emit(ctx, e)
+	}
+	return res, err
+}
+
+// commit does Commit's work with s.mu held; its events wait in s.events.
+func (m *Manager) commit(ctx context.Context, s *Session) (Result, error) {
 	var res Result
 	late := s.sent
 	s.sent = true
@@ -38,9 +55,9 @@ func (m *Manager) Commit(ctx context.Context, s *Session) (Result, error) {
 
 	if s.doomed != "" {
 		if _, err := m.store.Delete(ctx, s.doomed); err != nil {
-			return res, m.storeFailed(ctx, "delete", s.doomed, err)
+			return res, m.storeFailed(ctx, s, "delete", s.doomed, err)
 		}
-		m.emit(ctx, Event{Kind: EventDestroyed, SessionID: s.doomed})
+		s.note(Event{Kind: EventDestroyed, SessionID: s.doomed})
 		s.doomed = ""
 		if !late {
 			m.clear(&res)
@@ -92,7 +109,7 @@ func (m *Manager) update(ctx context.Context, s *Session, now time.Time) error {
 	case errors.Is(err, store.ErrNotFound), errors.As(err, &moved):
 		return m.dropped(ctx, s, ErrSessionGone)
 	default:
-		return m.storeFailed(ctx, "update", s.id, err)
+		return m.storeFailed(ctx, s, "update", s.id, err)
 	}
 }
 
@@ -107,7 +124,7 @@ func (m *Manager) create(ctx context.Context, s *Session, now time.Time) (Result
 	for attempt := 0; ; attempt++ {
 		token, err := newToken(m.cfg.Rand)
 		if err != nil {
-			m.emit(ctx, Event{Kind: EventWriteDropped, Err: err})
+			s.note(Event{Kind: EventWriteDropped, Err: err})
 			return res, err
 		}
 		id := hashToken(token)
@@ -116,10 +133,10 @@ func (m *Manager) create(ctx context.Context, s *Session, now time.Time) (Result
 			continue // 2^-256; a second collision means the source is broken
 		}
 		if err != nil {
-			return res, m.storeFailed(ctx, "create", id, err)
+			return res, m.storeFailed(ctx, s, "create", id, err)
 		}
-		m.emit(ctx, Event{Kind: EventCreated, SessionID: id, UserID: meta.UserID})
-		m.evicted(ctx, meta.UserID, evicted)
+		s.note(Event{Kind: EventCreated, SessionID: id, UserID: meta.UserID})
+		m.evicted(ctx, s, meta.UserID, evicted)
 		s.id, s.token, s.meta = id, token, meta
 		s.settle()
 		res.Cookie = nil
@@ -138,7 +155,7 @@ func (m *Manager) renew(ctx context.Context, s *Session, now time.Time) (Result,
 	}
 	token, err := newToken(m.cfg.Rand)
 	if err != nil {
-		m.emit(ctx, Event{Kind: EventWriteDropped, SessionID: s.id, Err: err})
+		s.note(Event{Kind: EventWriteDropped, SessionID: s.id, Err: err})
 		return res, err
 	}
 	oldID, newID := s.id, hashToken(token)
@@ -147,8 +164,8 @@ func (m *Manager) renew(ctx context.Context, s *Session, now time.Time) (Result,
 	var lost *store.ErrRenewed
 	switch {
 	case err == nil:
-		m.emit(ctx, Event{Kind: EventRenewed, SessionID: oldID, Successor: newID, UserID: meta.UserID})
-		m.evicted(ctx, meta.UserID, evicted)
+		s.note(Event{Kind: EventRenewed, SessionID: oldID, Successor: newID, UserID: meta.UserID})
+		m.evicted(ctx, s, meta.UserID, evicted)
 		s.id, s.token, s.meta = newID, token, meta
 		s.settle()
 		m.issue(&res, token, meta.ExpiresAt)
@@ -161,7 +178,7 @@ func (m *Manager) renew(ctx context.Context, s *Session, now time.Time) (Result,
 		// client should keep the token it got.
 		return res, m.dropped(ctx, s, ErrSessionGone)
 	default:
-		return res, m.storeFailed(ctx, "renew", oldID, err)
+		return res, m.storeFailed(ctx, s, "renew", oldID, err)
 	}
 }
 
@@ -187,7 +204,7 @@ func (m *Manager) rotate(ctx context.Context, s *Session, now time.Time) (Result
 	meta.IssuedAt, meta.LastSeen = now, now
 	token, err := newToken(m.cfg.Rand)
 	if err != nil {
-		m.emit(ctx, Event{Kind: EventWriteDropped, SessionID: s.id, Err: err})
+		s.note(Event{Kind: EventWriteDropped, SessionID: s.id, Err: err})
 		return res, err
 	}
 	oldID, newID := s.id, hashToken(token)
@@ -196,7 +213,7 @@ func (m *Manager) rotate(ctx context.Context, s *Session, now time.Time) (Result
 	var lost *store.ErrRenewed
 	switch {
 	case err == nil:
-		m.emit(ctx, Event{Kind: EventRotated, SessionID: oldID, Successor: newID, UserID: meta.UserID})
+		s.note(Event{Kind: EventRotated, SessionID: oldID, Successor: newID, UserID: meta.UserID})
 		s.id, s.token, s.meta = newID, token, meta
 		s.settle()
 		m.issue(&res, token, meta.ExpiresAt)
@@ -212,14 +229,14 @@ func (m *Manager) rotate(ctx context.Context, s *Session, now time.Time) (Result
 	case errors.Is(err, store.ErrNotFound), errors.As(err, &lost):
 		return res, m.dropped(ctx, s, ErrSessionGone)
 	default:
-		return res, m.storeFailed(ctx, "rotate", oldID, err)
+		return res, m.storeFailed(ctx, s, "rotate", oldID, err)
 	}
 }
 
 // dropped reports a change that cannot be saved and forgets it, so a later
 // commit does not try again. mu held.
 func (m *Manager) dropped(ctx context.Context, s *Session, why error) error {
-	m.emit(ctx, Event{Kind: EventWriteDropped, SessionID: s.id, UserID: s.meta.UserID, Err: why})
+	s.note(Event{Kind: EventWriteDropped, SessionID: s.id, UserID: s.meta.UserID, Err: why})
 	s.set, s.del, s.cleared, s.renew = nil, nil, false, false
 	if errors.Is(why, ErrSessionGone) {
 		return nil // an outcome of someone else's action, not a failure of this request
@@ -227,7 +244,9 @@ func (m *Manager) dropped(ctx context.Context, s *Session, why error) error {
 	return why
 }
 
-func (m *Manager) storeFailed(ctx context.Context, op, id string, err error) error {
+// storeFailed wraps a store failure and reports it: into s's queue when s
+// is locked by a commit, else at once.
+func (m *Manager) storeFailed(ctx context.Context, s *Session, op, id string, err error) error {
 	if errors.Is(ctx.Err(), context.Canceled) && errors.Is(err, context.Canceled) {
 		// The client went away; that is not the store's fault, but the
 		// write did not happen, so it is still an error. A deadline that ran
@@ -235,12 +254,21 @@ func (m *Manager) storeFailed(ctx context.Context, op, id string, err error) err
 		return err
 	}
 	err = storeError(op, id, err)
-	m.emit(ctx, Event{Kind: EventStoreError, SessionID: id, Err: err})
+	m.report(ctx, s, Event{Kind: EventStoreError, SessionID: id, Err: err})
 	return err
 }
 
-func (m *Manager) evicted(ctx context.Context, userID string, ids []string) {
+func (m *Manager) evicted(ctx context.Context, s *Session, userID string, ids []string) {
 	for _, id := range ids {
-		m.emit(ctx, Event{Kind: EventRevoked, SessionID: id, UserID: userID})
+		m.report(ctx, s, Event{Kind: EventRevoked, SessionID: id, UserID: userID})
 	}
+}
+
+// report emits e now, or queues it on s when s is locked by a commit.
+func (m *Manager) report(ctx context.Context, s *Session, e Event) {
+	if s != nil {
+		s.note(e)
+		return
+	}
+	m.emit(ctx, e)
 }

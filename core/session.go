@@ -36,6 +36,9 @@ type Session struct {
 	renew  bool   // Renew or Login: issue a new token at commit
 	doomed string // ID that Destroy asked to delete at commit
 	sent   bool   // the first commit has run; headers are gone
+	read   bool   // the handler looked at the session: the response depends on the token
+	// events wait here while a commit holds mu (see Commit).
+	events []Event
 	// The client's details, recorded at Login (see Request.Client).
 	client  ClientSource
 	reqUA   string
@@ -49,6 +52,7 @@ type Session struct {
 func (s *Session) ID() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.read = true
 	return s.id
 }
 
@@ -56,6 +60,7 @@ func (s *Session) ID() string {
 func (s *Session) IsNew() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.read = true
 	return s.id == ""
 }
 
@@ -63,6 +68,7 @@ func (s *Session) IsNew() bool {
 func (s *Session) UserID() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.read = true
 	return s.meta.UserID
 }
 
@@ -70,6 +76,7 @@ func (s *Session) UserID() string {
 func (s *Session) CreatedAt() time.Time {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.read = true
 	return s.meta.CreatedAt
 }
 
@@ -79,6 +86,7 @@ func (s *Session) CreatedAt() time.Time {
 func (s *Session) LastSeen() time.Time {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.read = true
 	return s.meta.LastSeen
 }
 
@@ -87,6 +95,7 @@ func (s *Session) LastSeen() time.Time {
 func (s *Session) ExpiresAt() time.Time {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.read = true
 	if s.id == "" {
 		return time.Time{}
 	}
@@ -141,6 +150,7 @@ func (s *Session) Clear() {
 func (s *Session) Has(key string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.read = true
 	_, ok := s.raw(key)
 	return ok
 }
@@ -149,6 +159,7 @@ func (s *Session) Has(key string) bool {
 func (s *Session) Keys() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.read = true
 	keys := make([]string, 0, len(s.base)+len(s.set))
 	if !s.cleared {
 		for k := range s.base {
@@ -169,6 +180,7 @@ func (s *Session) Keys() []string {
 
 // raw returns key's encoded value as the handler sees it now. mu held.
 func (s *Session) raw(key string) ([]byte, bool) {
+	s.read = true
 	if b, ok := s.set[key]; ok {
 		return b, true
 	}
@@ -220,6 +232,9 @@ func (s *Session) Destroy() {
 	s.base, s.set, s.del = nil, nil, nil
 	s.cleared, s.renew = false, false
 }
+
+// note queues e for Commit to emit once mu is released. mu held.
+func (s *Session) note(e Event) { s.events = append(s.events, e) }
 
 // dirty reports whether there is anything to write. mu held.
 func (s *Session) dirty() bool {

@@ -155,6 +155,11 @@ type Result struct {
 	Cookie *http.Cookie
 	// HeaderName and HeaderValue carry a new token in header transport.
 	HeaderName, HeaderValue string
+	// Vary names the request header the response depends on when the
+	// handler read the session ("Cookie", "Authorization" or both, comma
+	// separated), so that no shared cache serves one user's page to
+	// another; empty when the handler never looked at the session.
+	Vary string
 }
 
 // Changed reports whether the result sets anything, in which case the
@@ -164,7 +169,7 @@ func (r *Result) Changed() bool { return r.Cookie != nil || r.HeaderValue != "" 
 // Apply writes the result into response headers: the cookie, the token
 // header, and the caching headers that keep a token out of shared caches.
 func (r *Result) Apply(h http.Header) {
-	if !r.Changed() {
+	if !r.Changed() && r.Vary == "" {
 		return
 	}
 	// The values share one allocation; each gets a slice capped at its own
@@ -185,9 +190,20 @@ func (r *Result) Apply(h http.Header) {
 // with the canonical header name, the value, and whether the value
 // replaces what the handler set under that name (true) or is added to it
 // (false). It is Apply for frameworks whose responses are not an
-// http.Header (fasthttp); a result that changes nothing calls put never.
+// http.Header (fasthttp); a result that changes nothing, for a handler that
+// never read the session, calls put never.
+//
+// A response that sets a token is never stored (Cache-Control: no-store,
+// replacing the handler's). One that only read the session gets
+// Cache-Control: private added to whatever the handler set, so a shared
+// cache never serves it to another client while the browser's own cache
+// still may, and a Vary naming the token's header.
 func (r *Result) Headers(put func(name, value string, replace bool)) {
 	if !r.Changed() {
+		if r.Vary != "" {
+			put("Vary", r.Vary, false)
+			put("Cache-Control", "private", false)
+		}
 		return
 	}
 	if r.Cookie != nil {
@@ -201,6 +217,17 @@ func (r *Result) Headers(put func(name, value string, replace bool)) {
 		put("Vary", "Authorization", false)
 	}
 	put("Cache-Control", "no-store", true)
+}
+
+// vary is Result.Vary for this manager's transport.
+func (t Transport) vary() string {
+	switch t {
+	case TransportHeader:
+		return "Authorization"
+	case TransportBoth:
+		return "Cookie, Authorization"
+	}
+	return "Cookie"
 }
 
 func (m *Manager) issue(res *Result, token string, expires time.Time) {

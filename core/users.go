@@ -28,7 +28,7 @@ func (m *Manager) ListSessions(ctx context.Context, userID string) ([]SessionInf
 	}
 	entries, err := m.store.ListUser(ctx, userID, m.cfg.Now())
 	if err != nil {
-		return nil, m.storeFailed(ctx, "list", "", err)
+		return nil, m.storeFailed(ctx, nil, "list", "", err)
 	}
 	out := make([]SessionInfo, 0, len(entries))
 	for i := range entries {
@@ -55,7 +55,7 @@ func (m *Manager) RevokeSession(ctx context.Context, userID, id string) (bool, e
 	}
 	entries, err := m.store.ListUser(ctx, userID, m.cfg.Now())
 	if err != nil {
-		return false, m.storeFailed(ctx, "list", "", err)
+		return false, m.storeFailed(ctx, nil, "list", "", err)
 	}
 	for i := range entries {
 		if entries[i].ID != id {
@@ -63,7 +63,7 @@ func (m *Manager) RevokeSession(ctx context.Context, userID, id string) (bool, e
 		}
 		existed, err := m.store.Delete(ctx, id)
 		if err != nil {
-			return false, m.storeFailed(ctx, "delete", id, err)
+			return false, m.storeFailed(ctx, nil, "delete", id, err)
 		}
 		if existed {
 			m.emit(ctx, Event{Kind: EventRevoked, SessionID: id, UserID: userID})
@@ -81,8 +81,8 @@ func (m *Manager) RevokeAll(ctx context.Context, userID, keepID string) (int, er
 	}
 	ids, err := m.store.DeleteUser(ctx, userID, keepID)
 	if err != nil {
-		return 0, m.storeFailed(ctx, "revoke", "", err)
+		return 0, m.storeFailed(ctx, nil, "revoke", "", err)
 	}
-	m.evicted(ctx, userID, ids)
+	m.evicted(ctx, nil, userID, ids)
 	return len(ids), nil
 }

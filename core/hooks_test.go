@@ -1,0 +1,89 @@
+package core_test
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sessionkit/sessionkit/core"
+)
+
+// TestHookMayUseTheSession: OnEvent runs after the session's lock is
+// released, so a hook that reads the session through the request context
+// (as service code does) finishes. Before, Commit emitted with the lock
+// held and this test timed out in a deadlock.
+func TestHookMayUseTheSession(t *testing.T) {
+	var seen []string
+	var m *core.Manager
+	m, err := core.New(core.Config{OnEvent: func(ctx context.Context, e core.Event) {
+		if s := core.FromContext(ctx); s != nil {
+			seen = append(seen, e.Kind.String()+":"+s.UserID())
+			_, _ = m.ListSessions(ctx, s.UserID())
+		}
+	}})
+	require.NoError(t, err)
+	defer m.Close()
+
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s, err := m.Load(context.Background(), &core.Request{})
+		require.NoError(t, err)
+		ctx := core.NewContext(context.Background(), s)
+		s.Login("ann")
+		_, err = m.Commit(ctx, s)
+		assert.NoError(t, err)
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Commit deadlocked: the event hook ran with the session locked")
+	}
+	assert.Equal(t, []string{"created:ann"}, seen)
+}
+
+// TestReadResponsesArePrivate: a response that read the session depends on
+// the token, so it says so (Vary) and keeps out of shared caches
+// (Cache-Control: private); one that never looked at the session gets
+// neither. Before, only responses that set a token carried them.
+func TestReadResponsesArePrivate(t *testing.T) {
+	f := newFixture(t, nil)
+	tok := f.request(t, "", func(s *core.Session) { _ = s.Put("n", 1) })
+	commit := func(t *testing.T, read func(*core.Session)) http.Header {
+		s, err := f.m.Load(context.Background(), &core.Request{Cookie: []string{"__Host-session=" + tok}})
+		require.NoError(t, err)
+		read(s)
+		res, err := f.m.Commit(context.Background(), s)
+		require.NoError(t, err)
+		h := http.Header{"Cache-Control": {"max-age=60"}}
+		res.Apply(h)
+		return h
+	}
+	for name, read := range map[string]func(*core.Session){
+		"Get":    func(s *core.Session) { core.Get[int](s, "n") },
+		"UserID": func(s *core.Session) { _ = s.UserID() },
+		"IsNew":  func(s *core.Session) { _ = s.IsNew() },
+		"Keys":   func(s *core.Session) { _ = s.Keys() },
+		"Has":    func(s *core.Session) { _ = s.Has("n") },
+	} {
+		h := commit(t, read)
+		assert.Equal(t, []string{"Cookie"}, h.Values("Vary"), name)
+		assert.Equal(t, []string{"max-age=60", "private"}, h.Values("Cache-Control"), name)
+		assert.Empty(t, h.Values("Set-Cookie"), name)
+	}
+	h := commit(t, func(*core.Session) {})
+	assert.Empty(t, h.Values("Vary"), "a handler that never read the session")
+	assert.Equal(t, []string{"max-age=60"}, h.Values("Cache-Control"))
+
+	hf := newFixture(t, func(c *core.Config) { c.Transport = core.TransportHeader })
+	s, err := hf.m.Load(context.Background(), &core.Request{})
+	require.NoError(t, err)
+	_ = s.UserID()
+	res, err := hf.m.Commit(context.Background(), s)
+	require.NoError(t, err)
+	assert.Equal(t, "Authorization", res.Vary)
+}
