@@ -87,3 +87,46 @@ func TestReadResponsesArePrivate(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "Authorization", res.Vary)
 }
+
+// TestPopIsAtomicAcrossRequests: two requests loaded the same session and
+// both pop one flash; exactly one gets it. Before, Pop was a Get and a
+// Delete, and both requests showed the message.
+func TestPopIsAtomicAcrossRequests(t *testing.T) {
+	f := newFixture(t, nil)
+	ctx := context.Background()
+	tok := f.request(t, "", func(s *core.Session) { _ = s.Put("flash", "saved") })
+	load := func() *core.Session {
+		s, err := f.m.Load(ctx, &core.Request{Cookie: []string{"__Host-session=" + tok}})
+		require.NoError(t, err)
+		return s
+	}
+	a, b := load(), load()
+	va, errA := core.Pop[string](ctx, a, "flash")
+	vb, errB := core.Pop[string](ctx, b, "flash")
+	require.NoError(t, errA)
+	assert.Equal(t, "saved", va)
+	assert.ErrorIs(t, errB, core.ErrNoValue, "the second request popped %q too", vb)
+	assert.False(t, a.Has("flash"))
+	for _, s := range []*core.Session{a, b} {
+		_, err := f.m.Commit(ctx, s)
+		require.NoError(t, err)
+	}
+	f.request(t, tok, func(s *core.Session) { assert.False(t, s.Has("flash"), "the flash is gone from the store") })
+
+	// A value put in this very request pops locally, without the store.
+	f.request(t, tok, func(s *core.Session) {
+		require.NoError(t, s.Put("note", 7))
+		n, err := core.Pop[int](ctx, s, "note")
+		require.NoError(t, err)
+		assert.Equal(t, 7, n)
+		_, err = core.Pop[int](ctx, s, "note")
+		assert.ErrorIs(t, err, core.ErrNoValue)
+		require.NoError(t, s.Put("note", 8), "a key popped may be put again")
+		n, _ = core.Get[int](s, "note")
+		assert.Equal(t, 8, n)
+	})
+	f.request(t, tok, func(s *core.Session) {
+		n, _ := core.Get[int](s, "note")
+		assert.Equal(t, 8, n)
+	})
+}

@@ -32,6 +32,9 @@ type Session struct {
 	set     map[string][]byte
 	del     map[string]struct{}
 	cleared bool
+	// taken holds the stored keys Pop removed from the store directly: gone
+	// from base without a write at commit.
+	taken map[string]struct{}
 
 	renew  bool   // Renew or Login: issue a new token at commit
 	doomed string // ID that Destroy asked to delete at commit
@@ -120,6 +123,7 @@ func (s *Session) Put(key string, v any) error {
 	}
 	s.set[key] = b
 	delete(s.del, key)
+	delete(s.taken, key)
 	return nil
 }
 
@@ -130,11 +134,16 @@ func (s *Session) Delete(key string) {
 	defer s.mu.Unlock()
 	delete(s.set, key)
 	if _, ok := s.base[key]; ok && !s.cleared {
-		if s.del == nil {
-			s.del = make(map[string]struct{}, 2)
-		}
-		s.del[key] = struct{}{}
+		s.markDeleted(key)
 	}
+}
+
+// markDeleted records that key, stored, is deleted at commit. mu held.
+func (s *Session) markDeleted(key string) {
+	if s.del == nil {
+		s.del = make(map[string]struct{}, 2)
+	}
+	s.del[key] = struct{}{}
 }
 
 // Clear removes every value. Keys that other requests add meanwhile are
@@ -166,6 +175,9 @@ func (s *Session) Keys() []string {
 			if _, gone := s.del[k]; gone {
 				continue
 			}
+			if _, gone := s.taken[k]; gone {
+				continue
+			}
 			if _, dup := s.set[k]; !dup {
 				keys = append(keys, k)
 			}
@@ -188,6 +200,9 @@ func (s *Session) raw(key string) ([]byte, bool) {
 		return nil, false
 	}
 	if _, gone := s.del[key]; gone {
+		return nil, false
+	}
+	if _, gone := s.taken[key]; gone {
 		return nil, false
 	}
 	b, ok := s.base[key]
@@ -229,7 +244,7 @@ func (s *Session) Destroy() {
 	}
 	s.id, s.token = "", ""
 	s.meta = Meta{}
-	s.base, s.set, s.del = nil, nil, nil
+	s.base, s.set, s.del, s.taken = nil, nil, nil, nil
 	s.cleared, s.renew = false, false
 }
 

@@ -42,10 +42,22 @@ type Store interface {
 	// long as a forwarding entry to newID; otherwise it is deleted at once.
 	Renew(ctx context.Context, oldID, newID string, ch *Change, opts WriteOptions) (evicted []string, err error)
 
-	// Delete removes the record under id (and its forwarding entry, if it is
-	// one) and its user-index entry. Deleting a missing id is not an error;
-	// existed reports whether there was a live record.
+	// Delete removes the record under id and its user-index entry. When id
+	// is a forwarding entry, Delete removes it and the session it forwards
+	// to (following the chain): a logout or revocation that loaded the
+	// session just before a rotation must not leave the rotated successor
+	// alive. Deleting a missing id is not an error; existed reports whether
+	// a live record was deleted.
 	Delete(ctx context.Context, id string) (existed bool, err error)
+
+	// Take removes key from the live record under id and returns the value
+	// it held, in one atomic step: of concurrent Takes of one key exactly
+	// one gets the value, so a flash message is shown once. ok is false,
+	// and nothing is written, when the record holds no such key. A missing
+	// or expired record gives ErrNotFound and a forwarding entry
+	// *ErrRenewed, as for Update. Take moves neither LastSeen nor the
+	// deadline.
+	Take(ctx context.Context, id, key string, opts LoadOptions) (value []byte, ok bool, err error)
 
 	// ListUser returns the live sessions bound to userID, metadata only,
 	// without reading their values, in no particular order.

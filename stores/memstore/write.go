@@ -284,27 +284,40 @@ func (s *Store) renew(r *renewal, target string) (evicted []string, oldUser stri
 	return evicted, oldUser, nil
 }
 
-// Delete removes whatever is under id, a record or a forwarding entry (never
-// its successor), and reports whether it was a live record by the store's
-// clock. The user-index entry is pruned after the shard is released.
+// Delete removes the record under id, or the forwarding entry under id and
+// the chain of sessions it forwards to, and reports whether a live record
+// (by the store's clock) was among them. The user-index entries are pruned
+// after each shard is released.
 func (s *Store) Delete(ctx context.Context, id string) (existed bool, err error) {
 	if err := ctxErr(ctx); err != nil {
 		return false, err
 	}
-	sh := s.shard(id)
-	sh.mu.Lock()
-	e := sh.m[id]
-	if e != nil {
-		delete(sh.m, id)
+	// A chain is as long as the rotations within one grace window; the
+	// bound only guards against a cycle, which Renew never makes.
+	for hop := 0; hop < maxForwardHops && id != ""; hop++ {
+		sh := s.shard(id)
+		sh.mu.Lock()
+		e := sh.m[id]
+		if e != nil {
+			delete(sh.m, id)
+		}
+		sh.mu.Unlock()
+		// e is unreachable now, so reading it without the lock is safe.
+		if e == nil {
+			break
+		}
+		if e.forwarding() {
+			id = e.successor
+			continue
+		}
+		s.live.Add(-1)
+		if e.meta.UserID != "" {
+			s.prune(e.meta.UserID, id)
+		}
+		return e.aliveAt(s.now()), nil
 	}
-	sh.mu.Unlock()
-	// e is unreachable now, so reading it without the lock is safe.
-	if e == nil || e.forwarding() {
-		return false, nil
-	}
-	s.live.Add(-1)
-	if e.meta.UserID != "" {
-		s.prune(e.meta.UserID, id)
-	}
-	return e.aliveAt(s.now()), nil
+	return false, nil
 }
+
+// maxForwardHops bounds how far Delete follows forwarding entries.
+const maxForwardHops = 16

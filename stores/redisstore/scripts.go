@@ -139,6 +139,27 @@ redis.call('PEXPIRE', key, dl - now)
 return {'OK', f['m:uid'] or ''}
 `)
 
+// takeScript: KEYS[1] session; ARGV now, idle, value field.
+// Removes one value field of a live record and returns what it held, as
+// one step, so of concurrent takes exactly one gets it. Refuses anything
+// but a live record, writing nothing; leaves LastSeen and the TTL alone.
+var takeScript = redis.NewScript(luaLib + `
+local key = KEYS[1]
+local names = {'m:next', 'm:gend', 'm:at', 'm:gone', 'm:rev', 'm:ls', 'm:exp', 'm:dl', 'm:ct', 'm:it', ARGV[3]}
+local h = redis.call('HMGET', key, unpack(names))
+local f, any = {}, false
+for i, name in ipairs(names) do
+  if h[i] then f[name], any = h[i], true end
+end
+if not any then return {'NOTFOUND'} end
+local out = check(f, tonumber(ARGV[1]), tonumber(ARGV[2]), 'NOTFOUND')
+if out then return out end
+local v = h[#names]
+if not v then return {'NONE'} end
+redis.call('HDEL', key, ARGV[3])
+return {'TAKEN', v}
+`)
+
 // createScript: KEYS[1] session; ARGV ttl, then field/value pairs.
 // Creates the record only where nothing is: any entry makes the ID taken,
 // and a revocation tombstone says the ID was revoked before its record
