@@ -80,6 +80,14 @@ func (m *Manager) commit(ctx context.Context, s *Session) (Result, error) {
 		if late {
 			return res, m.dropped(ctx, s, ErrHeadersWritten)
 		}
+		if s.forwarded {
+			// A token rotated away still reads and writes for its grace
+			// window, so requests in flight succeed; a renewal through it
+			// would hand its holder a fresh token and kill the successor
+			// the legitimate client now holds. Whoever holds the old
+			// token, it is not the one to log in with.
+			return res, m.dropped(ctx, s, ErrRenewForwarded)
+		}
 		return m.renew(ctx, s, now)
 	}
 	if !late && m.cfg.RotateAfter > 0 && now.Sub(s.meta.IssuedAt) >= m.cfg.RotateAfter {
@@ -238,7 +246,7 @@ func (m *Manager) rotate(ctx context.Context, s *Session, now time.Time) (Result
 func (m *Manager) dropped(ctx context.Context, s *Session, why error) error {
 	s.note(Event{Kind: EventWriteDropped, SessionID: s.id, UserID: s.meta.UserID, Err: why})
 	s.set, s.del, s.cleared, s.renew = nil, nil, false, false
-	if errors.Is(why, ErrSessionGone) {
+	if errors.Is(why, ErrSessionGone) || errors.Is(why, ErrRenewForwarded) {
 		return nil // an outcome of someone else's action, not a failure of this request
 	}
 	return why

@@ -2,6 +2,7 @@ package core_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"testing"
 	"time"
@@ -129,4 +130,48 @@ func TestPopIsAtomicAcrossRequests(t *testing.T) {
 		n, _ := core.Get[int](s, "note")
 		assert.Equal(t, 8, n)
 	})
+}
+
+// TestRotatedAwayTokenCannotRenew: during its grace window a token rotated
+// away still reads and writes, but a Login through it must neither hand
+// out a fresh token nor kill the successor the legitimate client holds.
+// Before, the Login renewed the successor: the old token's holder got a new
+// token and the successor's token stopped working.
+func TestRotatedAwayTokenCannotRenew(t *testing.T) {
+	f := newFixture(t, func(c *core.Config) { c.RotateAfter = time.Hour; c.IdleTimeout = 2 * time.Hour })
+	old := f.request(t, "", func(s *core.Session) { _ = s.Put("cart", 3) })
+	f.advance(61 * time.Minute)
+	successor := f.request(t, old, nil)
+	require.NotEqual(t, old, successor, "rotated")
+
+	ctx := context.Background()
+	s, err := f.m.Load(ctx, &core.Request{Cookie: []string{"__Host-session=" + old}})
+	require.NoError(t, err)
+	n, _ := core.Get[int](s, "cart")
+	require.Equal(t, 3, n, "the old token serves the successor in its grace window")
+	s.Login("mallory")
+	res, err := f.m.Commit(ctx, s)
+	require.NoError(t, err, "another request's rotation is not this request's failure")
+	assert.Nil(t, res.Cookie, "no fresh token for a rotated-away token")
+	assert.Equal(t, 1, f.countErr(core.EventWriteDropped, core.ErrRenewForwarded))
+
+	f.request(t, successor, func(s *core.Session) {
+		assert.False(t, s.IsNew(), "the successor still works")
+		assert.Empty(t, s.UserID(), "and was not logged in by the old token")
+		n, _ := core.Get[int](s, "cart")
+		assert.Equal(t, 3, n)
+	})
+}
+
+// countErr counts events of kind k whose Err is want.
+func (f *fixture) countErr(k core.EventKind, want error) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, e := range f.events {
+		if e.Kind == k && errors.Is(e.Err, want) {
+			n++
+		}
+	}
+	return n
 }

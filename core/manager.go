@@ -72,6 +72,7 @@ func (m *Manager) Load(ctx context.Context, r *Request) (*Session, error) {
 		// The token was rotated moments ago and is in its grace window: serve
 		// the successor. Its new token went out with the rotating response.
 		id = rec.Successor
+		s.forwarded = true
 		rec, err = m.load(ctx, id, s)
 		if err == nil && rec.Successor != "" {
 			err = store.ErrNotFound // forwarding is one hop, never a chain

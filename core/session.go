@@ -40,6 +40,9 @@ type Session struct {
 	doomed string // ID that Destroy asked to delete at commit
 	sent   bool   // the first commit has run; headers are gone
 	read   bool   // the handler looked at the session: the response depends on the token
+	// forwarded: the client's token was rotated away and is in its grace
+	// window. Such a token may finish what it was doing, never renew.
+	forwarded bool
 	// events wait here while a commit holds mu (see Commit).
 	events []Event
 	// The client's details, recorded at Login (see Request.Client).
