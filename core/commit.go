@@ -24,9 +24,11 @@ import (
 // A store failure is returned wrapping ErrStore; before the headers went
 // out the adapter answers it with its error handler (503 by default).
 func (m *Manager) Commit(ctx context.Context, s *Session) (Result, error) {
+	sctx, cancel := m.bounded(ctx)
+	defer cancel()
 	s.mu.Lock()
 	late := s.sent
-	res, err := m.commit(ctx, s)
+	res, err := m.commit(sctx, s)
 	if s.read && !late && res.Vary == "" {
 		res.Vary = m.cfg.Transport.vary()
 	}
@@ -128,7 +130,7 @@ func (m *Manager) create(ctx context.Context, s *Session, now time.Time) (Result
 	meta.CreatedAt, meta.IssuedAt, meta.LastSeen = now, now, now
 	meta.ExpiresAt = now.Add(m.cfg.Lifetime)
 	rec := &Record{Meta: meta, Values: s.values()}
-	opts := store.WriteOptions{Now: now, Idle: m.cfg.IdleTimeout, MaxPerUser: m.cfg.MaxSessionsPerUser}
+	opts := store.WriteOptions{Now: now, Idle: m.cfg.IdleTimeout, MaxPerUser: max(m.cfg.MaxSessionsPerUser, 0)}
 	for attempt := 0; ; attempt++ {
 		token, err := newToken(m.cfg.Rand)
 		if err != nil {
@@ -167,7 +169,7 @@ func (m *Manager) renew(ctx context.Context, s *Session, now time.Time) (Result,
 		return res, err
 	}
 	oldID, newID := s.id, hashToken(token)
-	opts := store.WriteOptions{Now: now, Idle: m.cfg.IdleTimeout, MaxPerUser: m.cfg.MaxSessionsPerUser}
+	opts := store.WriteOptions{Now: now, Idle: m.cfg.IdleTimeout, MaxPerUser: max(m.cfg.MaxSessionsPerUser, 0)}
 	evicted, err := m.store.Renew(ctx, oldID, newID, s.change(now, &meta), opts)
 	var lost *store.ErrRenewed
 	switch {

@@ -20,6 +20,9 @@ var (
 	ErrDecode = errors.New("sessionkit: value does not decode")
 	// ErrEncode: the value cannot be encoded (a channel, a func, a cycle).
 	ErrEncode = errors.New("sessionkit: value does not encode")
+	// ErrTooLarge: a Put would take the session past Config.MaxKeys or
+	// Config.MaxValueBytes. Nothing was stored.
+	ErrTooLarge = errors.New("sessionkit: session values too large")
 	// ErrHeadersWritten: the session changed after the response headers went
 	// out in a way that needs a new token (a new session, a renewal), which
 	// can no longer be delivered. The change is dropped and reported.

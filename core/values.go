@@ -58,8 +58,10 @@ func Pop[T any](ctx context.Context, s *Session, key string) (T, error) {
 // take removes key for Pop: locally when the value is this request's own,
 // else from the store in one atomic step.
 func (s *Session) take(ctx context.Context, key string) ([]byte, error) {
+	sctx, cancel := s.m.bounded(ctx)
+	defer cancel()
 	s.mu.Lock()
-	b, failure, err := s.takeLocked(ctx, key)
+	b, failure, err := s.takeLocked(sctx, key)
 	s.mu.Unlock()
 	if failure != nil {
 		s.m.emit(ctx, *failure)
@@ -72,6 +74,7 @@ func (s *Session) take(ctx context.Context, key string) ([]byte, error) {
 func (s *Session) takeLocked(ctx context.Context, key string) ([]byte, *Event, error) {
 	s.read = true
 	if b, ok := s.set[key]; ok {
+		s.forget(key)
 		delete(s.set, key)
 		if _, stored := s.base[key]; stored && !s.cleared {
 			s.markDeleted(key)
@@ -98,6 +101,7 @@ func (s *Session) takeLocked(ctx context.Context, key string) ([]byte, *Event, e
 		err = storeError("take", id, err)
 		return nil, &Event{Kind: EventStoreError, SessionID: id, Err: err}, err
 	}
+	s.forget(key)
 	if s.taken == nil {
 		s.taken = make(map[string]struct{}, 1)
 	}

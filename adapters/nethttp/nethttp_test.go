@@ -149,6 +149,9 @@ func (failingStore) ListUser(context.Context, string, time.Time) ([]store.Entry,
 func (failingStore) DeleteUser(context.Context, string, string) ([]string, error) {
 	return nil, errDown
 }
+func (failingStore) Take(context.Context, string, string, store.LoadOptions) ([]byte, bool, error) {
+	return nil, false, errDown
+}
 
 // A handler that declared its Content-Length (http.ServeFile does) and then
 // loses its commit gets an error response whose length is the error body's,

@@ -100,6 +100,10 @@ func Answer(err error) (status int, body Error, ok bool) {
 		return http.StatusNotFound, ErrorOf(noValue.Error()), true
 	case errors.As(err, &tooLarge):
 		return http.StatusRequestEntityTooLarge, ErrorOf(MsgBodyTooLarge), true
+	case errors.Is(err, core.ErrTooLarge):
+		// The session's own caps (core.Config.MaxKeys, MaxValueBytes): the
+		// client asked for more than a session holds.
+		return http.StatusRequestEntityTooLarge, ErrorOf(MsgSessionFull), true
 	case errors.Is(err, core.ErrStore):
 		return http.StatusServiceUnavailable, ErrorOf(MsgStoreUnavailable), true
 	}

@@ -32,6 +32,7 @@ const (
 	MsgUserRequired     = `form field "user" is required`
 	MsgUserTooLong      = `form field "user" is too long`
 	MsgBodyTooLarge     = "request body too large"
+	MsgSessionFull      = "session values too large"
 	MsgBodyNotText      = "request body is not UTF-8 text"
 	MsgUserNotText      = `form field "user" is not UTF-8 text`
 	MsgBadForm          = "malformed form body"

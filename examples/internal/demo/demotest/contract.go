@@ -95,6 +95,10 @@ func testCounterAndValues(t *testing.T, start Start) {
 	big := strings.Repeat("x", demo.MaxBodyBytes)
 	require.Equal(t, 200, c.Do("PUT", "/values/big", big).Status)
 	Want(t, c.Do("PUT", "/values/big", big+"x"), 413, `{"error":"request body too large"}`)
+	// The session's own byte cap (core's default, 128 KiB): a second value
+	// that size does not fit, and nothing of it is stored.
+	Want(t, c.Do("PUT", "/values/big2", big), 413, `{"error":"session values too large"}`)
+	Want(t, c.Do("GET", "/values/big2", ""), 404, `{"error":"no value named \"big2\""}`)
 	Want(t, c.Do("PUT", "/values/bin", "\xff\xfe"), 400, `{"error":"request body is not UTF-8 text"}`)
 	Want(t, c.Do("GET", "/values/bin", ""), 404, `{"error":"no value named \"bin\""}`)
 

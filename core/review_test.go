@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,6 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionkit/sessionkit/core"
+	"github.com/sessionkit/sessionkit/core/store"
+	"github.com/sessionkit/sessionkit/stores/memstore"
 )
 
 // TestHookMayUseTheSession: OnEvent runs after the session's lock is
@@ -170,6 +173,154 @@ func (f *fixture) countErr(k core.EventKind, want error) int {
 	n := 0
 	for _, e := range f.events {
 		if e.Kind == k && errors.Is(e.Err, want) {
+			n++
+		}
+	}
+	return n
+}
+
+// TestValueCaps: a session's values are bounded in keys and bytes; a Put
+// past either is an error the handler sees, and nothing is stored. Before,
+// there was no cap (5,000 PUTs of 64 KiB grew one session to 586 MB).
+func TestValueCaps(t *testing.T) {
+	f := newFixture(t, func(c *core.Config) { c.MaxKeys = 3; c.MaxValueBytes = 100 })
+	tok := f.request(t, "", func(s *core.Session) {
+		require.NoError(t, s.Put("a", 1))
+		require.NoError(t, s.Put("b", 2))
+		require.NoError(t, s.Put("c", 3))
+		err := s.Put("d", 4)
+		require.ErrorIs(t, err, core.ErrTooLarge, "a fourth key")
+		assert.False(t, s.Has("d"), "nothing stored")
+		require.NoError(t, s.Put("c", 33), "replacing a key adds none")
+		s.Delete("c")
+		require.NoError(t, s.Put("d", 4), "a deleted key makes room")
+	})
+	f.request(t, tok, func(s *core.Session) {
+		assert.Equal(t, []string{"a", "b", "d"}, s.Keys(), "the caps hold across requests")
+		require.ErrorIs(t, s.Put("e", 5), core.ErrTooLarge)
+		err := s.Put("a", strings.Repeat("x", 200))
+		require.ErrorIs(t, err, core.ErrTooLarge, "past the byte cap")
+		n, _ := core.Get[int](s, "a")
+		assert.Equal(t, 1, n, "the old value stays")
+		_, err = core.Pop[int](context.Background(), s, "b")
+		require.NoError(t, err)
+		require.NoError(t, s.Put("e", 5), "a popped key makes room")
+		s.Clear()
+		require.NoError(t, s.Put("big", strings.Repeat("y", 80)), "Clear makes room")
+	})
+
+	d := newFixture(t, nil)
+	assert.Equal(t, core.DefaultMaxKeys, d.m.Config().MaxKeys)
+	assert.Equal(t, core.DefaultMaxValueBytes, d.m.Config().MaxValueBytes)
+	assert.Equal(t, core.DefaultMaxSessionsPerUser, d.m.Config().MaxSessionsPerUser)
+	d.request(t, "", func(s *core.Session) {
+		err := s.Put("big", strings.Repeat("z", core.DefaultMaxValueBytes))
+		require.ErrorIs(t, err, core.ErrTooLarge, "the default byte cap")
+		assert.False(t, s.Has("big"))
+	})
+	u := newFixture(t, func(c *core.Config) { c.MaxKeys, c.MaxValueBytes = -1, -1 })
+	u.request(t, "", func(s *core.Session) {
+		require.NoError(t, s.Put("big", strings.Repeat("z", 2*core.DefaultMaxValueBytes)), "negative: no cap")
+	})
+}
+
+// TestDefaultPerUserCap: without a setting, one user's sessions are
+// bounded; the oldest go first. Before, they were unlimited (50k logins of
+// one user made a 12.4 MB listing).
+func TestDefaultPerUserCap(t *testing.T) {
+	f := newFixture(t, nil)
+	var first string
+	for i := range core.DefaultMaxSessionsPerUser + 5 {
+		tok := f.request(t, "", func(s *core.Session) { s.Login("ann") })
+		if i == 0 {
+			first = tok
+		}
+		f.advance(time.Millisecond)
+	}
+	list, err := f.m.ListSessions(context.Background(), "ann")
+	require.NoError(t, err)
+	assert.Len(t, list, core.DefaultMaxSessionsPerUser)
+	f.request(t, first, func(s *core.Session) { assert.True(t, s.IsNew(), "the oldest was evicted") })
+}
+
+// stallStore is a store that has stopped answering: every call waits for
+// its context.
+type stallStore struct{ store.Store }
+
+func (stallStore) Load(ctx context.Context, _ string, _ store.LoadOptions) (*store.Record, error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+func (stallStore) Create(ctx context.Context, _ string, _ *store.Record, _ store.WriteOptions) ([]string, error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// TestStoreTimeoutBoundsTheWait: a stalled store holds a request no longer
+// than StoreTimeout, and the request fails as a store error (503), not as
+// an anonymous session. Before, the request waited as long as the store
+// did (a 14 s CLIENT PAUSE held it 14 s); here it would never return.
+func TestStoreTimeoutBoundsTheWait(t *testing.T) {
+	inner := memstore.New(memstore.Options{})
+	defer inner.Close()
+	f := newFixture(t, func(c *core.Config) {
+		c.Store = stallStore{inner}
+		c.StoreTimeout = 50 * time.Millisecond
+	})
+	tok := "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+	for name, step := range map[string]func() error{
+		"Load": func() error {
+			_, err := f.m.Load(context.Background(), &core.Request{Cookie: []string{"__Host-session=" + tok}})
+			return err
+		},
+		"Commit": func() error {
+			s, err := f.m.Load(context.Background(), &core.Request{})
+			require.NoError(t, err)
+			_ = s.Put("a", 1)
+			_, err = f.m.Commit(context.Background(), s)
+			return err
+		},
+	} {
+		done := make(chan error, 1)
+		start := time.Now()
+		go func() { done <- step() }()
+		select {
+		case err := <-done:
+			assert.ErrorIs(t, err, core.ErrStore, name)
+			assert.ErrorIs(t, err, context.DeadlineExceeded, name)
+			assert.Less(t, time.Since(start), 2*time.Second, name)
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s waited for the stalled store past StoreTimeout", name)
+		}
+	}
+	d := newFixture(t, nil)
+	assert.Equal(t, core.DefaultStoreTimeout, d.m.Config().StoreTimeout)
+}
+
+// TestLogsCarryNoUserID: user ids are personal data; the log lines carry a
+// prefix of their hash, while the hook still gets the id. Before, the log
+// had `"user":"ann@example.com"` in clear.
+func TestLogsCarryNoUserID(t *testing.T) {
+	f := newFixture(t, func(c *core.Config) { c.MaxSessionsPerUser = 1 })
+	tok := f.request(t, "", func(s *core.Session) { s.Login("ann@example.com") })
+	f.request(t, "", func(s *core.Session) { s.Login("ann@example.com") }) // evicts the first
+	f.request(t, tok, func(s *core.Session) { s.Destroy() })
+	_, _ = f.m.RevokeAll(context.Background(), "ann@example.com", "")
+	logs := f.logs.String()
+	require.Contains(t, logs, `"event":"revoked"`)
+	assert.NotContains(t, logs, "ann@example.com")
+	assert.NotContains(t, logs, "ann")
+	assert.Contains(t, logs, `"user":"`+sha("ann@example.com")[:16]+`"`)
+	assert.Positive(t, f.countUser("ann@example.com"), "the hook gets the user id as it is")
+}
+
+func (f *fixture) countUser(u string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, e := range f.events {
+		if e.UserID == u {
 			n++
 		}
 	}
