@@ -334,53 +334,24 @@ func (s *Session) dirty() bool {
 }
 
 // settle folds committed changes into base, so a later commit in the same
-// request writes only what changed since. mu held.
+// request writes only what changed since. The store may hold the same map
+// (ApplyValues may hand back the set map itself); neither side ever writes
+// a map once handed over (see store's package doc). mu held.
 func (s *Session) settle() {
-	if len(s.set) == 0 && len(s.del) == 0 && !s.cleared {
-		s.renew = false
-		return
+	if len(s.set) > 0 || len(s.del) > 0 || s.cleared {
+		s.base = s.values()
 	}
-	if s.cleared || len(s.base) == 0 {
-		// Nothing to merge with: the written values are the new base as
-		// they are. The store may hold the same map; neither side ever
-		// writes a map once handed over (see store's package doc).
-		s.base = s.set
-		s.set, s.del, s.cleared, s.renew = nil, nil, false, false
-		return
-	}
-	merged := make(map[string][]byte, len(s.base)+len(s.set))
-	if !s.cleared {
-		for k, v := range s.base {
-			if _, gone := s.del[k]; !gone {
-				merged[k] = v
-			}
-		}
-	}
-	for k, v := range s.set {
-		merged[k] = v
-	}
-	s.base = merged
 	s.set, s.del, s.cleared, s.renew = nil, nil, false, false
 }
 
-// values is every value as the handler sees it now, for a new record. mu held.
+// values is every value as the handler sees it now, for a new record or
+// as the new base. mu held.
 func (s *Session) values() map[string][]byte {
-	if s.cleared || len(s.base) == 0 {
-		if s.set == nil {
-			return map[string][]byte{}
-		}
-		return s.set
+	v := s.change(time.Time{}, nil).ApplyValues(s.base)
+	if v == nil {
+		return map[string][]byte{}
 	}
-	merged := make(map[string][]byte, len(s.base)+len(s.set))
-	for k, v := range s.base {
-		if _, gone := s.del[k]; !gone {
-			merged[k] = v
-		}
-	}
-	for k, v := range s.set {
-		merged[k] = v
-	}
-	return merged
+	return v
 }
 
 // change is the pending write as a store Change. mu held.

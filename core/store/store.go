@@ -128,20 +128,25 @@ type Change struct {
 }
 
 // ApplyValues returns old with the change's values applied (Clear, then
-// Del, then Set, so a key both set and deleted in one change ends up set),
-// as a new map: old may have been handed out by Load and must not change.
-// Without a value change it returns old itself.
+// Del, then Set, so a key both set and deleted in one change ends up set).
+// Without a value change it returns old itself; when nothing of old
+// survives (Clear, or old empty) it returns ch.Set itself; otherwise a new
+// map, as old may have been handed out by Load and must not change. Either
+// way the result is read-only from then on, for the store and the core
+// alike. It is the one merge of values in the module: the core's view of a
+// session, and each store, apply changes through it.
 func (ch *Change) ApplyValues(old map[string][]byte) map[string][]byte {
 	if ch == nil || (!ch.Clear && len(ch.Set) == 0 && len(ch.Del) == 0) {
 		return old
 	}
-	var m map[string][]byte
-	if ch.Clear {
-		m = make(map[string][]byte, len(ch.Set))
-	} else {
-		m = make(map[string][]byte, len(old)+len(ch.Set))
-		maps.Copy(m, old)
+	if ch.Clear || len(old) == 0 {
+		if ch.Set == nil {
+			return map[string][]byte{}
+		}
+		return ch.Set
 	}
+	m := make(map[string][]byte, len(old)+len(ch.Set))
+	maps.Copy(m, old)
 	for _, k := range ch.Del {
 		delete(m, k)
 	}
