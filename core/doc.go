@@ -32,8 +32,10 @@
 // A session ends after IdleTimeout without activity or Lifetime after it was
 // created or last logged in, whichever comes first, enforced by the server.
 // Activity extends the idle deadline only once a quarter of the window has
-// passed, in the same store round trip as the read, so most read-only
-// requests write nothing.
+// passed, so a read-only request inside that part writes nothing at all.
+// The store does the extension as part of Load: the in-memory store under
+// the same lock as the read, the Redis store as a second step after its
+// plain read, only when due (see their package docs for the cost).
 //
 // Session.Renew (and Login, which also binds a user) issues a new token at
 // commit and kills the old one at once. Periodic rotation (RotateAfter)
@@ -41,6 +43,29 @@
 // exactly one of many concurrent requests rotates. Session.Destroy deletes
 // the record and clears the cookie, and a request still in flight for a
 // destroyed or revoked session never writes it back into existence.
+//
+// A token that a rotation replaced moments ago (in its grace window) still
+// reads and writes the successor, but never renews it: a Login or Renew
+// through it is dropped (ErrRenewForwarded). Destroying the session
+// through it deletes the successor too. Pop takes a value from the store
+// at once, so of concurrent requests exactly one gets a flash message.
+//
+// # Bounds
+//
+// Whatever a client without credentials can grow is bounded, with
+// defaults: a session's values (MaxKeys 256, MaxValueBytes 128 KiB; Put
+// past them is ErrTooLarge), the sessions of one user (MaxSessionsPerUser
+// 64; a login past it evicts the oldest), how long a store call may hold a
+// request (StoreTimeout 3 s), and the embedded in-memory store itself
+// (see package memstore: it evicts least recently used anonymous sessions
+// first when full).
+//
+// # Caching
+//
+// A response that sets a token carries Cache-Control: no-store and Vary;
+// one whose handler only read the session carries Vary (Cookie, or
+// Authorization in header transport) and Cache-Control: private, so no
+// shared cache hands one user's page to another.
 //
 // Changes made after the response headers went out are saved when the
 // request ends if the token does not need to change; a change that needs a
