@@ -9,6 +9,8 @@ import (
 	"net/netip"
 	"strings"
 	"time"
+
+	"github.com/sessionkit/sessionkit/stores/memstore"
 )
 
 // Defaults, after OWASP's Session Management Cheat Sheet.
@@ -41,8 +43,13 @@ const (
 // rotation, a Secure HttpOnly SameSite=Lax session cookie. A zero duration
 // means its default; a negative one is an error.
 type Config struct {
-	// Store keeps the sessions. Default: an in-memory store (memstore).
+	// Store keeps the sessions. Default: an in-memory store (memstore)
+	// that the manager owns and Close stops.
 	Store Store
+	// Memory configures that default in-memory store, when Store is nil:
+	// its bounds on sessions and bytes, above all (see memstore.Options;
+	// the zero value has the documented defaults).
+	Memory memstore.Options
 
 	// IdleTimeout ends a session after this long without activity.
 	IdleTimeout time.Duration

@@ -30,7 +30,7 @@ func New(cfg Config) (*Manager, error) {
 	}
 	m := &Manager{cfg: cfg, store: cfg.Store}
 	if m.store == nil {
-		m.ownStore = memstore.New(memstore.Options{})
+		m.ownStore = memstore.New(cfg.Memory)
 		m.store = m.ownStore
 	}
 	// Extending the idle deadline on every request would cost a store write

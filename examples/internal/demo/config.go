@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/sessionkit/sessionkit/core"
+	"github.com/sessionkit/sessionkit/stores/memstore"
 	"github.com/sessionkit/sessionkit/stores/redisstore"
 )
 
@@ -47,6 +48,9 @@ type Options struct {
 	Rotate      time.Duration // 0: no rotation
 	Transport   string        // TransportCookie or TransportHeader
 	Secure      bool
+	// MaxSessions is the memory store's session bound; 0 keeps the
+	// store's own default.
+	MaxSessions int
 }
 
 // Defaults returns the options the demo runs with when no flag is given.
@@ -83,6 +87,7 @@ func Parse(name string, args []string, output io.Writer) (Options, error) {
 	fs.DurationVar(&o.Rotate, "rotate", o.Rotate, "issue a new token once the current one is this old (0: off; the old token keeps working for 5s, or half this when shorter)")
 	fs.StringVar(&o.Transport, "transport", o.Transport, "where the token travels: cookie, or header (Authorization: Bearer in, Session-Token out)")
 	fs.BoolVar(&o.Secure, "secure", o.Secure, "mark the cookie Secure (HTTPS only); -secure=false for plain-HTTP local testing")
+	fs.IntVar(&o.MaxSessions, "max-sessions", o.MaxSessions, "memory store only: how many sessions it holds before evicting the least recently used anonymous ones (0: the store's default)")
 	if err := fs.Parse(args); err != nil {
 		return o, err // the flag package has reported it
 	}
@@ -116,6 +121,12 @@ func (o Options) Validate() error {
 	if o.Addr == "" {
 		return errors.New("-addr is empty")
 	}
+	if o.MaxSessions < 0 {
+		return fmt.Errorf("-max-sessions %d is negative", o.MaxSessions)
+	}
+	if o.MaxSessions != 0 && o.Store != StoreMemory {
+		return fmt.Errorf("-max-sessions is for -store %s only", StoreMemory)
+	}
 	if o.Store == StoreRedis {
 		if len(o.RedisAddrs) == 0 {
 			return errors.New("-redis-addrs is empty")
@@ -147,6 +158,7 @@ func (o Options) Config(st core.Store, logger *slog.Logger) core.Config {
 		RotateAfter: o.Rotate,
 		Cookie:      core.CookieConfig{Insecure: !o.Secure},
 		Logger:      logger,
+		Memory:      memstore.Options{MaxSessions: o.MaxSessions},
 	}
 	if o.Transport == TransportHeader {
 		cfg.Transport = core.TransportHeader

@@ -60,6 +60,18 @@ func TestParseEveryFlag(t *testing.T) {
 	}, o)
 }
 
+// TestMaxSessionsBoundsTheMemoryStore: -max-sessions is the memory
+// store's session bound.
+func TestMaxSessionsBoundsTheMemoryStore(t *testing.T) {
+	o, err := Parse("demo", []string{"-max-sessions", "5"}, io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, 5, o.MaxSessions)
+	m, closeFn, err := NewManager(o, quiet())
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, closeFn()) })
+	assert.Equal(t, 5, m.Config().Memory.MaxSessions)
+}
+
 func TestParseRejects(t *testing.T) {
 	for _, tc := range []struct {
 		args []string
@@ -73,6 +85,9 @@ func TestParseRejects(t *testing.T) {
 		{[]string{"-idle", "soon"}, "invalid value"},
 		{[]string{"-nope"}, "flag provided but not defined"},
 		{[]string{"extra"}, `unexpected argument "extra"`},
+		{[]string{"-max-sessions", "-1"}, "-max-sessions -1 is negative"},
+		{[]string{"-max-sessions", "many"}, "invalid value"},
+		{[]string{"-store", "redis", "-max-sessions", "5"}, "-max-sessions is for -store memory only"},
 	} {
 		var out bytes.Buffer
 		_, err := Parse("demo", tc.args, &out)
