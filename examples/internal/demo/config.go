@@ -1,5 +1,5 @@
 // Package demo is the framework-neutral plumbing the example apps share:
-// the command-line flags of the demo contract (see DESIGN.md), the
+// the command-line flags of the demo contract (see docs/DESIGN.md), the
 // *core.Manager those flags describe, the JSON shapes of the answers, the
 // status each error gets (Answer), and the start-up, serving and shutdown
 // every demo's main does alike (Main, Start, HTTPServer, Serve).

@@ -1,4 +1,4 @@
-// Package demotest is the demo contract (DESIGN.md) as a test suite that
+// Package demotest is the demo contract (docs/DESIGN.md) as a test suite that
 // every example app runs unchanged, whatever its framework:
 //
 //	func start(t *testing.T, m *core.Manager, tls bool) demotest.Target {
