@@ -31,13 +31,14 @@ func New(m *core.Manager) echo.MiddlewareFunc {
 			res := c.Response()
 			w := &writer{Writer: adapterkit.Writer{ResponseWriter: res.Writer}, res: res}
 			w.Commit.Init(r.Context(), m, s, res.Header(), w)
-			res.Writer = w
+			ww := w.Wrap()
+			res.Writer = ww
 			// The HTTPErrorHandler, and middleware outside this one (a
 			// Recover answering a panic among them), write through the
 			// server's writer again: a handler that panicked commits
 			// nothing.
 			defer func() {
-				if res.Writer == w {
+				if res.Writer == ww {
 					res.Writer = w.ResponseWriter
 				}
 			}()

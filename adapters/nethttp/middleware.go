@@ -46,7 +46,7 @@ func New(m *core.Manager, opts ...Option) func(http.Handler) http.Handler {
 			r = r.WithContext(core.NewContext(r.Context(), s))
 			sw := &writer{Writer: adapterkit.Writer{ResponseWriter: w}, r: r, onError: o.onError}
 			sw.Commit.Init(r.Context(), m, s, w.Header(), sw)
-			next.ServeHTTP(sw, r)
+			next.ServeHTTP(sw.Wrap(), r)
 			sw.Commit.AfterHandler()
 		})
 	}

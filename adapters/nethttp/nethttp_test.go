@@ -95,16 +95,20 @@ func TestResponseControllerDeadlines(t *testing.T) {
 	assert.Equal(t, http.StatusOK, res.StatusCode, string(body))
 }
 
-// io.Copy into the response keeps the ReadFrom path and commits first.
+// io.Copy into the response keeps the ReadFrom path of the server's
+// HTTP/1 writer and commits first.
 func TestReadFromCommits(t *testing.T) {
 	m := quietManager(t)
-	h := sessionhttp.New(m)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(sessionhttp.New(m)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_ = sessionhttp.From(r).Put("k", "v")
-		_, _ = w.(io.ReaderFrom).ReadFrom(strings.NewReader("body"))
-	}))
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
-	res := rec.Result()
+		rf, ok := w.(io.ReaderFrom)
+		require.True(t, ok, "HTTP/1's writer has ReadFrom, so ours does")
+		_, _ = rf.ReadFrom(strings.NewReader("body"))
+	})))
+	defer srv.Close()
+	res, err := srv.Client().Get(srv.URL)
+	require.NoError(t, err)
+	defer res.Body.Close()
 	assert.Len(t, res.Cookies(), 1)
 	body, _ := io.ReadAll(res.Body)
 	assert.Equal(t, "body", string(body))
