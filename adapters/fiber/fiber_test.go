@@ -429,15 +429,21 @@ func TestHeaderTransportToken(t *testing.T) {
 	assert.Empty(t, res.Header.Values("Set-Cookie"))
 }
 
-// Without the middleware From returns nil rather than panicking.
+// Without the middleware From panics with a message that names what is
+// missing, rather than returning nil for the handler's next call to
+// dereference; core.FromContext still reports no session with nil.
 func TestFromWithoutMiddleware(t *testing.T) {
 	app := fiber.New()
+	ran := false
 	app.Get("/", func(c *fiber.Ctx) error {
-		if sessionfiber.From(c) != nil || core.FromContext(c.UserContext()) != nil {
-			return c.SendStatus(fiber.StatusInternalServerError)
-		}
+		ran = true
+		assert.PanicsWithValue(t,
+			"sessionkit: sessionfiber.From called on a route without the sessionfiber middleware (sessionfiber.New)",
+			func() { sessionfiber.From(c) })
+		assert.Nil(t, core.FromContext(c.UserContext()))
 		return c.SendStatus(fiber.StatusNoContent)
 	})
 	res, _ := do(t, app, httptest.NewRequest("GET", "/", nil))
 	assert.Equal(t, fiber.StatusNoContent, res.StatusCode)
+	assert.True(t, ran, "the handler ran")
 }

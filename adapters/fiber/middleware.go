@@ -85,10 +85,16 @@ func New(m *core.Manager, opts ...Option) fiber.Handler {
 	}
 }
 
-// From returns the request's session, or nil when the middleware did not
-// run for this route.
+// From returns the request's session. It panics when the middleware (New)
+// did not run for the route, naming what is missing, rather than return
+// nil for the handler's next call to dereference. Code that must cope
+// without the middleware reads c.Locals(LocalsKey), or
+// core.FromContext(c.UserContext()), which returns nil.
 func From(c *fiber.Ctx) *core.Session {
 	s, _ := c.Locals(LocalsKey).(*core.Session)
+	if s == nil {
+		panic("sessionkit: sessionfiber.From called on a route without the sessionfiber middleware (sessionfiber.New)")
+	}
 	return s
 }
 

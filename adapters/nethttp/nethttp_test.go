@@ -47,6 +47,17 @@ func quietManager(t *testing.T) *core.Manager {
 	return m
 }
 
+// Without the middleware From panics with a message that names what is
+// missing, rather than returning nil for the handler's next call to
+// dereference; core.FromContext still reports no session with nil.
+func TestFromWithoutMiddleware(t *testing.T) {
+	r := httptest.NewRequest("GET", "/", nil)
+	assert.PanicsWithValue(t,
+		"sessionkit: sessionhttp.From called on a request without the sessionhttp middleware (sessionhttp.New)",
+		func() { sessionhttp.From(r) })
+	assert.Nil(t, core.FromContext(r.Context()))
+}
+
 // A streamed response gets its cookie with the first flush, and the body
 // reaches the client before the handler returns: nothing is buffered.
 func TestFlushCommitsAndStreams(t *testing.T) {
