@@ -1,6 +1,8 @@
 package sessionfiber
 
 import (
+	"strings"
+
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/sessionkit/sessionkit/core"
@@ -144,7 +146,17 @@ func setResult(c *fiber.Ctx, res *core.Result) {
 	res.Headers(func(name, value string, replace bool) {
 		switch {
 		case name == fiber.HeaderVary:
-			c.Vary(value) // merged with the handler's Vary, not a second line
+			// Merged with the handler's Vary, not a second line. c.Vary
+			// skips a field the line has already, but only field by
+			// field: "Cookie, Authorization" whole would repeat a Cookie
+			// the handler named.
+			for value != "" {
+				var field string
+				field, value, _ = strings.Cut(value, ",")
+				if field = strings.TrimSpace(field); field != "" {
+					c.Vary(field)
+				}
+			}
 		case replace:
 			c.Set(name, value) // no-store replaces whatever caching the handler chose
 		default:
