@@ -30,5 +30,8 @@
 // HTTPErrorHandler to see (it cannot answer a committed response).
 //
 // A handler that hijacks the connection has its session saved before the
-// hijack, with no new token issued: none could reach the client.
+// hijack, with no new token issued: none could reach the client. Over
+// HTTP/2, where no connection can be hijacked, the hijack fails with
+// http.ErrNotSupported and commits nothing, so the handler's ordinary
+// answer still carries the session.
 package sessionecho

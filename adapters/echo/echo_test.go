@@ -75,11 +75,17 @@ func TestFromMatchesContext(t *testing.T) {
 	assert.Same(t, fromC, fromKey)
 	assert.Same(t, fromC, fromCtx)
 
-	bare := echo.New()
-	var missing *core.Session = &core.Session{}
-	bare.GET("/", func(c echo.Context) error { missing = sessionecho.From(c); return nil })
-	serve(bare, httptest.NewRequest("GET", "/", nil))
-	assert.Nil(t, missing, "From is nil without the middleware")
+}
+
+// Without the middleware From panics with a message that names what is
+// missing, rather than returning nil for the handler's next call to
+// dereference; core.FromContext still reports no session with nil.
+func TestFromWithoutMiddleware(t *testing.T) {
+	c := echo.New().NewContext(httptest.NewRequest("GET", "/", nil), httptest.NewRecorder())
+	assert.PanicsWithValue(t,
+		"sessionkit: sessionecho.From called on a route without the sessionecho middleware (sessionecho.New)",
+		func() { sessionecho.From(c) })
+	assert.Nil(t, core.FromContext(c.Request().Context()))
 }
 
 // A streamed response gets its cookie with the headers, and the body

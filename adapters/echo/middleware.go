@@ -31,13 +31,14 @@ func New(m *core.Manager) echo.MiddlewareFunc {
 			res := c.Response()
 			w := &writer{Writer: adapterkit.Writer{ResponseWriter: res.Writer}, res: res}
 			w.Commit.Init(r.Context(), m, s, res.Header(), w)
-			res.Writer = w
+			ww := w.Wrap()
+			res.Writer = ww
 			// The HTTPErrorHandler, and middleware outside this one (a
 			// Recover answering a panic among them), write through the
 			// server's writer again: a handler that panicked commits
 			// nothing.
 			defer func() {
-				if res.Writer == w {
+				if res.Writer == ww {
 					res.Writer = w.ResponseWriter
 				}
 			}()
@@ -99,9 +100,15 @@ func httpError(err error) *echo.HTTPError {
 	}
 }
 
-// From returns the request's session, or nil when the middleware is not
-// installed on the route.
+// From returns the request's session. It panics when the middleware (New)
+// is not installed on the route, naming what is missing, rather than
+// return nil for the handler's next call to dereference. Code that must
+// cope without the middleware reads c.Get(ContextKey), or
+// core.FromContext(c.Request().Context()), which returns nil.
 func From(c echo.Context) *core.Session {
 	s, _ := c.Get(ContextKey).(*core.Session)
+	if s == nil {
+		panic("sessionkit: sessionecho.From called on a route without the sessionecho middleware (sessionecho.New)")
+	}
 	return s
 }

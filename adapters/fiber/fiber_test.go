@@ -401,6 +401,39 @@ func TestSetCookieRendering(t *testing.T) {
 	assert.ElementsMatch(t, []string{"Path=/", "Expires=Thu, 01 Jan 1970 00:00:00 GMT", "Max-Age=0", "HttpOnly", "Secure", "SameSite=Lax"}, attrs(line))
 }
 
+// A handler that read the session and chose its own caching keeps it:
+// its Vary gains the token's header in the same line, and its
+// Cache-Control gains private, as on net/http (core.Result.Apply). Vary
+// is merged field by field, so a handler that already varies by Cookie
+// does not get it twice.
+func TestReadMergesHandlerCaching(t *testing.T) {
+	for _, tc := range []struct {
+		transport   core.Transport
+		handlerVary []string
+		want        []string
+	}{
+		{core.TransportCookie, []string{fiber.HeaderAcceptEncoding}, []string{"Accept-Encoding, Cookie"}},
+		{core.TransportCookie, []string{fiber.HeaderCookie}, []string{"Cookie"}},
+		{core.TransportBoth, []string{fiber.HeaderAcceptEncoding}, []string{"Accept-Encoding, Cookie, Authorization"}},
+		{core.TransportBoth, []string{fiber.HeaderCookie}, []string{"Cookie, Authorization"}},
+		{core.TransportBoth, nil, []string{"Cookie, Authorization"}},
+	} {
+		m := newManager(t, core.Config{Transport: tc.transport})
+		app := fiber.New()
+		app.Use(sessionfiber.New(m))
+		app.All("/*", func(c *fiber.Ctx) error {
+			c.Vary(tc.handlerVary...)
+			c.Set(fiber.HeaderCacheControl, "max-age=60")
+			_, _ = core.Get[string](sessionfiber.From(c), "k")
+			return c.SendString("ok")
+		})
+		res, _ := do(t, app, httptest.NewRequest("GET", "/", nil))
+		assert.Equal(t, tc.want, res.Header.Values("Vary"), "handler's Vary %v", tc.handlerVary)
+		assert.Equal(t, "max-age=60, private", strings.Join(res.Header.Values("Cache-Control"), ", "), "handler's Vary %v", tc.handlerVary)
+		assert.Empty(t, res.Header.Values("Set-Cookie"))
+	}
+}
+
 func TestSetCookiePersistentAndPartitioned(t *testing.T) {
 	now := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
 	m := newManager(t, core.Config{
@@ -429,15 +462,21 @@ func TestHeaderTransportToken(t *testing.T) {
 	assert.Empty(t, res.Header.Values("Set-Cookie"))
 }
 
-// Without the middleware From returns nil rather than panicking.
+// Without the middleware From panics with a message that names what is
+// missing, rather than returning nil for the handler's next call to
+// dereference; core.FromContext still reports no session with nil.
 func TestFromWithoutMiddleware(t *testing.T) {
 	app := fiber.New()
+	ran := false
 	app.Get("/", func(c *fiber.Ctx) error {
-		if sessionfiber.From(c) != nil || core.FromContext(c.UserContext()) != nil {
-			return c.SendStatus(fiber.StatusInternalServerError)
-		}
+		ran = true
+		assert.PanicsWithValue(t,
+			"sessionkit: sessionfiber.From called on a route without the sessionfiber middleware (sessionfiber.New)",
+			func() { sessionfiber.From(c) })
+		assert.Nil(t, core.FromContext(c.UserContext()))
 		return c.SendStatus(fiber.StatusNoContent)
 	})
 	res, _ := do(t, app, httptest.NewRequest("GET", "/", nil))
 	assert.Equal(t, fiber.StatusNoContent, res.StatusCode)
+	assert.True(t, ran, "the handler ran")
 }

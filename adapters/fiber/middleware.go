@@ -1,6 +1,8 @@
 package sessionfiber
 
 import (
+	"strings"
+
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/sessionkit/sessionkit/core"
@@ -85,10 +87,16 @@ func New(m *core.Manager, opts ...Option) fiber.Handler {
 	}
 }
 
-// From returns the request's session, or nil when the middleware did not
-// run for this route.
+// From returns the request's session. It panics when the middleware (New)
+// did not run for the route, naming what is missing, rather than return
+// nil for the handler's next call to dereference. Code that must cope
+// without the middleware reads c.Locals(LocalsKey), or
+// core.FromContext(c.UserContext()), which returns nil.
 func From(c *fiber.Ctx) *core.Session {
 	s, _ := c.Locals(LocalsKey).(*core.Session)
+	if s == nil {
+		panic("sessionkit: sessionfiber.From called on a route without the sessionfiber middleware (sessionfiber.New)")
+	}
 	return s
 }
 
@@ -138,7 +146,17 @@ func setResult(c *fiber.Ctx, res *core.Result) {
 	res.Headers(func(name, value string, replace bool) {
 		switch {
 		case name == fiber.HeaderVary:
-			c.Vary(value) // merged with the handler's Vary, not a second line
+			// Merged with the handler's Vary, not a second line. c.Vary
+			// skips a field the line has already, but only field by
+			// field: "Cookie, Authorization" whole would repeat a Cookie
+			// the handler named.
+			for value != "" {
+				var field string
+				field, value, _ = strings.Cut(value, ",")
+				if field = strings.TrimSpace(field); field != "" {
+					c.Vary(field)
+				}
+			}
 		case replace:
 			c.Set(name, value) // no-store replaces whatever caching the handler chose
 		default:

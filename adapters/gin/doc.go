@@ -16,7 +16,10 @@
 // the middleware's writer commits; WriteHeader (c.Status) only records the
 // status, as in Gin itself. The wrapper keeps the whole gin.ResponseWriter
 // interface and Unwrap, so streaming, Hijack and http.ResponseController
-// work as without it, and bodies are never buffered.
+// work as without it, and bodies are never buffered. That interface claims
+// Hijacker even over HTTP/2, where no connection can be hijacked: there
+// Hijack fails with http.ErrNotSupported and commits nothing, so the
+// handler's ordinary answer still carries the session.
 //
 // A session error goes the Gin way: the error handler (WithErrorHandler)
 // records it with c.Error, aborts the chain and answers; the default answer

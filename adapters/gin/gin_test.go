@@ -87,11 +87,18 @@ func TestFromMatchesContext(t *testing.T) {
 	assert.Same(t, fromC, fromKey)
 	assert.Same(t, fromC, fromCtx)
 
-	bare := gin.New()
-	var missing *core.Session = &core.Session{}
-	bare.GET("/", func(c *gin.Context) { missing = sessiongin.From(c) })
-	serve(bare, httptest.NewRequest("GET", "/", nil))
-	assert.Nil(t, missing, "From is nil without the middleware")
+}
+
+// Without the middleware From panics with a message that names what is
+// missing, rather than returning nil for the handler's next call to
+// dereference; core.FromContext still reports no session with nil.
+func TestFromWithoutMiddleware(t *testing.T) {
+	c, _ := gin.CreateTestContext(httptest.NewRecorder())
+	c.Request = httptest.NewRequest("GET", "/", nil)
+	assert.PanicsWithValue(t,
+		"sessionkit: sessiongin.From called on a route without the sessiongin middleware (sessiongin.New)",
+		func() { sessiongin.From(c) })
+	assert.Nil(t, core.FromContext(c.Request.Context()))
 }
 
 // A streamed response gets its cookie with the first flush, and the body

@@ -77,10 +77,16 @@ func New(m *core.Manager, opts ...Option) gin.HandlerFunc {
 	}
 }
 
-// From returns the request's session, or nil when the middleware is not
-// installed on the route.
+// From returns the request's session. It panics when the middleware (New)
+// is not installed on the route, naming what is missing, rather than
+// return nil for the handler's next call to dereference. Code that must
+// cope without the middleware reads c.Get(ContextKey), or
+// core.FromContext(c.Request.Context()), which returns nil.
 func From(c *gin.Context) *core.Session {
 	v, _ := c.Get(ContextKey)
 	s, _ := v.(*core.Session)
+	if s == nil {
+		panic("sessionkit: sessiongin.From called on a route without the sessiongin middleware (sessiongin.New)")
+	}
 	return s
 }
