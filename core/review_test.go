@@ -326,3 +326,22 @@ func (f *fixture) countUser(u string) int {
 	}
 	return n
 }
+
+// TestReadOnlyApplyAllocatesNothing: the headers of a response that only
+// read the session cost no allocation (it is the most common response),
+// and a later append by the handler never reaches another response.
+func TestReadOnlyApplyAllocatesNothing(t *testing.T) {
+	res := core.Result{Vary: "Cookie"}
+	h := http.Header{}
+	allocs := testing.AllocsPerRun(100, func() {
+		clear(h)
+		res.Apply(h)
+	})
+	assert.Zero(t, allocs)
+	res.Apply(h)
+	h["Vary"] = append(h["Vary"], "Accept-Encoding")
+	other := http.Header{}
+	res.Apply(other)
+	assert.Equal(t, []string{"Cookie"}, other["Vary"], "an append to one response's header reached another")
+	assert.Equal(t, []string{"private"}, other["Cache-Control"])
+}

@@ -169,7 +169,11 @@ func (r *Result) Changed() bool { return r.Cookie != nil || r.HeaderValue != "" 
 // Apply writes the result into response headers: the cookie, the token
 // header, and the caching headers that keep a token out of shared caches.
 func (r *Result) Apply(h http.Header) {
-	if !r.Changed() && r.Vary == "" {
+	if !r.Changed() {
+		if r.Vary != "" {
+			addShared(h, "Vary", r.Vary)
+			addShared(h, "Cache-Control", "private")
+		}
 		return
 	}
 	// The values share one allocation; each gets a slice capped at its own
@@ -184,6 +188,30 @@ func (r *Result) Apply(h http.Header) {
 		n := len(vals)
 		h[key] = vals[n-1 : n : n]
 	})
+}
+
+// shared holds the header values of a response that only read the
+// session, one slice each, so that the most common response of all costs
+// no allocation. Each is capped at its length: an append by anyone copies
+// it. Header values are never written in place, by net/http or by us.
+var shared = map[string][]string{
+	"Cookie":                {"Cookie"},
+	"Authorization":         {"Authorization"},
+	"Cookie, Authorization": {"Cookie, Authorization"},
+	"private":               {"private"},
+}
+
+// addShared adds v to h[key], using the shared slice when h has none.
+func addShared(h http.Header, key, v string) {
+	if old := h[key]; len(old) > 0 {
+		h[key] = append(old, v)
+		return
+	}
+	if sv, ok := shared[v]; ok {
+		h[key] = sv[:1:1]
+		return
+	}
+	h[key] = []string{v}
 }
 
 // Headers calls put for each response header the result needs, in order,
