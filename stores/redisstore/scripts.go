@@ -95,8 +95,9 @@ return {'TOUCHED', fmt(dl)}
 `)
 
 // updateScript: KEYS[1] session; ARGV now, idle, clear (1/0), new absolute
-// expiry (” = unchanged), #meta args, #del args, #set args, then the meta
-// field/value pairs, the value fields to delete, the value pairs to set.
+// expiry (an empty string: unchanged), #meta args, #del args, #set args,
+// then the meta field/value pairs, the value fields to delete, the value
+// pairs to set.
 // Refuses, writing nothing, anything but a live record: a missing key is
 // never recreated. Returns the user the record was bound to before.
 var updateScript = redis.NewScript(luaLib + `
