@@ -40,10 +40,12 @@
 // entry: m:next (the successor's ID), m:gend (the end of the grace period)
 // and m:at (when, by the server's clock), with a TTL of the grace period, so
 // Redis ends it, not a timer in some process. After a Renew without grace
-// the old ID holds a marker (m:gone) for a minute, which loads as missing;
-// it lets an interrupted Renew be undone without ever undoing a concurrent
-// logout. A revocation tombstone (m:rev), also short-lived, bars an ID that
-// DeleteUser or a cap eviction found in the index before its record had
+// the old ID holds a marker (m:gone, the successor's ID) for a minute,
+// which loads as missing; it lets an interrupted Renew be undone without
+// ever undoing a concurrent logout, and lets a Delete of the old ID find
+// the successor. A revocation tombstone (m:rev), also short-lived, bars an
+// ID that DeleteUser or a cap eviction found in the index, or that Delete
+// found named by a forwarding entry or marker, before its record had
 // landed.
 //
 // Each user's sessions are indexed under the SHA-256 of the user ID (user
@@ -86,7 +88,10 @@
 //	Create      1  (a session with no user, as every new one is: one
 //	               MULTI/EXEC, no script; +1 when the cap evicts sessions)
 //	Renew       2  (+1 when the cap evicts sessions)
-//	Delete      1  (+1 for a session bound to a user)
+//	Delete      1  (+1 for a session bound to a user; for a forwarding
+//	               entry or marker, +1 per link followed to the session it
+//	               names, and +1 to delete the links: 3 for a session
+//	               renewed once)
 //	ListUser    2  whatever the number of sessions, values never read
 //	DeleteUser  3
 //

@@ -185,6 +185,46 @@ func TestRevokeDuringRenew(t *testing.T) {
 	}
 }
 
+// TestDeleteDuringRenew: a logout (Delete of the old ID) runs while a
+// rotation or login is between its round trips: the old ID holds the
+// forwarding entry (with grace) or the marker (without), and the successor
+// is not written yet. Delete follows the entry to the successor and bars
+// it, so the renewal's write fails and the logged-out session does not
+// come back under its new ID.
+func TestDeleteDuringRenew(t *testing.T) {
+	t.Parallel()
+	for name, grace := range map[string]time.Duration{"WithGrace": time.Minute, "WithoutGrace": 0} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			prefix := redistest.Prefix(t)
+			next := newID(t)
+			var other *redisstore.Store
+			var old string
+			var existed bool
+			i := &interceptor{key: prefix + next, f: func() error {
+				var err error
+				existed, err = other.Delete(context.Background(), old)
+				return err
+			}}
+			var renewing *redisstore.Store
+			renewing, other = hooked(t, i, prefix)
+			ctx := context.Background()
+			now := time.Now()
+			old = create(t, other, now, "alice", "a", "1")
+
+			_, err := renewing.Renew(ctx, old, next, &store.Change{Now: now, Idle: idle},
+				store.WriteOptions{Now: now, Idle: idle, Grace: grace})
+			require.ErrorIs(t, err, store.ErrNotFound, "a renewal of a deleted session")
+			assert.False(t, existed, "no record was there to delete: the session was in flight")
+			for _, id := range []string{old, next} {
+				_, err := other.Load(ctx, id, store.LoadOptions{Now: now, Idle: idle})
+				require.ErrorIs(t, err, store.ErrNotFound, "a deleted session came back")
+			}
+			assert.Empty(t, listIDs(t, other, "alice", now))
+		})
+	}
+}
+
 // TestRenewInterrupted: a Renew whose second round trip fails loses the
 // session and reports the failure; it never leaves two live copies.
 func TestRenewInterrupted(t *testing.T) {

@@ -47,6 +47,14 @@ local function int(v)
   return tonumber(v)
 end
 
+-- Bars an ID whose record may still be on its way (its creation in
+-- flight): createScript refuses a key holding this tombstone, so an ID
+-- revoked before its record landed never comes to life.
+local function bar(key, ttl)
+  redis.call('HSET', key, 'm:rev', '1')
+  redis.call('PEXPIRE', key, ttl)
+end
+
 local function fieldmap(flat)
   local f = {}
   for i = 1, #flat, 2 do f[flat[i]] = flat[i + 1] end
@@ -222,22 +230,37 @@ if till > 0 then redis.call('PEXPIREAT', KEYS[1], till) end
 return {'OK'}
 `)
 
-// deleteScript: KEYS[1] session. Deletes whatever is there except a
-// revocation tombstone (it still guards against a write in flight) and
-// reports the user a deleted record was bound to.
+// deleteScript: KEYS[1] session; ARGV now, tombstone TTL (0 for the ID
+// Delete was given). One step of Delete's walk along a forwarding chain:
+// deletes a record (whoever it is bound to) and reports the user it was
+// bound to and whether it was live at now; reports, and leaves in place, a
+// forwarding entry or marker, so that the caller can still find the
+// successor should the walk be interrupted, and deletes it once the
+// successor is dealt with. A missing successor (tombstone TTL > 0) may be
+// a renewal whose write is still in flight: it is barred, as revokeScript
+// bars one. A revocation tombstone is left alone (it still guards against
+// a write in flight), anything else this package did not write is deleted.
 var deleteScript = redis.NewScript(luaLib + `
 local key = KEYS[1]
 local ty = redis.call('TYPE', key)['ok']
-if ty == 'none' then return {'NONE'} end
+if ty == 'none' then
+  local ttl = tonumber(ARGV[2])
+  if ttl <= 0 then return {'NONE'} end
+  bar(key, ttl)
+  return {'PENDING'}
+end
 if ty ~= 'hash' then
   redis.call('DEL', key)
   return {'NONE'}
 end
-local h = redis.call('HMGET', key, 'm:uid', 'm:ls', 'm:next', 'm:gone', 'm:rev')
+local h = redis.call('HMGET', key, 'm:uid', 'm:ls', 'm:next', 'm:gone', 'm:rev', 'm:dl')
 if h[5] then return {'NONE'} end
+if h[3] or h[4] then return {'MOVED', h[3] or h[4]} end
 redis.call('DEL', key)
-if h[3] or h[4] or not h[2] then return {'NONE'} end
-return {'DELETED', h[1] or ''}
+if not h[2] then return {'NONE'} end
+local dl = tonumber(h[6])
+if dl and dl > tonumber(ARGV[1]) then return {'DELETED', h[1] or '', '1'} end
+return {'DELETED', h[1] or '', '0'}
 `)
 
 // revokeScript: KEYS[1] session; ARGV user, now, tombstone TTL.
@@ -251,8 +274,7 @@ var revokeScript = redis.NewScript(luaLib + `
 local key = KEYS[1]
 local ty = redis.call('TYPE', key)['ok']
 if ty == 'none' then
-  redis.call('HSET', key, 'm:rev', '1')
-  redis.call('PEXPIRE', key, tonumber(ARGV[3]))
+  bar(key, tonumber(ARGV[3]))
   return {'PENDING'}
 end
 if ty ~= 'hash' then return {'FOREIGN'} end

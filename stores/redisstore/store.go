@@ -28,6 +28,11 @@ const (
 	// the successor is late, and never appears only if the renewing
 	// process died in between.
 	settleWindow = time.Second
+	// maxForwardHops bounds how many forwarding entries and markers Delete
+	// follows. A chain is as long as the renewals of one session within a
+	// grace period (or a marker's minute), which is one or two; the bound
+	// only guards against a cycle, which Renew never makes.
+	maxForwardHops = 16
 )
 
 // Store is a store.Store on Redis. It is safe for concurrent use by many

@@ -198,31 +198,71 @@ func (s *Store) Update(ctx context.Context, id string, ch *store.Change) error {
 	return nil
 }
 
-// Delete removes whatever is under id, a record or a forwarding entry (never
-// its successor), and reports whether it was a record (Redis keeps none past
-// its TTL, so a record found is a live one). One round trip, and a second to
-// drop the session's entry from its user's index (not reported if it fails:
-// the record is gone, and entries are never trusted).
+// Delete removes whatever is under id and reports whether a live record
+// was deleted. A record is deleted, and its entry dropped from its user's
+// index (best effort: the record is gone, and entries are never trusted).
+// A forwarding entry or the marker of a Renew without grace is followed to
+// the session it names, along the chain of renewals, at most
+// maxForwardHops links: a logout that loaded the session just before a
+// rotation must take the rotated successor with it. A successor that is
+// not there yet may be a renewal still between its round trips: Delete
+// bars it with a tombstone, as DeleteUser does, so that the renewal's
+// write fails. Each link is deleted once what it names is dealt with, so
+// a Delete that fails half-way can be repeated and still find the
+// successor.
+//
+// Round trips: one per link followed and one for the session itself; a
+// record bound to a user or a chain of links costs one more, to drop the
+// index entry and delete the links.
 func (s *Store) Delete(ctx context.Context, id string) (bool, error) {
 	ctx, err := begin(ctx)
 	if err != nil {
 		return false, err
 	}
-	status, rest, err := reply(deleteScript.Run(ctx, s.c, []string{s.key(id)}))
-	if err != nil {
-		return false, failed("delete", err)
+	now := millis(time.Now())
+	var links []string // forwarding entries and markers walked through
+	existed, user, cur, bar := false, "", id, int64(0)
+	for hop := 0; ; hop++ {
+		status, rest, err := reply(deleteScript.Run(ctx, s.c, []string{s.key(cur)}, now, bar))
+		if err != nil {
+			return false, failed("delete", err)
+		}
+		switch status {
+		case "NONE", "PENDING":
+		case "DELETED":
+			user, existed = str(rest, 0), str(rest, 1) == "1"
+		case "MOVED":
+			links = append(links, cur)
+			if hop+1 < maxForwardHops {
+				cur, bar = str(rest, 0), markerTTL.Milliseconds()
+				continue
+			}
+		default:
+			return false, unexpected("delete", status)
+		}
+		break
 	}
-	switch status {
-	case "NONE":
-		return false, nil
-	case "DELETED":
-	default:
-		return false, unexpected("delete", status)
+	if len(links) == 0 && user == "" {
+		return existed, nil
 	}
-	if user := str(rest, 0); user != "" {
+	b := s.batch()
+	// One DEL per link: in Redis Cluster each is in a slot of its own.
+	unlinked := make([]*redis.IntCmd, len(links))
+	for i, l := range links {
+		unlinked[i] = b.pipe.Del(ctx, s.key(l))
+	}
+	if user != "" {
 		// Best effort, as the record is gone: an entry naming nothing is
 		// never trusted, and DeleteUser or its expiry removes it.
-		_ = s.indexRemove(ctx, user, id)
+		b.script(ctx, indexPutScript, s.userKeys(user), indexPutArgs([]string{cur}, nil)...)
 	}
-	return true, nil
+	b.exec(ctx)
+	for _, cmd := range unlinked {
+		if err := cmd.Err(); err != nil {
+			// The links are harmless now (what they name is gone or
+			// barred), and a repeated Delete walks them again.
+			return existed, failed("delete", err)
+		}
+	}
+	return existed, nil
 }
