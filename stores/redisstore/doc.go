@@ -43,7 +43,14 @@
 // the old ID holds a marker (m:gone, the successor's ID) for a minute,
 // which loads as missing; it lets an interrupted Renew be undone without
 // ever undoing a concurrent logout, and lets a Delete of the old ID find
-// the successor. A revocation tombstone (m:rev), also short-lived, bars an
+// the successor. Until the Renew's second round trip, either also keeps a
+// copy of the record (c:<field>, and m:till, its expiry) and lives at
+// least a minute: a claim that go-redis sends again after a lost reply
+// gets the record from it, and a Renew that never got the claim's reply
+// restores the record from it. The copy briefly doubles the session's
+// memory; afterwards a forwarding entry takes 672 bytes instead of 248
+// (measured with a 2 KB record: HDEL does not shrink the hash's
+// allocation). A revocation tombstone (m:rev), also short-lived, bars an
 // ID that DeleteUser or a cap eviction found in the index, or that Delete
 // found named by a forwarding entry or marker, before its record had
 // landed.
@@ -87,7 +94,8 @@
 //	               sends Update a Meta)
 //	Create      1  (a session with no user, as every new one is: one
 //	               MULTI/EXEC, no script; +1 when the cap evicts sessions)
-//	Renew       2  (+1 when the cap evicts sessions)
+//	Renew       2  (+1 when the cap evicts sessions; +1 when the first
+//	               fails, to put the record back)
 //	Delete      1  (+1 for a session bound to a user; for a forwarding
 //	               entry or marker, +1 per link followed to the session it
 //	               names, and +1 to delete the links: 3 for a session
@@ -144,7 +152,9 @@
 //     succeeds, and the session loads as missing.
 //   - A Renew interrupted between its two round trips loses the session
 //     (never duplicates it): the old ID forwards to, or was replaced for,
-//     an ID that never appears.
+//     an ID that never appears. One whose first round trip failed, so that
+//     whether the claim ran is unknown, puts the record back from the
+//     claim's copy before it reports the failure (if Redis answers then).
 //
 // # Clients
 //

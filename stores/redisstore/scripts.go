@@ -55,6 +55,19 @@ local function bar(key, ttl)
   redis.call('PEXPIRE', key, ttl)
 end
 
+-- The copy of a record that a claim keeps in the forwarding entry or
+-- marker it leaves (see claimScript), as a flat field/value list.
+local function kept(flat)
+  local rec = {}
+  for i = 1, #flat, 2 do
+    if string.sub(flat[i], 1, 2) == 'c:' then
+      rec[#rec + 1] = string.sub(flat[i], 3)
+      rec[#rec + 1] = flat[i + 1]
+    end
+  end
+  return rec
+end
+
 local function fieldmap(flat)
   local f = {}
   for i = 1, #flat, 2 do f[flat[i]] = flat[i + 1] end
@@ -169,36 +182,65 @@ redis.call('HDEL', key, ARGV[3])
 return {'TAKEN', v}
 `)
 
-// createScript: KEYS[1] session; ARGV ttl, then field/value pairs.
-// Creates the record only where nothing is: any entry makes the ID taken,
-// and a revocation tombstone says the ID was revoked before its record
-// arrived (a concurrent DeleteUser or cap eviction saw it in the index).
+// createScript: KEYS[1] session; ARGV ttl, again ('1' or '0'), then
+// field/value pairs. Creates the record only where nothing is: any entry
+// makes the ID taken, and a revocation tombstone says the ID was revoked
+// (a concurrent DeleteUser, eviction or Delete), maybe before its record
+// arrived. With again = '1' (Renew's write of its new ID), a record with
+// the very metadata being written is this write, run a second time:
+// go-redis resends a round trip whose reply it lost, and the server may
+// have run the first. The new ID is random and Renew's claim names it, so
+// nothing else writes that record; its values are not compared, as a
+// request following the forwarding entry may have written some since.
 var createScript = redis.NewScript(luaLib + `
 local key = KEYS[1]
 local ty = redis.call('TYPE', key)['ok']
 if ty ~= 'none' then
-  if ty == 'hash' and redis.call('HEXISTS', key, 'm:rev') == 1 then return {'REVOKED'} end
-  return {'EXISTS'}
+  if ty ~= 'hash' then return {'EXISTS'} end
+  if redis.call('HEXISTS', key, 'm:rev') == 1 then return {'REVOKED'} end
+  if ARGV[2] ~= '1' then return {'EXISTS'} end
+  local w = {}
+  for i = 3, #ARGV - 1, 2 do w[ARGV[i]] = ARGV[i + 1] end
+  local names = {'m:uid', 'm:ct', 'm:it', 'm:exp', 'm:ua', 'm:ip'}
+  local h = redis.call('HMGET', key, unpack(names))
+  for i, name in ipairs(names) do
+    if h[i] ~= w[name] then return {'EXISTS'} end
+  end
+  return {'OK'}
 end
 local ttl = tonumber(ARGV[1])
 if ttl <= 0 then return {'OK'} end
-chunked('HSET', key, ARGV, 2, #ARGV, 500)
+chunked('HSET', key, ARGV, 3, #ARGV, 500)
 redis.call('PEXPIRE', key, ttl)
 return {'OK'}
 `)
 
-// claimScript: KEYS[1] old session; ARGV now, idle, grace, newID, marker TTL.
-// Renew's first step and its exactly-one-winner guard: a live record is
-// read whole and, in the same step, replaced by a forwarding entry to newID
-// that expires after grace (or, without grace, by a marker that loads as
-// missing). A second claim finds the forwarding entry or the marker and
-// loses. Returns the record's fields and its expiry in server time.
+// claimScript: KEYS[1] old session; ARGV now, idle, grace, newID, marker
+// TTL. Renew's first step and its exactly-one-winner guard: a live record
+// is read whole and, in the same step, replaced by a forwarding entry to
+// newID whose grace ends at now + grace (or, without grace, by a marker
+// that loads as missing). A second claim finds the forwarding entry or the
+// marker and loses. Returns the record's fields and its expiry in server
+// time.
+//
+// The entry also keeps a copy of the record (each field as 'c:' + name)
+// and its expiry (m:till), and lives at least the marker TTL, until
+// Renew's second round trip drops the copy and sets the entry's TTL to the
+// grace period. The copy answers a claim run again with the same newID,
+// which is this claim repeated (go-redis resends a round trip whose reply
+// it lost, and the server may have run the first; no other Renew claims
+// for the same random newID): it gets what the first got. The copy also
+// lets a Renew that never got the reply undo the claim (restoreScript).
 var claimScript = redis.NewScript(luaLib + `
 local key = KEYS[1]
 local flat = redis.call('HGETALL', key)
 if #flat == 0 then return {'NOTFOUND'} end
+local f = fieldmap(flat)
+if f['m:till'] and (f['m:next'] or f['m:gone']) == ARGV[4] then
+  return {'OK', kept(flat), f['m:till']}
+end
 local now = tonumber(ARGV[1])
-local out = check(fieldmap(flat), now, tonumber(ARGV[2]), 'EXPIRED')
+local out = check(f, now, tonumber(ARGV[2]), 'EXPIRED')
 if out then return out end
 local srv = server_ms()
 local pttl = redis.call('PTTL', key)
@@ -206,46 +248,64 @@ local till = -1
 if pttl > 0 then till = srv + pttl end
 redis.call('DEL', key)
 local grace = tonumber(ARGV[3])
+local w
 if grace > 0 then
-  redis.call('HSET', key, 'm:next', ARGV[4], 'm:gend', fmt(now + grace), 'm:at', fmt(srv))
-  redis.call('PEXPIRE', key, grace)
+  w = {'m:next', ARGV[4], 'm:gend', fmt(now + grace), 'm:at', fmt(srv), 'm:till', fmt(till)}
 else
-  redis.call('HSET', key, 'm:gone', ARGV[4], 'm:at', fmt(srv))
-  redis.call('PEXPIRE', key, tonumber(ARGV[5]))
+  w = {'m:gone', ARGV[4], 'm:at', fmt(srv), 'm:till', fmt(till)}
 end
+for i = 1, #flat, 2 do
+  w[#w + 1] = 'c:' .. flat[i]
+  w[#w + 1] = flat[i + 1]
+end
+chunked('HSET', key, w, 1, #w, 500)
+redis.call('PEXPIRE', key, math.max(grace, tonumber(ARGV[5])))
 return {'OK', flat, fmt(till)}
 `)
 
-// restoreScript: KEYS[1] old session; ARGV newID, expiry (server ms, -1
-// none), then the record's field/value pairs. Undoes a claim whose Renew
-// could not complete, but only while the old key still holds this claim's
-// forwarding entry or marker: a session deleted meanwhile stays deleted.
+// restoreScript: KEYS[1] old session; ARGV newID, then optionally the
+// expiry (server ms, -1 none) and the record's field/value pairs. Undoes a
+// claim whose Renew could not complete, but only while the old key still
+// holds this claim's forwarding entry or marker: a session deleted
+// meanwhile stays deleted. Given newID alone (the claim's reply never
+// arrived), it takes the record from the copy the claim kept, if the copy
+// is still there.
 var restoreScript = redis.NewScript(luaLib + `
-local h = redis.call('HMGET', KEYS[1], 'm:next', 'm:gone')
+local key = KEYS[1]
+local h = redis.call('HMGET', key, 'm:next', 'm:gone', 'm:till')
 if h[1] ~= ARGV[1] and h[2] ~= ARGV[1] then return {'LOST'} end
-redis.call('DEL', KEYS[1])
-chunked('HSET', KEYS[1], ARGV, 3, #ARGV, 500)
-local till = tonumber(ARGV[2])
-if till > 0 then redis.call('PEXPIREAT', KEYS[1], till) end
+local rec, till = {}, ARGV[2]
+if #ARGV == 1 then
+  if not h[3] then return {'LOST'} end
+  till = h[3]
+  rec = kept(redis.call('HGETALL', key))
+else
+  for i = 3, #ARGV do rec[#rec + 1] = ARGV[i] end
+end
+redis.call('DEL', key)
+chunked('HSET', key, rec, 1, #rec, 500)
+till = tonumber(till)
+if till > 0 then redis.call('PEXPIREAT', key, till) end
 return {'OK'}
 `)
 
-// deleteScript: KEYS[1] session; ARGV now, tombstone TTL (0 for the ID
-// Delete was given). One step of Delete's walk along a forwarding chain:
-// deletes a record (whoever it is bound to) and reports the user it was
-// bound to and whether it was live at now; reports, and leaves in place, a
+// deleteScript: KEYS[1] session; ARGV now, tombstone TTL, successor ('1'
+// when a forwarding entry or marker named the ID, '0' for the ID Delete
+// was given). One step of Delete's walk along a forwarding chain: deletes
+// a record (whoever it is bound to) and reports the user it was bound to
+// and whether it was live at now; reports, and leaves in place, a
 // forwarding entry or marker, so that the caller can still find the
 // successor should the walk be interrupted, and deletes it once the
-// successor is dealt with. A missing successor (tombstone TTL > 0) may be
-// a renewal whose write is still in flight: it is barred, as revokeScript
-// bars one. A revocation tombstone is left alone (it still guards against
-// a write in flight), anything else this package did not write is deleted.
+// successor is dealt with. A missing successor may be a renewal whose
+// write is still in flight: it is barred, as revokeScript bars one. A
+// revocation tombstone is left alone (it still guards against a write in
+// flight); anything else this package did not write is deleted.
 var deleteScript = redis.NewScript(luaLib + `
 local key = KEYS[1]
+local ttl = tonumber(ARGV[2])
 local ty = redis.call('TYPE', key)['ok']
 if ty == 'none' then
-  local ttl = tonumber(ARGV[2])
-  if ttl <= 0 then return {'NONE'} end
+  if ARGV[3] ~= '1' then return {'NONE'} end
   bar(key, ttl)
   return {'PENDING'}
 end

@@ -15,8 +15,10 @@ import (
 
 const (
 	// markerTTL is how long a revocation tombstone, or the marker a Renew
-	// without grace leaves, outlives its cause. It only has to outlast a
-	// write still in flight to the same key, which takes milliseconds.
+	// without grace leaves, outlives its cause, and the least a claim's
+	// copy of the record lives. It has to outlast a write still in flight
+	// to the same key, and the retries go-redis makes of a round trip
+	// whose reply it lost (MaxRetries times ReadTimeout: seconds).
 	markerTTL = time.Minute
 	// indexMargin absorbs clock skew between the application servers, whose
 	// ExpiresAt the user index records, and Redis, whose clock prunes it.

@@ -38,7 +38,7 @@ func (s *Store) Create(ctx context.Context, id string, rec *store.Record, opts s
 	if key := s.key(id); m.UserID == "" && !strings.ContainsAny(key, "{}") {
 		return nil, s.createAnonymous(ctx, key, dl-millis(now), recordArgs(m, dl, rec.Values))
 	}
-	args := append([]any{dl - millis(now)}, recordArgs(m, dl, rec.Values)...)
+	args := append([]any{dl - millis(now), "0"}, recordArgs(m, dl, rec.Values)...)
 
 	b := s.batch()
 	created := b.script(ctx, createScript, []string{s.key(id)}, args...)
@@ -221,9 +221,9 @@ func (s *Store) Delete(ctx context.Context, id string) (bool, error) {
 	}
 	now := millis(time.Now())
 	var links []string // forwarding entries and markers walked through
-	existed, user, cur, bar := false, "", id, int64(0)
+	existed, user, cur, successor := false, "", id, "0"
 	for hop := 0; ; hop++ {
-		status, rest, err := reply(deleteScript.Run(ctx, s.c, []string{s.key(cur)}, now, bar))
+		status, rest, err := reply(deleteScript.Run(ctx, s.c, []string{s.key(cur)}, now, markerTTL.Milliseconds(), successor))
 		if err != nil {
 			return false, failed("delete", err)
 		}
@@ -234,7 +234,7 @@ func (s *Store) Delete(ctx context.Context, id string) (bool, error) {
 		case "MOVED":
 			links = append(links, cur)
 			if hop+1 < maxForwardHops {
-				cur, bar = str(rest, 0), markerTTL.Milliseconds()
+				cur, successor = str(rest, 0), "1"
 				continue
 			}
 		default:
