@@ -53,7 +53,9 @@
 // allocation). A revocation tombstone (m:rev), also short-lived, bars an
 // ID that DeleteUser or a cap eviction found in the index, or that Delete
 // found named by a forwarding entry or marker, before its record had
-// landed.
+// landed; one also takes the place of every record that Delete, DeleteUser
+// or an eviction deletes, so that a write of it that go-redis is still
+// retrying (the first run landed, its reply did not) cannot bring it back.
 //
 // Each user's sessions are indexed under the SHA-256 of the user ID (user
 // IDs are application input, which never becomes part of a key as it is),

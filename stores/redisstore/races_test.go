@@ -212,6 +212,50 @@ func TestRenewClaimReplyLost(t *testing.T) {
 	}
 }
 
+// TestRevokedBetweenRetries: a renewal's write lands, its reply is lost,
+// the new session is revoked (it is in the user's index, so DeleteUser
+// finds it, and ListUser lists it for a RevokeSession), and then go-redis
+// sends the write again. The revocation left a tombstone, so the repeated
+// write cannot bring the session back.
+func TestRevokedBetweenRetries(t *testing.T) {
+	t.Parallel()
+	for _, how := range []string{"DeleteUser", "Delete"} {
+		t.Run(how, func(t *testing.T) {
+			t.Parallel()
+			prefix := redistest.Prefix(t)
+			old, next := newID(t), newID(t)
+			other, _ := hooked(t, &interceptor{}, prefix)
+			ctx := context.Background()
+			var revokeErr error
+			d := &duplicator{key: prefix + next, between: func() {
+				if how == "DeleteUser" {
+					_, revokeErr = other.DeleteUser(ctx, "alice", "")
+				} else {
+					_, revokeErr = other.Delete(ctx, next)
+				}
+			}}
+			c := redis.NewClient(&redis.Options{Addr: redistest.SharedStandalone(t).Addr()})
+			t.Cleanup(func() { c.Close() })
+			require.NoError(t, redisstore.LoadScripts(ctx, c))
+			c.AddHook(d)
+			renewing, err := redisstore.New(c, redisstore.Options{Prefix: prefix})
+			require.NoError(t, err)
+			now := time.Now()
+			_, err = other.Create(ctx, old, &store.Record{Meta: meta(now, "alice"),
+				Values: map[string][]byte{"a": []byte("1")}}, wopts(now))
+			require.NoError(t, err)
+
+			_, err = renewing.Renew(ctx, old, next, &store.Change{Now: now, Idle: idle},
+				store.WriteOptions{Now: now, Idle: idle, Grace: time.Minute})
+			require.NoError(t, revokeErr)
+			require.ErrorIs(t, err, store.ErrNotFound, "a renewal revoked while it was retried")
+			_, err = other.Load(ctx, next, store.LoadOptions{Now: now, Idle: idle})
+			require.ErrorIs(t, err, store.ErrNotFound, "a revoked session came back")
+			assert.Empty(t, listIDs(t, other, "alice", now))
+		})
+	}
+}
+
 // TestRequestDuringRotation: a request that arrives while a rotation is
 // between its two round trips finds the forwarding entry before the
 // successor exists. Load waits for the successor, so the manager's

@@ -292,14 +292,18 @@ return {'OK'}
 // deleteScript: KEYS[1] session; ARGV now, tombstone TTL, successor ('1'
 // when a forwarding entry or marker named the ID, '0' for the ID Delete
 // was given). One step of Delete's walk along a forwarding chain: deletes
-// a record (whoever it is bound to) and reports the user it was bound to
-// and whether it was live at now; reports, and leaves in place, a
-// forwarding entry or marker, so that the caller can still find the
-// successor should the walk be interrupted, and deletes it once the
-// successor is dealt with. A missing successor may be a renewal whose
+// a record (whoever it is bound to), leaving a tombstone, and reports the
+// user it was bound to and whether it was live at now; reports, and leaves
+// in place, a forwarding entry or marker, so that the caller can still
+// find the successor should the walk be interrupted, and deletes it once
+// the successor is dealt with. A missing successor may be a renewal whose
 // write is still in flight: it is barred, as revokeScript bars one. A
 // revocation tombstone is left alone (it still guards against a write in
 // flight); anything else this package did not write is deleted.
+//
+// The tombstone that replaces a deleted record stops a write of it that
+// go-redis is still retrying (its first run landed, its reply did not)
+// from bringing it back.
 var deleteScript = redis.NewScript(luaLib + `
 local key = KEYS[1]
 local ttl = tonumber(ARGV[2])
@@ -318,6 +322,7 @@ if h[5] then return {'NONE'} end
 if h[3] or h[4] then return {'MOVED', h[3] or h[4]} end
 redis.call('DEL', key)
 if not h[2] then return {'NONE'} end
+bar(key, ttl)
 local dl = tonumber(h[6])
 if dl and dl > tonumber(ARGV[1]) then return {'DELETED', h[1] or '', '1'} end
 return {'DELETED', h[1] or '', '0'}
@@ -330,6 +335,7 @@ return {'DELETED', h[1] or '', '0'}
 // can never come to life afterwards. A forwarding entry or marker is
 // deleted and its successor reported, for the caller to revoke too: the
 // session is moving to it right now. Another user's record is left alone.
+// A deleted record leaves a tombstone too, as in deleteScript.
 var revokeScript = redis.NewScript(luaLib + `
 local key = KEYS[1]
 local ty = redis.call('TYPE', key)['ok']
@@ -347,6 +353,7 @@ if succ then
 end
 if h[1] ~= ARGV[1] then return {'FOREIGN'} end
 redis.call('DEL', key)
+bar(key, tonumber(ARGV[3]))
 local dl = tonumber(h[5])
 if dl and dl > tonumber(ARGV[2]) then return {'DELETED', '1'} end
 return {'DELETED', '0'}

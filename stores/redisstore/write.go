@@ -200,7 +200,9 @@ func (s *Store) Update(ctx context.Context, id string, ch *store.Change) error {
 
 // Delete removes whatever is under id and reports whether a live record
 // was deleted. A record is deleted, and its entry dropped from its user's
-// index (best effort: the record is gone, and entries are never trusted).
+// index (best effort: the record is gone, and entries are never trusted);
+// a short-lived tombstone takes its place, so that a write of it still
+// being retried by go-redis cannot bring it back.
 // A forwarding entry or the marker of a Renew without grace is followed to
 // the session it names, along the chain of renewals, at most
 // maxForwardHops links: a logout that loaded the session just before a
