@@ -444,3 +444,33 @@ if #ARGV > n + 2 then
 end
 return {'OK'}
 `)
+
+// indexPageScript: KEYS index, expiry, evicting; ARGV n, then n IDs to
+// drop, then the page size and an ID to skip (DeleteUser's keepID, or an
+// empty string). One batch of DeleteUser: drops the entries of the
+// sessions just revoked, and returns the next IDs to revoke (those being
+// evicted first, then the oldest), at most a page of them, and how many
+// entries are left, which bounds the number of batches. DeleteUser keeps
+// each call to a page, so no script runs long however many sessions a
+// user has: Redis runs one script at a time, and every other client waits
+// for it.
+var indexPageScript = redis.NewScript(luaLib + `
+local ku, kx, ke = KEYS[1], KEYS[2], KEYS[3]
+local n = tonumber(ARGV[1])
+chunked('ZREM', ku, ARGV, 2, n + 1, 500)
+chunked('SREM', ke, ARGV, 2, n + 1, 500)
+chunked('ZREM', kx, ARGV, 2, n + 1, 500)
+local size, skip = tonumber(ARGV[n + 2]), ARGV[n + 3]
+local page, seen = {}, {}
+local function take(ids)
+  for _, id in ipairs(ids) do
+    if #page < size and id ~= skip and not seen[id] then
+      seen[id] = true
+      page[#page + 1] = id
+    end
+  end
+end
+take(redis.call('SRANDMEMBER', ke, size + 1))
+take(redis.call('ZRANGE', ku, 0, size))
+return {'OK', page, fmt(redis.call('ZCARD', ku) + redis.call('SCARD', ke))}
+`)

@@ -3,6 +3,7 @@ package redisstore
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -272,15 +273,26 @@ func (s *Store) ListUser(ctx context.Context, userID string, now time.Time) ([]s
 	return out, nil
 }
 
+// revokeBatch is how many sessions DeleteUser revokes per round trip, and
+// the most IDs any one of its script calls handles.
+const revokeBatch = 200
+
 // DeleteUser deletes every session bound to userID except keepID and
-// returns the IDs of those that were live, in at most three round trips:
-// the index; one pipeline revoking each session (a record bound to the user
-// is deleted; an ID with nothing behind it gets a tombstone, so that a
-// session of the user whose creation is still in flight cannot appear
-// afterwards); then one pipeline dropping the processed entries from the
-// index, along with revoking the successors of sessions that were being
-// renewed at that moment. A session created for the user after the index
-// was read survives: it was created after the revocation.
+// returns the IDs of those that were live. It works in batches of
+// revokeBatch sessions, so that no script call runs long (Redis runs one
+// at a time, and every other client waits): the first round trip reads a
+// batch of IDs from the user's index (those being evicted first, then the
+// oldest); each batch then takes two, one pipeline revoking each session
+// (a record bound to the user is deleted; an ID with nothing behind it
+// gets a tombstone, so that a session of the user whose creation is still
+// in flight cannot appear afterwards), then one pipeline dropping the
+// processed entries from the index and reading the next batch, along with
+// revoking the successors of sessions that were being renewed at that
+// moment. Three round trips for up to revokeBatch sessions, two more for
+// each further batch. A session created for the user while DeleteUser
+// runs is deleted, or is created after the batch that would have found
+// it: either way after the revocation began, and no session revoked comes
+// back.
 func (s *Store) DeleteUser(ctx context.Context, userID, keepID string) ([]string, error) {
 	ctx, err := begin(ctx)
 	if err != nil {
@@ -290,48 +302,80 @@ func (s *Store) DeleteUser(ctx context.Context, userID, keepID string) ([]string
 		return nil, nil
 	}
 	now := time.Now()
-	ids, err := s.members(ctx, userID)
+	b := s.batch()
+	first := b.script(ctx, indexPageScript, s.userKeys(userID), indexPageArgs(nil, keepID)...)
+	b.exec(ctx)
+	page, left, err := parsePage(first)
 	if err != nil {
 		return nil, failed("delete user", err)
 	}
-	targets := ids[:0]
-	for _, id := range ids {
-		if id != keepID {
-			targets = append(targets, id)
+	// The index can only shrink by what is revoked, so this many batches
+	// cover everything that was there at the start; sessions created for
+	// the user as fast as they are revoked do not keep DeleteUser going.
+	batches := left/revokeBatch + 2
+	var deleted []string
+	for i := 0; len(page) > 0 && i < batches; i++ {
+		results := s.revoke(ctx, userID, now, page, nil)
+		done, successors, err := collect(results, false)
+		deleted = append(deleted, done...)
+		if err != nil {
+			// Entries of sessions that may still live stay in the index.
+			return deleted, failed("delete user", err)
 		}
-	}
-	if len(targets) == 0 {
-		return nil, nil
-	}
-	results := s.revoke(ctx, userID, now, targets, nil)
-	deleted, successors, err := collect(results, false)
-	if err != nil {
-		// Entries of sessions that may still live stay in the index.
-		return deleted, failed("delete user", err)
-	}
-	var drop []string
-	for _, r := range results {
-		drop = append(drop, r.id)
-	}
-	var chased []string
-	for _, id := range successors {
-		if id != keepID {
-			chased = append(chased, id)
+		var chased []string
+		for _, id := range successors {
+			if id != keepID {
+				chased = append(chased, id)
+			}
 		}
-	}
-	var dropped *redis.Cmd
-	second := s.revoke(ctx, userID, now, chased, func(b *batch) {
-		// Only the entries of what is known gone: a successor's entry
-		// stays until its revocation is known to have worked.
-		dropped = b.script(ctx, indexPutScript, s.userKeys(userID), indexPutArgs(drop, nil)...)
-	})
-	more, _, err := collect(second, false)
-	deleted = append(deleted, more...)
-	if err == nil {
-		_, _, err = reply(dropped)
-	}
-	if err != nil {
-		return deleted, failed("delete user", err)
+		var next *redis.Cmd
+		second := s.revoke(ctx, userID, now, chased, func(b *batch) {
+			// Only the entries of what is known gone: a successor's entry
+			// stays until its revocation is known to have worked, and
+			// comes back in a later batch.
+			next = b.script(ctx, indexPageScript, s.userKeys(userID), indexPageArgs(page, keepID)...)
+		})
+		more, _, err := collect(second, false)
+		deleted = append(deleted, more...)
+		if err == nil {
+			page, _, err = parsePage(next)
+		}
+		if err != nil {
+			return deleted, failed("delete user", err)
+		}
 	}
 	return deleted, nil
+}
+
+// indexPageArgs are indexPageScript's arguments: drop these IDs, then read
+// a batch, skipping keep.
+func indexPageArgs(drop []string, keep string) []any {
+	args := make([]any, 0, 3+len(drop))
+	args = append(args, len(drop))
+	for _, id := range drop {
+		args = append(args, id)
+	}
+	return append(args, revokeBatch, keep)
+}
+
+// parsePage reads indexPageScript's reply: a batch of IDs and how many
+// entries are left.
+func parsePage(cmd *redis.Cmd) ([]string, int, error) {
+	status, rest, err := reply(cmd)
+	if err != nil {
+		return nil, 0, err
+	}
+	if status != "OK" || len(rest) != 2 {
+		return nil, 0, fmt.Errorf("unexpected index reply %q", status)
+	}
+	flat := arr(rest, 0)
+	ids := make([]string, 0, len(flat))
+	for i := range flat {
+		ids = append(ids, str(flat, i))
+	}
+	left, err := strconv.Atoi(str(rest, 1))
+	if err != nil {
+		return nil, 0, fmt.Errorf("unexpected index reply: %w", err)
+	}
+	return ids, left, nil
 }
