@@ -71,7 +71,7 @@
 // absolute lifetime, and sets the index's own TTL to that of its
 // longest-lived member, so an index never outlives its sessions for long.
 // The third keeps evicted sessions findable (listed, revocable) should
-// their deletion fail; it is pruned like the rest.
+// their deletion fail; once it succeeded, they leave it.
 //
 // Index entries are removed when their session is known to be gone:
 // by Delete, Renew and DeleteUser, and past their absolute lifetime. An
@@ -95,8 +95,9 @@
 //	               the session away from another user; the manager never
 //	               sends Update a Meta)
 //	Create      1  (a session with no user, as every new one is: one
-//	               MULTI/EXEC, no script; +1 when the cap evicts sessions)
-//	Renew       2  (+1 when the cap evicts sessions; +1 when the first
+//	               MULTI/EXEC, no script; +2 when the cap evicts sessions,
+//	               to delete them, then drop them from the index)
+//	Renew       2  (+2 when the cap evicts sessions; +1 when the first
 //	               fails, to put the record back)
 //	Delete      1  (+1 for a session bound to a user; for a forwarding
 //	               entry or marker, +1 per link followed to the session it

@@ -136,9 +136,10 @@ func (s *Store) revoke(ctx context.Context, user string, now time.Time, ids []st
 // evict deletes the sessions the index script evicted for user, and
 // returns those that were live or could still have been on their way in
 // (their creation in flight; the tombstone stops it). Victims stay in the
-// user's evicting set, so a failure here leaves them listed and revocable,
-// not lost. One round trip; a second only when a victim was being renewed
-// at that moment, to revoke its successor as well.
+// user's evicting set until that is done, so a failure here leaves them
+// listed and revocable, not lost; once it is, a second round trip drops
+// them from the evicting set and the expiry index, along with revoking
+// the successor of a victim that was being renewed at that moment.
 func (s *Store) evict(ctx context.Context, user string, now time.Time, victims []victim) ([]string, error) {
 	if len(victims) == 0 {
 		return nil, nil
@@ -148,10 +149,17 @@ func (s *Store) evict(ctx context.Context, user string, now time.Time, victims [
 		ids[i] = v.id
 	}
 	evicted, moved, err := collect(s.revoke(ctx, user, now, ids, nil), true)
-	if err == nil && len(moved) > 0 {
-		var more []string
-		more, _, err = collect(s.revoke(ctx, user, now, moved, nil), true)
-		evicted = append(evicted, more...)
+	if err != nil {
+		return evicted, failed("evict", err)
+	}
+	var dropped *redis.Cmd
+	second := s.revoke(ctx, user, now, moved, func(b *batch) {
+		dropped = b.script(ctx, indexPutScript, s.userKeys(user), indexPutArgs(ids, nil)...)
+	})
+	more, _, err := collect(second, true)
+	evicted = append(evicted, more...)
+	if err == nil {
+		_, _, err = reply(dropped)
 	}
 	if err != nil {
 		return evicted, failed("evict", err)
@@ -211,9 +219,7 @@ func (s *Store) members(ctx context.Context, user string) ([]string, error) {
 // entry whose session is gone, past its deadline at now, a forwarding entry
 // or bound to someone else is skipped, never trusted; such entries are
 // dropped from the index by DeleteUser and, once past their absolute
-// lifetime, by any later addition to the index. (Sessions evicted by the
-// per-user cap stay in the evicting set until then, and each costs a
-// listing one field read.) A zero now means
+// lifetime, by any later addition to the index. A zero now means
 // time.Now().
 func (s *Store) ListUser(ctx context.Context, userID string, now time.Time) ([]store.Entry, error) {
 	ctx, err := begin(ctx)
