@@ -10,8 +10,9 @@
 //	...
 //	m, err := core.New(core.Config{Store: st})
 //
-// It needs Redis 6.0 or later (it is tested against 7.0). Redis Cluster
-// works with no configuration: every script touches the keys of one slot.
+// It needs Redis 6.2 or later (for ZADD GT; it is tested against 7.0).
+// Redis Cluster works with no configuration: every script touches the
+// keys of one slot.
 //
 // # Data layout
 //
@@ -63,20 +64,31 @@
 // slot:
 //
 //	Prefix + "u:{<sha256 of user id>}"    sorted set: session IDs by CreatedAt
-//	Prefix + "u:{<sha256 of user id>}:x"  sorted set: the same IDs by ExpiresAt
+//	Prefix + "u:{<sha256 of user id>}:x"  sorted set: the same IDs by deadline
 //	Prefix + "u:{<sha256 of user id>}:e"  set: IDs being evicted under the cap
 //
-// The first orders evictions under the per-user cap. The second lets every
-// addition to the index drop, by the server's clock, entries past their
-// absolute lifetime, and sets the index's own TTL to that of its
-// longest-lived member, so an index never outlives its sessions for long.
-// The third keeps evicted sessions findable (listed, revocable) should
-// their deletion fail; once it succeeded, they leave it.
+// The first orders evictions under the per-user cap. The second holds each
+// session's deadline, the earlier of its idle and absolute deadlines: it
+// moves forward with every write and touch of the session, a plain ZADD
+// GT in the same round trip (for an Update, when this process loaded the
+// session and so knows its user, as the manager always does; otherwise one
+// more round trip). It lets every addition to the index drop, by the
+// server's clock, entries a minute past their deadline, so a session that
+// ended by idle timeout leaves the index then, not when its lifetime would
+// have ended; ListUser reads no session past it, and DeleteUser bars none.
+// The index's own TTL is that of its longest-lived member's lifetime, so
+// an index never outlives its sessions for long. The third keeps evicted
+// sessions findable (listed, revocable) should their deletion fail; once
+// it succeeded, they leave it.
 //
-// Index entries are removed when their session is known to be gone:
-// by Delete, Renew and DeleteUser, and past their absolute lifetime. An
-// entry can outlive its session (one that ended by idle timeout, or whose
-// removal failed); such entries are never trusted, only skipped.
+// Index entries are removed when their session is known to be gone: by
+// Delete, Renew, DeleteUser and an eviction, and a minute past their
+// deadline. An entry can outlive its session (one whose removal failed);
+// such entries are never trusted, only skipped. The converse, a live
+// session's entry with a deadline older than its session's, can only
+// follow a write whose index command failed where the session's did not
+// (Redis Cluster, the index's node failing); that Update reports the
+// failure, and the session's next write moves the entry again.
 //
 // Options.SessionKey and Options.UserKeys compute these keys, for use with
 // redis-cli.
@@ -89,11 +101,14 @@
 //
 //	Load        1  (a plain HGETALL, checked on the client; inside the
 //	               touch window it writes nothing; past it, +1 for the
-//	               touch script that extends the idle deadline)
-//	Update      1  (the changed keys only; with a Meta naming a user +1
-//	               before, to index it first, and +1 after when it moved
-//	               the session away from another user; the manager never
-//	               sends Update a Meta)
+//	               touch script that extends the idle deadline, with the
+//	               deadline in the user's expiry index)
+//	Update      1  (the changed keys only, and the deadline in the user's
+//	               expiry index; +1 for a session bound to a user that
+//	               this process has not loaded lately; with a Meta naming
+//	               a user +1 before, to index it first, and +1 after when
+//	               it moved the session away from another user; the
+//	               manager never sends Update a Meta)
 //	Create      1  (a session with no user, as every new one is: one
 //	               MULTI/EXEC, no script; +2 when the cap evicts sessions,
 //	               to delete them, then drop them from the index)
@@ -147,12 +162,12 @@
 // # Where this store differs from the in-memory one
 //
 //   - Under a per-user cap, the index counts every indexed session, also
-//     those that ended by idle timeout and are not yet pruned (until their
-//     absolute lifetime passes, or the user's sessions are revoked): such a
-//     session can take a place under the cap, and, if it is younger than a
-//     live one, make that live one the one evicted. Evicted IDs are
-//     reported when a live session was deleted, and also when nothing was
-//     there any more (the ID may have been a session still being created).
+//     those that ended by idle timeout and are not yet pruned (for a
+//     minute past their deadline): such a session can take a place under
+//     the cap, and, if it is younger than a live one, make that live one
+//     the one evicted. Evicted IDs are reported when a live session was
+//     deleted, and also when nothing was there any more (the ID may have
+//     been a session still being created).
 //   - A session created concurrently with a DeleteUser or an eviction that
 //     finds its index entry before its record is revoked on arrival: Create
 //     succeeds, and the session loads as missing.

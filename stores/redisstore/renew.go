@@ -136,7 +136,7 @@ func (s *Store) Renew(ctx context.Context, oldID, newID string, ch *store.Change
 		if oldUser == user {
 			remove = oldID
 		}
-		indexed = s.indexAdd(ctx, b, user, newID, &meta, opts.MaxPerUser, remove, "nx")
+		indexed = s.indexAdd(ctx, b, user, newID, &meta, dl, opts.MaxPerUser, remove, "nx")
 	}
 	if oldUser != "" && oldUser != user {
 		// Its outcome is not checked: an entry left behind names a
@@ -165,11 +165,12 @@ func (s *Store) Renew(ctx context.Context, oldID, newID string, ch *store.Change
 		return nil, store.ErrNotFound
 	case "EXISTS":
 		// Taken since the check: a concurrent Create of the same random ID.
-		s.undoRenew(ctx, oldID, newID, flat, str(rest, 1), &old.Meta, ix, oldUser, user)
+		s.undoRenew(ctx, oldID, newID, flat, str(rest, 1), &old.Meta, deadline(old.Meta.LastSeen, idle, old.Meta.ExpiresAt), ix, oldUser, user)
 		return nil, store.ErrExists
 	default:
 		return nil, unexpected("renew", status)
 	}
+	s.hints.put(newID, user, millis(meta.ExpiresAt))
 	return s.evict(ctx, user, now, ix.victims)
 }
 
@@ -192,17 +193,17 @@ func (s *Store) restore(ctx context.Context, oldID, newID string, flat []any, ti
 // new ID turned out to be taken: the old record, its index entries, and any
 // sessions the cap evicted from the index (not deleted yet). Best effort:
 // the caller reports ErrExists either way.
-func (s *Store) undoRenew(ctx context.Context, oldID, newID string, flat []any, till string, old *store.Meta, ix indexResult, oldUser, user string) {
+func (s *Store) undoRenew(ctx context.Context, oldID, newID string, flat []any, till string, old *store.Meta, oldDL int64, ix indexResult, oldUser, user string) {
 	_ = s.restore(ctx, oldID, newID, flat, till)
 	if user != "" {
 		var back []victim
 		if oldUser == user {
-			back = append(back, victim{oldID, fmt.Sprint(millis(old.CreatedAt)), fmt.Sprint(millis(old.ExpiresAt))})
+			back = append(back, victim{oldID, fmt.Sprint(millis(old.CreatedAt)), fmt.Sprint(oldDL)})
 		}
 		_ = s.undoIndexAdd(ctx, user, newID, indexResult{added: ix.added, victims: append(ix.victims, back...)})
 	}
 	if oldUser != "" && oldUser != user {
-		entry := []victim{{oldID, fmt.Sprint(millis(old.CreatedAt)), fmt.Sprint(millis(old.ExpiresAt))}}
+		entry := []victim{{oldID, fmt.Sprint(millis(old.CreatedAt)), fmt.Sprint(oldDL)}}
 		_, _, _ = reply(indexPutScript.Run(ctx, s.c, s.userKeys(oldUser), indexPutArgs(nil, entry)...))
 	}
 }

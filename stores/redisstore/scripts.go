@@ -17,7 +17,7 @@ import "github.com/redis/go-redis/v9"
 // (PEXPIRE deadline-now), so the server's clock does not matter to them.
 // The server's own TIME is used only where the caller's clock must not be
 // trusted across processes: the age of a forwarding entry, and pruning the
-// user index of sessions past their absolute lifetime.
+// user index of sessions past their deadline.
 
 // luaLib is prepended to every script.
 const luaLib = `
@@ -120,7 +120,9 @@ return {'TOUCHED', fmt(dl)}
 // then the meta field/value pairs, the value fields to delete, the value
 // pairs to set.
 // Refuses, writing nothing, anything but a live record: a missing key is
-// never recreated. Returns the user the record was bound to before.
+// never recreated. Returns the user the record was bound to before, and
+// the new deadline and absolute expiry, for the caller to move the
+// session's entry in that user's expiry index.
 var updateScript = redis.NewScript(luaLib + `
 local key = KEYS[1]
 local names = {'m:next', 'm:gend', 'm:at', 'm:gone', 'm:rev', 'm:ls', 'm:exp', 'm:dl', 'm:ct', 'm:it', 'm:uid'}
@@ -148,7 +150,7 @@ if ARGV[4] ~= '' then exp = tonumber(ARGV[4]) end
 local dl = math.min(now + idle, exp)
 if dl <= now then
   redis.call('DEL', key)
-  return {'OK', f['m:uid'] or ''}
+  return {'OK', f['m:uid'] or '', fmt(dl), fmt(exp)}
 end
 chunked('HDEL', key, ARGV, di, di + ndel - 1, 500)
 -- One HSET for the metadata, the values and the new deadline: a script
@@ -158,7 +160,7 @@ for j = mi, di - 1 do w[#w + 1] = ARGV[j] end
 for j = si, si + nset - 1 do w[#w + 1] = ARGV[j] end
 chunked('HSET', key, w, 1, #w, 500)
 redis.call('PEXPIRE', key, dl - now)
-return {'OK', f['m:uid'] or ''}
+return {'OK', f['m:uid'] or '', fmt(dl), fmt(exp)}
 `)
 
 // takeScript: KEYS[1] session; ARGV now, idle, value field.
@@ -328,11 +330,13 @@ if dl and dl > tonumber(ARGV[1]) then return {'DELETED', h[1] or '', '1'} end
 return {'DELETED', h[1] or '', '0'}
 `)
 
-// revokeScript: KEYS[1] session; ARGV user, now, tombstone TTL.
-// Deletes a record bound to user (DeleteUser, cap eviction). A missing key
-// may be a session whose creation is still in flight (its index entry was
-// written first): a tombstone makes that creation fail, so a revoked ID
-// can never come to life afterwards. A forwarding entry or marker is
+// revokeScript: KEYS[1] session; ARGV user, now, tombstone TTL, bar ('1'
+// or '0'). Deletes a record bound to user (DeleteUser, cap eviction). A
+// missing key may be a session whose creation is still in flight (its
+// index entry was written first): a tombstone makes that creation fail, so
+// a revoked ID can never come to life afterwards. With bar = '0' (its
+// index entry is past its deadline, which no session in flight has) a
+// missing key is left missing. A forwarding entry or marker is
 // deleted and its successor reported, for the caller to revoke too: the
 // session is moving to it right now. Another user's record is left alone.
 // A deleted record leaves a tombstone too, as in deleteScript.
@@ -340,6 +344,7 @@ var revokeScript = redis.NewScript(luaLib + `
 local key = KEYS[1]
 local ty = redis.call('TYPE', key)['ok']
 if ty == 'none' then
+  if ARGV[4] ~= '1' then return {'GONE'} end
   bar(key, tonumber(ARGV[3]))
   return {'PENDING'}
 end
@@ -359,16 +364,17 @@ if dl and dl > tonumber(ARGV[2]) then return {'DELETED', '1'} end
 return {'DELETED', '0'}
 `)
 
-// indexAddScript: KEYS index (by creation), expiry, evicting; ARGV id,
-// created, expires, cap, removeID, mode ('nx' or 'set'), margin.
-// Adds id to a user's index and, with a cap, picks the user's oldest
-// sessions beyond it, all in one step, so concurrent additions can neither
-// exceed the cap nor pick one victim twice. Victims move from the index to
-// the evicting set until the caller has deleted them: they stay findable
-// by ListUser and DeleteUser whatever happens to that deletion. Entries
-// past their absolute lifetime (by server time, less a margin for clock
-// skew) are dropped on the way. Returns whether id was added and the
-// victims as (id, created, expires) triples.
+// indexAddScript: KEYS index (by creation), expiry (by deadline),
+// evicting; ARGV id, created, expires, cap, removeID, mode ('nx' or 'set'),
+// margin, deadline. Adds id to a user's index and, with a cap, picks the
+// user's oldest sessions beyond it, all in one step, so concurrent
+// additions can neither exceed the cap nor pick one victim twice. Victims
+// move from the index to the evicting set until the caller has deleted
+// them: they stay findable by ListUser and DeleteUser whatever happens to
+// that deletion. Entries past their deadline (by server time, less a
+// margin for clock skew) are dropped on the way: sessions that ended by
+// idle timeout or lifetime. Returns whether id was added and the victims
+// as (id, created, deadline) triples.
 var indexAddScript = redis.NewScript(luaLib + `
 local ku, kx, ke = KEYS[1], KEYS[2], KEYS[3]
 local id = ARGV[1]
@@ -386,10 +392,10 @@ end
 local added
 if ARGV[6] == 'nx' then
   added = redis.call('ZADD', ku, 'NX', ARGV[2], id)
-  if added == 1 then redis.call('ZADD', kx, ARGV[3], id) end
+  if added == 1 then redis.call('ZADD', kx, ARGV[8], id) end
 else
   added = redis.call('ZADD', ku, ARGV[2], id)
-  redis.call('ZADD', kx, ARGV[3], id)
+  redis.call('ZADD', kx, ARGV[8], id)
 end
 local victims, gone = {}, {}
 local cap = tonumber(ARGV[4])
@@ -409,7 +415,8 @@ if cap > 0 then
     chunked('SADD', ke, gone, 1, #gone, 500)
   end
 end
--- The index lasts as long as its longest-lived member could.
+-- The index lasts as long as its longest-lived member could: to the end
+-- of its absolute lifetime (touches move deadlines, never beyond it).
 local keep = math.max(tonumber(ARGV[3]) - srv, 0) + margin
 for _, k in ipairs({ku, kx, ke}) do
   local p = redis.call('PTTL', k)
@@ -419,13 +426,15 @@ return {'OK', fmt(added), victims}
 `)
 
 // indexPutScript: KEYS index, expiry, evicting; ARGV margin, n, then n IDs
-// to remove, then (id, created, expires) triples to put back. Removes
+// to remove, then (id, created, deadline) triples to put back. Removes
 // entries whose sessions are known to be gone or someone else's, and undoes
 // an indexAddScript whose write failed. A key it brings back to life gets a
-// TTL again, as indexAddScript would have given it.
+// TTL again: the longest the index had, which covered every member's
+// lifetime, or one past the last deadline.
 var indexPutScript = redis.NewScript(luaLib + `
 local ku, kx, ke = KEYS[1], KEYS[2], KEYS[3]
 local margin, n = tonumber(ARGV[1]), tonumber(ARGV[2])
+local had = math.max(redis.call('PTTL', ku), redis.call('PTTL', kx), redis.call('PTTL', ke))
 chunked('ZREM', ku, ARGV, 3, n + 2, 500)
 chunked('SREM', ke, ARGV, 3, n + 2, 500)
 chunked('ZREM', kx, ARGV, 3, n + 2, 500)
@@ -436,8 +445,8 @@ if #ARGV > n + 2 then
     redis.call('SREM', ke, ARGV[i])
   end
   local last = redis.call('ZRANGE', kx, -1, -1, 'WITHSCORES')
-  local keep = margin
-  if #last == 2 then keep = math.max(tonumber(last[2]) - server_ms(), 0) + margin end
+  local keep = math.max(had, margin)
+  if #last == 2 then keep = math.max(keep, tonumber(last[2]) - server_ms() + margin) end
   for _, k in ipairs({ku, kx, ke}) do
     if redis.call('PTTL', k) == -1 then redis.call('PEXPIRE', k, keep) end
   end
@@ -446,11 +455,12 @@ return {'OK'}
 `)
 
 // indexPageScript: KEYS index, expiry, evicting; ARGV n, then n IDs to
-// drop, then the page size and an ID to skip (DeleteUser's keepID, or an
-// empty string). One batch of DeleteUser: drops the entries of the
-// sessions just revoked, and returns the next IDs to revoke (those being
-// evicted first, then the oldest), at most a page of them, and how many
-// entries are left, which bounds the number of batches. DeleteUser keeps
+// drop, then the page size, an ID to skip (DeleteUser's keepID, or an
+// empty string) and the margin. One batch of DeleteUser: drops the entries
+// of the sessions just revoked, and returns the next IDs to revoke (those
+// being evicted first, then the oldest), at most a page of them, each with
+// '1' when its deadline passed (by server time, less the margin), and how
+// many entries are left, which bounds the number of batches. DeleteUser keeps
 // each call to a page, so no script runs long however many sessions a
 // user has: Redis runs one script at a time, and every other client waits
 // for it.
@@ -460,17 +470,21 @@ local n = tonumber(ARGV[1])
 chunked('ZREM', ku, ARGV, 2, n + 1, 500)
 chunked('SREM', ke, ARGV, 2, n + 1, 500)
 chunked('ZREM', kx, ARGV, 2, n + 1, 500)
-local size, skip = tonumber(ARGV[n + 2]), ARGV[n + 3]
+local size, skip, margin = tonumber(ARGV[n + 2]), ARGV[n + 3], tonumber(ARGV[n + 4])
+local past = server_ms() - margin
 local page, seen = {}, {}
 local function take(ids)
   for _, id in ipairs(ids) do
-    if #page < size and id ~= skip and not seen[id] then
+    if #page < 2 * size and id ~= skip and not seen[id] then
       seen[id] = true
+      local dl = tonumber(redis.call('ZSCORE', kx, id))
       page[#page + 1] = id
+      page[#page + 1] = (dl and dl < past) and '1' or '0'
     end
   end
 end
 take(redis.call('SRANDMEMBER', ke, size + 1))
 take(redis.call('ZRANGE', ku, 0, size))
-return {'OK', page, fmt(redis.call('ZCARD', ku) + redis.call('SCARD', ke))}
+local left = math.max(redis.call('ZCARD', kx), redis.call('ZCARD', ku) + redis.call('SCARD', ke))
+return {'OK', page, fmt(left)}
 `)

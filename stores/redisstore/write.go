@@ -44,7 +44,7 @@ func (s *Store) Create(ctx context.Context, id string, rec *store.Record, opts s
 	created := b.script(ctx, createScript, []string{s.key(id)}, args...)
 	var indexed *redis.Cmd
 	if m.UserID != "" {
-		indexed = s.indexAdd(ctx, b, m.UserID, id, m, opts.MaxPerUser, "", "nx")
+		indexed = s.indexAdd(ctx, b, m.UserID, id, m, dl, opts.MaxPerUser, "", "nx")
 	}
 	b.exec(ctx)
 
@@ -70,6 +70,7 @@ func (s *Store) Create(ctx context.Context, id string, rec *store.Record, opts s
 	default:
 		return nil, unexpected("create", status)
 	}
+	s.hints.put(id, m.UserID, millis(m.ExpiresAt))
 	return s.evict(ctx, m.UserID, now, ix.victims)
 }
 
@@ -159,13 +160,23 @@ func (s *Store) Update(ctx context.Context, id string, ch *store.Change) error {
 	var ix indexResult
 	if user != "" {
 		b := s.batch()
-		indexed := s.indexAdd(ctx, b, user, id, ch.Meta, 0, "", "set")
+		indexed := s.indexAdd(ctx, b, user, id, ch.Meta, deadline(now, ch.Idle, ch.Meta.ExpiresAt), 0, "", "set")
 		b.exec(ctx)
 		if ix, err = parseIndexAdd(indexed); err != nil {
 			return failed("update: index", err)
 		}
 	}
-	status, rest, err := reply(updateScript.Run(ctx, s.c, []string{s.key(id)}, args...))
+	b := s.batch()
+	updated := b.script(ctx, updateScript, []string{s.key(id)}, args...)
+	// The write moves the session's deadline: so must its user's expiry
+	// index, in the same round trip if this process knows the user.
+	var moved *redis.IntCmd
+	hintUser, hintExp, hinted := s.hints.get(id)
+	if ch.Meta == nil && hinted {
+		moved = s.moveDeadline(ctx, b, hintUser, id, deadline(now, ch.Idle, time.UnixMilli(hintExp)))
+	}
+	b.exec(ctx)
+	status, rest, err := reply(updated)
 	if err != nil {
 		// Whether the write happened is unknown: the entry stays, and is
 		// never trusted if the session is not the user's.
@@ -187,13 +198,39 @@ func (s *Store) Update(ctx context.Context, id string, ch *store.Change) error {
 	default:
 		return unexpected("update", status)
 	}
+	bound := str(rest, 0)
 	if ch.Meta != nil {
-		if old := str(rest, 0); old != "" && old != user {
-			// The record is no longer old's: drop its entry there. Best
+		if bound != "" && bound != user {
+			// The record is no longer bound's: drop its entry there. Best
 			// effort, as the write is done: an entry naming another user's
 			// session is never trusted, and DeleteUser removes it.
-			_ = s.indexRemove(ctx, old, id)
+			_ = s.indexRemove(ctx, bound, id)
 		}
+		s.hints.put(id, user, millis(ch.Meta.ExpiresAt))
+		return nil
+	}
+	if bound == "" {
+		return nil
+	}
+	dl, err1 := strconv.ParseInt(str(rest, 1), 10, 64)
+	exp, err2 := strconv.ParseInt(str(rest, 2), 10, 64)
+	if err1 != nil || err2 != nil {
+		return unexpected("update", status)
+	}
+	if moved == nil || hintUser != bound {
+		// No hint, or a wrong one: one more round trip, to the index of the
+		// user the script found.
+		b := s.batch()
+		moved = s.moveDeadline(ctx, b, bound, id, dl)
+		b.exec(ctx)
+		s.hints.put(id, bound, exp)
+	}
+	if err := moved.Err(); err != nil {
+		// The write is done, but the index still has the old deadline:
+		// reported, so that the write is tried again (and the index with
+		// it), rather than leave an entry that could be pruned while its
+		// session lives.
+		return failed("update: index", err)
 	}
 	return nil
 }
