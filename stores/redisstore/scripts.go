@@ -471,20 +471,27 @@ chunked('ZREM', ku, ARGV, 2, n + 1, 500)
 chunked('SREM', ke, ARGV, 2, n + 1, 500)
 chunked('ZREM', kx, ARGV, 2, n + 1, 500)
 local size, skip, margin = tonumber(ARGV[n + 2]), ARGV[n + 3], tonumber(ARGV[n + 4])
-local past = server_ms() - margin
-local page, seen = {}, {}
-local function take(ids)
-  for _, id in ipairs(ids) do
-    if #page < 2 * size and id ~= skip and not seen[id] then
+local ids, seen = {}, {}
+local function take(from)
+  for _, id in ipairs(from) do
+    if #ids < size and id ~= skip and not seen[id] then
       seen[id] = true
-      local dl = tonumber(redis.call('ZSCORE', kx, id))
-      page[#page + 1] = id
-      page[#page + 1] = (dl and dl < past) and '1' or '0'
+      ids[#ids + 1] = id
     end
   end
 end
 take(redis.call('SRANDMEMBER', ke, size + 1))
 take(redis.call('ZRANGE', ku, 0, size))
+local page = {}
+if #ids > 0 then
+  local past = server_ms() - margin
+  local dls = redis.call('ZMSCORE', kx, unpack(ids))
+  for i, id in ipairs(ids) do
+    local dl = tonumber(dls[i])
+    page[#page + 1] = id
+    page[#page + 1] = (dl and dl < past) and '1' or '0'
+  end
+end
 local left = math.max(redis.call('ZCARD', kx), redis.call('ZCARD', ku) + redis.call('SCARD', ke))
 return {'OK', page, fmt(left)}
 `)
