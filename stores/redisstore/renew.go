@@ -32,7 +32,7 @@ import (
 //
 // A newID found taken in the first round trip gets ErrExists; the second
 // round trip then undoes the claim instead, restoring oldID. Evictions
-// under the cap take one more round trip. A first round trip that fails
+// under the cap take two more round trips. A first round trip that fails
 // leaves unknown whether the claim ran: Renew puts the record back from
 // the claim's copy, if there is one, and reports the failure. If the call
 // is interrupted between the two round trips (a crash, a network failure),

@@ -115,8 +115,12 @@ func (s *Store) createAnonymous(ctx context.Context, key string, ttl int64, fiel
 // Del, then Set, of the changed keys only; metadata replaced when ch.Meta is
 // set; LastSeen = ch.Now and the TTL moved to the new deadline. A missing,
 // expired or revoked record is ErrNotFound and is never recreated; a
-// forwarding entry is *store.ErrRenewed. One round trip. A ch.Meta naming a
-// user costs one more, before the write: the session's entry goes into that
+// forwarding entry is *store.ErrRenewed. One round trip, which also moves
+// the session's deadline in its user's expiry index, when this process
+// knows the user from a recent Load or write of the session (as it does
+// for every Update the manager makes); otherwise the script reports the
+// user, and that move takes one more. A ch.Meta naming a user costs one
+// more, before the write: the session's entry goes into that
 // user's index first, because the client already holds this session's
 // token, so a write binding it must never land without the entry (the
 // entry is taken out again if the write is refused). Moving the session
@@ -240,6 +244,7 @@ func (s *Store) Update(ctx context.Context, id string, ch *store.Change) error {
 // index (best effort: the record is gone, and entries are never trusted);
 // a short-lived tombstone takes its place, so that a write of it still
 // being retried by go-redis cannot bring it back.
+//
 // A forwarding entry or the marker of a Renew without grace is followed to
 // the session it names, along the chain of renewals, at most
 // maxForwardHops links: a logout that loaded the session just before a
