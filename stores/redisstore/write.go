@@ -117,9 +117,9 @@ func (s *Store) createAnonymous(ctx context.Context, key string, ttl int64, fiel
 // expired or revoked record is ErrNotFound and is never recreated; a
 // forwarding entry is *store.ErrRenewed. One round trip, which also moves
 // the session's deadline in its user's expiry index, when this process
-// knows the user from a recent Load or write of the session (as it does
-// for every Update the manager makes); otherwise the script reports the
-// user, and that move takes one more. A ch.Meta naming a user costs one
+// knows the user from a recent Load or write of the session (the
+// manager's Updates follow a Load of theirs); otherwise the script
+// reports the user, and that move takes one more. A ch.Meta naming a user costs one
 // more, before the write: the session's entry goes into that
 // user's index first, because the client already holds this session's
 // token, so a write binding it must never land without the entry (the
