@@ -20,7 +20,7 @@ import (
 	sessionecho "github.com/sessionkit/sessionkit/adapters/echo"
 	"github.com/sessionkit/sessionkit/core"
 	"github.com/sessionkit/sessionkit/core/store"
-	"github.com/sessionkit/sessionkit/internal/adapterkit"
+	"github.com/sessionkit/sessionkit/adapterkit"
 )
 
 func factory(t *testing.T, m *core.Manager, app adaptertest.App) adaptertest.Server {

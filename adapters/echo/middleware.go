@@ -4,7 +4,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/sessionkit/sessionkit/core"
-	"github.com/sessionkit/sessionkit/internal/adapterkit"
+	"github.com/sessionkit/sessionkit/adapterkit"
 )
 
 // ContextKey is the echo.Context key the middleware stores the session

@@ -19,7 +19,7 @@ import (
 	sessiongin "github.com/sessionkit/sessionkit/adapters/gin"
 	"github.com/sessionkit/sessionkit/core"
 	"github.com/sessionkit/sessionkit/core/store"
-	"github.com/sessionkit/sessionkit/internal/adapterkit"
+	"github.com/sessionkit/sessionkit/adapterkit"
 )
 
 func init() { gin.SetMode(gin.TestMode) }

@@ -4,7 +4,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/sessionkit/sessionkit/core"
-	"github.com/sessionkit/sessionkit/internal/adapterkit"
+	"github.com/sessionkit/sessionkit/adapterkit"
 )
 
 // ContextKey is the gin.Context key the middleware stores the session

@@ -4,7 +4,7 @@ import (
 	"net/http"
 
 	"github.com/sessionkit/sessionkit/core"
-	"github.com/sessionkit/sessionkit/internal/adapterkit"
+	"github.com/sessionkit/sessionkit/adapterkit"
 )
 
 // ErrorHandler answers a request whose session could not be loaded or
