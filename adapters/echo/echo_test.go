@@ -16,11 +16,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sessionkit/sessionkit/adapterkit"
 	"github.com/sessionkit/sessionkit/adapters/adaptertest"
 	sessionecho "github.com/sessionkit/sessionkit/adapters/echo"
 	"github.com/sessionkit/sessionkit/core"
 	"github.com/sessionkit/sessionkit/core/store"
-	"github.com/sessionkit/sessionkit/adapterkit"
 )
 
 func factory(t *testing.T, m *core.Manager, app adaptertest.App) adaptertest.Server {

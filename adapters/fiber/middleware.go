@@ -5,8 +5,8 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/sessionkit/sessionkit/core"
 	"github.com/sessionkit/sessionkit/adapterkit"
+	"github.com/sessionkit/sessionkit/core"
 )
 
 // LocalsKey is the c.Locals key under which the middleware keeps the

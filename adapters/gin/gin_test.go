@@ -15,11 +15,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sessionkit/sessionkit/adapterkit"
 	"github.com/sessionkit/sessionkit/adapters/adaptertest"
 	sessiongin "github.com/sessionkit/sessionkit/adapters/gin"
 	"github.com/sessionkit/sessionkit/core"
 	"github.com/sessionkit/sessionkit/core/store"
-	"github.com/sessionkit/sessionkit/adapterkit"
 )
 
 func init() { gin.SetMode(gin.TestMode) }

@@ -3,8 +3,8 @@ package sessiongin
 import (
 	"github.com/gin-gonic/gin"
 
-	"github.com/sessionkit/sessionkit/core"
 	"github.com/sessionkit/sessionkit/adapterkit"
+	"github.com/sessionkit/sessionkit/core"
 )
 
 // ContextKey is the gin.Context key the middleware stores the session
