@@ -65,6 +65,10 @@ func New(m *core.Manager, opts ...Option) fiber.Handler {
 		// cancel would otherwise hand the commit a dead one.
 		ctx := core.NewContext(c.Context(), s)
 		c.SetContext(ctx)
+		// Through the Ctx interface, so a custom Ctx's Locals is honoured.
+		// Its variadic value escapes there, one allocation per request
+		// that Fiber v2's concrete *fiber.Ctx does not cost; fasthttp's
+		// SetUserValue would save it by going around the Ctx.
 		c.Locals(LocalsKey, s)
 
 		handlerErr := c.Next()
