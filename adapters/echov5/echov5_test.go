@@ -369,3 +369,28 @@ func (downStore) Load(context.Context, string, store.LoadOptions) (*store.Record
 func (downStore) Create(context.Context, string, *store.Record, store.WriteOptions) ([]string, error) {
 	return nil, errDown
 }
+
+// opaque is a wrapper without Unwrap, which Echo v5 asks every wrapper of
+// c.Response() to have.
+type opaque struct{ http.ResponseWriter }
+
+// A c.Response() that does not unwrap to Echo's Response is refused
+// loudly, naming the cause, rather than served with a session that could
+// never be committed beneath it.
+func TestResponseWithoutUnwrapPanics(t *testing.T) {
+	e := echo.New()
+	e.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c *echo.Context) error {
+			c.SetResponse(opaque{c.Response()})
+			return next(c)
+		}
+	}, sessionechov5.New(quietManager(t, nil)))
+	e.GET("/", func(c *echo.Context) error { return c.String(http.StatusOK, "ok") })
+	var got any
+	func() {
+		defer func() { got = recover() }()
+		serve(e, httptest.NewRequest("GET", "/", nil))
+	}()
+	require.IsType(t, "", got, "the middleware panicked with its message")
+	assert.Contains(t, got, "sessionkit: sessionechov5: c.Response() does not unwrap to *echo.Response")
+}
