@@ -71,7 +71,8 @@ func (m *Manager) Close() error {
 // Config returns the manager's configuration, defaults filled in.
 func (m *Manager) Config() Config { return m.cfg }
 
-// Load returns the request's session. A missing, malformed, unknown or
+// Load returns the request's session (Adapter API: the adapter's step 2,
+// before the handler runs). A missing, malformed, unknown or
 // expired token gives a new, empty, unsaved session, never one that adopts
 // the client's token. The error is non-nil only when the store failed
 // (errors.Is(err, ErrStore)); the adapter must not serve the request as

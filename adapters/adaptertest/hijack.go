@@ -13,8 +13,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sessionkit/sessionkit/adapterkit"
 	"github.com/sessionkit/sessionkit/core"
-	"github.com/sessionkit/sessionkit/internal/adapterkit"
 	"github.com/sessionkit/sessionkit/stores/memstore"
 )
 

@@ -7,8 +7,10 @@
 //	r.Use(sessiongin.New(m))
 //
 // A handler reaches the session with From(c) (it is also under ContextKey
-// for c.Get), and service code handed c.Request.Context() finds it with
-// core.FromContext.
+// for c.Get), and service code finds it with core.FromContext, handed
+// c.Request.Context() or the *gin.Context itself (with or without the
+// engine's ContextWithFallback: the session is under a string key Gin's
+// Value consults either way).
 //
 // The session is committed just before the response headers are first
 // written. Gin defers the real header write until the first Write,

@@ -8,7 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/sessionkit/sessionkit/internal/adapterkit"
+	"github.com/sessionkit/sessionkit/adapterkit"
 )
 
 // writer commits the session where Gin really sends the headers: the first

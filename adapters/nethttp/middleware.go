@@ -3,8 +3,8 @@ package sessionhttp
 import (
 	"net/http"
 
+	"github.com/sessionkit/sessionkit/adapterkit"
 	"github.com/sessionkit/sessionkit/core"
-	"github.com/sessionkit/sessionkit/internal/adapterkit"
 )
 
 // ErrorHandler answers a request whose session could not be loaded or

@@ -12,7 +12,7 @@ import (
 	"io"
 	"net"
 
-	"github.com/sessionkit/sessionkit/examples/internal/demo"
+	"github.com/sessionkit/sessionkit/examples/demo"
 )
 
 func main() { demo.Main("echo", run) }

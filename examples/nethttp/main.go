@@ -15,7 +15,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/sessionkit/sessionkit/examples/internal/demo"
+	"github.com/sessionkit/sessionkit/examples/demo"
 )
 
 func main() { demo.Main("nethttp", run) }

@@ -18,7 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/sessionkit/sessionkit/examples/internal/demo"
+	"github.com/sessionkit/sessionkit/examples/demo"
 )
 
 // Client is one browser (or device): its own cookie jar and user agent.

@@ -7,6 +7,8 @@
 // It holds no routes or handlers: each example writes those in its own
 // framework's idiom, so that it reads as a real application would.
 // Package demotest holds the contract as a test suite every example runs.
+// Neither is internal: the examples, which a reader copies from, import no
+// internal package of this repository.
 package demo
 
 import (

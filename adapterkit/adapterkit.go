@@ -1,7 +1,3 @@
-// Package adapterkit holds what every framework adapter shares beyond core:
-// the default error response, the request details core reads, and the
-// commit at the header moment (Commit, Writer), so that each adapter
-// package is only its framework's glue.
 package adapterkit
 
 import (
@@ -14,6 +10,14 @@ import (
 // ErrorBody is the default error response body: generic, so that it tells
 // a client nothing about the store behind it.
 const ErrorBody = `{"error":"session store unavailable"}`
+
+// ErrorJSON is ErrorBody as a value that encoding/json sends as it is and
+// fmt prints as text: the message of a framework error (Echo's HTTPError)
+// whose default handler marshals the message into the body.
+type ErrorJSON string
+
+// MarshalJSON returns the text itself, which is JSON already.
+func (e ErrorJSON) MarshalJSON() ([]byte, error) { return []byte(e), nil }
 
 // ErrorStatus is the status for a session error: 503 for a store failure,
 // which clears up once the store is back, and for anything else the

@@ -33,7 +33,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionkit/sessionkit/core"
-	"github.com/sessionkit/sessionkit/examples/internal/demo"
+	"github.com/sessionkit/sessionkit/examples/demo"
 )
 
 // Target is a demo app serving for a test.

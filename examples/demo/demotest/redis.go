@@ -11,11 +11,18 @@ import (
 	"github.com/sessionkit/sessionkit/stores/redisstore"
 )
 
+// Main runs the tests of an example's test binary that calls RunRedis,
+// then stops the Redis servers they shared, and exits with the tests'
+// status. Call it from TestMain:
+//
+//	func TestMain(m *testing.M) { demotest.Main(m) }
+func Main(m *testing.M) { redistest.Main(m) }
+
 // RunRedis runs the whole contract again with every app's sessions in
 // Redis: once on a standalone server and once on a 3-master Cluster, both
 // started by the test helpers on free loopback ports. The store-failure
 // case keeps its own failing store. The test binary's TestMain must call
-// redistest.Main.
+// Main (or redistest.Main).
 func RunRedis(t *testing.T, start Start) {
 	t.Run("Standalone", func(t *testing.T) {
 		addr := redistest.SharedStandalone(t).Addr()
