@@ -9,11 +9,10 @@ import "net/http"
 // "Writing an adapter" and package adapterkit).
 
 // Request is what the manager needs from an incoming request (Adapter
-// API). The session
-// keeps the token, the user agent and the client's addresses for the length
-// of the request (the last ones are stored at Login), so an adapter whose
-// framework reuses request buffers (fasthttp) must pass copies; net/http's
-// strings are safe as they are.
+// API). The session keeps the token, the user agent and the client's
+// addresses for the length of the request (the last ones are stored at
+// Login), so an adapter whose framework reuses request buffers (fasthttp)
+// must pass copies; net/http's strings are safe as they are.
 type Request struct {
 	// Cookie holds the raw Cookie header values (HTTP/2 may send several).
 	Cookie []string
@@ -45,8 +44,8 @@ type ClientSource interface {
 }
 
 // Result is what a commit asks the adapter to send (Adapter API): set or
-// clear the cookie, send a new token in a header, forbid caching. Adapters render it
-// with their framework's own response API.
+// clear the cookie, send a new token in a header, forbid caching. Adapters
+// render it with their framework's own response API.
 type Result struct {
 	// Cookie to set (a new token, or a clearing cookie with MaxAge < 0);
 	// nil for none. Adapters on net/http types pass it to http.SetCookie.
