@@ -145,20 +145,16 @@ func window(now time.Time, idle time.Duration) (cutoff, until time.Time) {
 
 // run sends b as one round trip (one implicit transaction) and hands the
 // results to read, running it all again when the server rolled it back
-// for a deadlock; read must leave nothing half done on an error.
+// for a deadlock (retry); read must leave nothing half done on an error.
 func (s *Store) run(ctx context.Context, b *pgx.Batch, read func(pgx.BatchResults) error) error {
-	var err error
-	for i := 0; i < attempts; i++ {
+	return retry(func() error {
 		br := s.pool.SendBatch(ctx, b)
-		err = read(br)
+		err := read(br)
 		if cerr := br.Close(); err == nil {
 			err = cerr
 		}
-		if !retryable(err) {
-			return err
-		}
-	}
-	return err
+		return err
+	})
 }
 
 // lockKey is the advisory lock on what kind and names identify: the first
