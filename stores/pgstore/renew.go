@@ -14,8 +14,8 @@ import (
 // merged, metadata replaced when ch.Meta is set, LastSeen = ch.Now), its
 // deadline set from opts.Idle (ch.Idle when zero), in one round trip: one
 // pipelined batch that PostgreSQL runs as one transaction, so it happens
-// whole or not at all, and a cancelled context or a statement timeout
-// leaves the session as it was.
+// whole or not at all, whatever interrupts it (a cancelled context, a
+// statement timeout, a crash).
 //
 //  1. The claim: oldID's row, if it is a live record and newID is free,
 //     becomes a forwarding entry to newID that ends after opts.Grace
