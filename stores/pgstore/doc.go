@@ -8,8 +8,8 @@
 //	...
 //	m, err := core.New(core.Config{Store: st})
 //
-// It is tested against PostgreSQL 15 and uses nothing newer than 9.5
-// (ON CONFLICT, SKIP LOCKED).
+// It is tested against PostgreSQL 15 only; the newest features it uses
+// came with 9.5 (ON CONFLICT, SKIP LOCKED).
 //
 // # Data layout
 //
