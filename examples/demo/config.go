@@ -21,15 +21,19 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/sessionkit/sessionkit/core"
 	"github.com/sessionkit/sessionkit/stores/memstore"
+	"github.com/sessionkit/sessionkit/stores/pgstore"
 	"github.com/sessionkit/sessionkit/stores/redisstore"
 )
 
 // Store names accepted by -store.
 const (
-	StoreMemory = "memory"
-	StoreRedis  = "redis"
+	StoreMemory   = "memory"
+	StoreRedis    = "redis"
+	StorePostgres = "postgres"
 )
 
 // Transport names accepted by -transport.
@@ -41,10 +45,12 @@ const (
 // Options are the demo's command-line settings.
 type Options struct {
 	Addr        string
-	Store       string   // StoreMemory or StoreRedis
+	Store       string   // StoreMemory, StoreRedis or StorePostgres
 	RedisAddrs  []string // more than one address means Redis Cluster
 	RedisDB     int
 	RedisPrefix string
+	// PostgresURL is a libpq connection URL or keyword=value string.
+	PostgresURL string
 	Idle        time.Duration
 	Lifetime    time.Duration
 	Rotate      time.Duration // 0: no rotation
@@ -63,6 +69,7 @@ func Defaults() Options {
 		RedisAddrs:  []string{"127.0.0.1:6379"},
 		RedisDB:     0,
 		RedisPrefix: "session:",
+		PostgresURL: "postgres://127.0.0.1:5432/postgres",
 		Idle:        core.DefaultIdleTimeout,
 		Lifetime:    core.DefaultLifetime,
 		Rotate:      0,
@@ -80,10 +87,11 @@ func Parse(name string, args []string, output io.Writer) (Options, error) {
 	fs.SetOutput(output)
 	redisAddrs := strings.Join(o.RedisAddrs, ",")
 	fs.StringVar(&o.Addr, "addr", o.Addr, "listen address (host:port)")
-	fs.StringVar(&o.Store, "store", o.Store, "session store: memory or redis")
+	fs.StringVar(&o.Store, "store", o.Store, "session store: memory, redis or postgres")
 	fs.StringVar(&redisAddrs, "redis-addrs", redisAddrs, "Redis addresses, comma-separated; more than one means Redis Cluster")
 	fs.IntVar(&o.RedisDB, "redis-db", o.RedisDB, "Redis database number (standalone only)")
 	fs.StringVar(&o.RedisPrefix, "redis-prefix", o.RedisPrefix, "prefix of the Redis keys")
+	fs.StringVar(&o.PostgresURL, "postgres-url", o.PostgresURL, "PostgreSQL connection: a libpq URL or keyword=value string (the store creates its tables)")
 	fs.DurationVar(&o.Idle, "idle", o.Idle, "idle timeout: a session ends after this long without activity")
 	fs.DurationVar(&o.Lifetime, "lifetime", o.Lifetime, "absolute lifetime: a session ends this long after creation or login")
 	fs.DurationVar(&o.Rotate, "rotate", o.Rotate, "issue a new token once the current one is this old (0: off; the old token keeps working for 5s, or half this when shorter)")
@@ -111,9 +119,9 @@ func Parse(name string, args []string, output io.Writer) (Options, error) {
 // core.New, which names the setting at fault.
 func (o Options) Validate() error {
 	switch o.Store {
-	case StoreMemory, StoreRedis:
+	case StoreMemory, StoreRedis, StorePostgres:
 	default:
-		return fmt.Errorf("-store %q: want %s or %s", o.Store, StoreMemory, StoreRedis)
+		return fmt.Errorf("-store %q: want %s, %s or %s", o.Store, StoreMemory, StoreRedis, StorePostgres)
 	}
 	switch o.Transport {
 	case TransportCookie, TransportHeader:
@@ -135,6 +143,15 @@ func (o Options) Validate() error {
 		}
 		if o.RedisDB < 0 {
 			return fmt.Errorf("-redis-db %d is negative", o.RedisDB)
+		}
+	}
+	if o.Store == StorePostgres {
+		if strings.TrimSpace(o.PostgresURL) == "" {
+			return errors.New("-postgres-url is empty")
+		}
+		// Parsing connects to nothing; a malformed URL is a usage error.
+		if _, err := pgxpool.ParseConfig(o.PostgresURL); err != nil {
+			return fmt.Errorf("-postgres-url: %w", err)
 		}
 	}
 	return nil
@@ -221,6 +238,37 @@ func openStore(o Options) (st core.Store, closeFn func() error, err error) {
 			return nil, nil, err
 		}
 		return st, client.Close, nil
+	case StorePostgres:
+		return openPostgres(o.PostgresURL)
 	}
-	return nil, nil, fmt.Errorf("-store %q: want %s or %s", o.Store, StoreMemory, StoreRedis)
+	return nil, nil, fmt.Errorf("-store %q: want %s, %s or %s", o.Store, StoreMemory, StoreRedis, StorePostgres)
+}
+
+// openPostgres opens a pool on url, checks at startup that the database
+// answers, and opens the store on it, creating its tables when missing.
+// Errors name the server by host, port and database, never by the URL,
+// which may hold a password.
+func openPostgres(url string) (core.Store, func() error, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	pool, err := pgstore.NewPool(ctx, url)
+	if err != nil {
+		return nil, nil, fmt.Errorf("-postgres-url: %w", err)
+	}
+	cc := pool.Config().ConnConfig
+	where := fmt.Sprintf("postgres at %s:%d/%s", cc.Host, cc.Port, cc.Database)
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, nil, fmt.Errorf("%s: %w", where, err)
+	}
+	st, err := pgstore.New(ctx, pool, pgstore.Options{CreateSchema: true})
+	if err != nil {
+		pool.Close()
+		return nil, nil, fmt.Errorf("%s: %w", where, err)
+	}
+	return st, func() error {
+		err := st.Close()
+		pool.Close()
+		return err
+	}, nil
 }

@@ -17,7 +17,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionkit/sessionkit/core"
+	"github.com/sessionkit/sessionkit/internal/pgtest"
 	"github.com/sessionkit/sessionkit/internal/redistest"
+	"github.com/sessionkit/sessionkit/stores/pgstore"
 	"github.com/sessionkit/sessionkit/stores/redisstore"
 )
 
@@ -30,6 +32,7 @@ func TestParseDefaults(t *testing.T) {
 		RedisAddrs:  []string{"127.0.0.1:6379"},
 		RedisDB:     0,
 		RedisPrefix: "session:",
+		PostgresURL: "postgres://127.0.0.1:5432/postgres",
 		Idle:        30 * time.Minute,
 		Lifetime:    24 * time.Hour,
 		Rotate:      0,
@@ -42,7 +45,8 @@ func TestParseDefaults(t *testing.T) {
 func TestParseEveryFlag(t *testing.T) {
 	o, err := Parse("demo", []string{
 		"-addr", "0.0.0.0:9999", "-store", "redis", "-redis-addrs", "10.0.0.1:7000, 10.0.0.2:7000,",
-		"-redis-db", "3", "-redis-prefix", "app:", "-idle", "10m", "-lifetime", "2h", "-rotate", "1m",
+		"-redis-db", "3", "-redis-prefix", "app:", "-postgres-url", "host=db.internal dbname=app",
+		"-idle", "10m", "-lifetime", "2h", "-rotate", "1m",
 		"-transport", "header", "-secure=false",
 	}, io.Discard)
 	require.NoError(t, err)
@@ -52,6 +56,7 @@ func TestParseEveryFlag(t *testing.T) {
 		RedisAddrs:  []string{"10.0.0.1:7000", "10.0.0.2:7000"},
 		RedisDB:     3,
 		RedisPrefix: "app:",
+		PostgresURL: "host=db.internal dbname=app",
 		Idle:        10 * time.Minute,
 		Lifetime:    2 * time.Hour,
 		Rotate:      time.Minute,
@@ -88,6 +93,9 @@ func TestParseRejects(t *testing.T) {
 		{[]string{"-max-sessions", "-1"}, "-max-sessions -1 is negative"},
 		{[]string{"-max-sessions", "many"}, "invalid value"},
 		{[]string{"-store", "redis", "-max-sessions", "5"}, "-max-sessions is for -store memory only"},
+		{[]string{"-store", "postgres", "-max-sessions", "5"}, "-max-sessions is for -store memory only"},
+		{[]string{"-store", "postgres", "-postgres-url", " "}, "-postgres-url is empty"},
+		{[]string{"-store", "postgres", "-postgres-url", "postgres://%zz"}, "-postgres-url: cannot parse"},
 	} {
 		var out bytes.Buffer
 		_, err := Parse("demo", tc.args, &out)
@@ -130,7 +138,7 @@ func TestNewManagerFromFlags(t *testing.T) {
 	assert.Equal(t, 10*time.Second, cfg.RotateAfter)
 }
 
-func TestMain(m *testing.M) { redistest.Main(m) }
+func TestMain(m *testing.M) { redistest.Main(m, pgtest.Setup()) }
 
 // -store redis keeps sessions in the Redis at -redis-addrs, under
 // -redis-prefix: standalone for one address, Cluster for several.
@@ -167,6 +175,42 @@ func TestNewManagerRedisUnreachable(t *testing.T) {
 	m, closeFn, err := NewManager(o, quiet())
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "redis at 127.0.0.1:1", "startup says which Redis is unreachable")
+	assert.Nil(t, m)
+	assert.Nil(t, closeFn)
+}
+
+// -store postgres keeps sessions in the database at -postgres-url, in
+// tables the store creates there (the default schema and names).
+func TestNewManagerPostgres(t *testing.T) {
+	srv := pgtest.Shared(t)
+	o := Defaults()
+	o.Store, o.PostgresURL = StorePostgres, srv.DSN() // keyword=value, as -postgres-url also takes
+	m, closeFn, err := NewManager(o, quiet())
+	require.NoError(t, err)
+	ctx := context.Background()
+	s, err := m.Load(ctx, &core.Request{})
+	require.NoError(t, err)
+	require.NoError(t, s.Put("count", 1))
+	_, err = m.Commit(ctx, s)
+	require.NoError(t, err)
+	require.NoError(t, closeFn())
+
+	pool, err := pgstore.NewPool(ctx, srv.URL())
+	require.NoError(t, err)
+	defer pool.Close()
+	sessions, _ := pgstore.Options{}.Tables()
+	var n int
+	require.NoError(t, pool.QueryRow(ctx, "SELECT count(*) FROM "+sessions+" WHERE id = $1", s.ID()).Scan(&n))
+	assert.Equal(t, 1, n, "the session is in the store's table")
+}
+
+func TestNewManagerPostgresUnreachable(t *testing.T) {
+	o := Defaults()
+	o.Store, o.PostgresURL = StorePostgres, "postgres://app:secret-password@127.0.0.1:1/app?sslmode=disable"
+	m, closeFn, err := NewManager(o, quiet())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "postgres at 127.0.0.1:1/app", "startup says which database is unreachable")
+	assert.NotContains(t, err.Error(), "secret-password", "and never the password")
 	assert.Nil(t, m)
 	assert.Nil(t, closeFn)
 }

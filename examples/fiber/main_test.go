@@ -14,7 +14,6 @@ import (
 
 	"github.com/sessionkit/sessionkit/core"
 	"github.com/sessionkit/sessionkit/examples/demo/demotest"
-	"github.com/sessionkit/sessionkit/internal/redistest"
 )
 
 // start serves the demo app on a real loopback listener: fasthttp's own
@@ -46,12 +45,15 @@ func start(t *testing.T, m *core.Manager, useTLS bool) demotest.Target {
 	}
 }
 
-func TestMain(m *testing.M) { redistest.Main(m) }
+func TestMain(m *testing.M) { demotest.Main(m) }
 
 func TestContract(t *testing.T) { demotest.Run(t, start) }
 
 // The same contract with the sessions in Redis, standalone and Cluster.
 func TestContractRedis(t *testing.T) { demotest.RunRedis(t, start) }
+
+// The same contract with the sessions in PostgreSQL.
+func TestContractPostgres(t *testing.T) { demotest.RunPostgres(t, start) }
 
 func TestRun(t *testing.T) { demotest.RunCommand(t, run) }
 

@@ -53,6 +53,9 @@ func TestContract(t *testing.T) { demotest.Run(t, start) }
 // The same contract with the sessions in Redis, standalone and Cluster.
 func TestContractRedis(t *testing.T) { demotest.RunRedis(t, start) }
 
+// The same contract with the sessions in PostgreSQL.
+func TestContractPostgres(t *testing.T) { demotest.RunPostgres(t, start) }
+
 func TestRun(t *testing.T) { demotest.RunCommand(t, run) }
 
 // The tests below cover what Fiber and fasthttp do differently from

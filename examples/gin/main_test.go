@@ -7,12 +7,11 @@ import (
 
 	"github.com/sessionkit/sessionkit/core"
 	"github.com/sessionkit/sessionkit/examples/demo/demotest"
-	"github.com/sessionkit/sessionkit/internal/redistest"
 )
 
 func TestMain(m *testing.M) {
 	gin.SetMode(gin.TestMode)
-	redistest.Main(m)
+	demotest.Main(m)
 }
 
 // start serves the demo's router as run serves it.
@@ -24,5 +23,8 @@ func TestContract(t *testing.T) { demotest.Run(t, start) }
 
 // The same contract with the sessions in Redis, standalone and Cluster.
 func TestContractRedis(t *testing.T) { demotest.RunRedis(t, start) }
+
+// The same contract with the sessions in PostgreSQL.
+func TestContractPostgres(t *testing.T) { demotest.RunPostgres(t, start) }
 
 func TestRun(t *testing.T) { demotest.RunCommand(t, run) }

@@ -1,8 +1,8 @@
 // Package soak holds the fault-under-load tests of sessionkit: a bounded
 // soak that drives real HTTP requests through the net/http adapter
 // (sessionhttp) and a real core.Manager, from many goroutines over many
-// sessions, on the in-memory store and on Redis, while the store fails and
-// comes back. The package has no API; its tests are what it is for.
+// sessions, on the in-memory store, on Redis and on PostgreSQL, while the
+// store fails and comes back. The package has no API; its tests are what it is for.
 //
 // # What a run does
 //
@@ -17,6 +17,11 @@
 //     on its port, then killed (SIGKILL) and started again. It runs with an
 //     fsynced append-only file (redistest.StandaloneDurable), so what it
 //     acknowledged survives.
+//   - PostgreSQL: a server of the test's own (pgtest.New) is shut down fast
+//     (SIGINT), started again on its port, then crashed (SIGQUIT, an
+//     immediate shutdown) and started again, which recovers from its
+//     write-ahead log. fsync is off, which a crash of the server process
+//     does not defeat: what it acknowledged survives.
 //   - Redis Cluster (skipped with -short): one master of a durable
 //     three-master cluster is killed and started again; the sessions on the
 //     other masters keep working meanwhile.
@@ -41,7 +46,7 @@
 //   - Every request is answered, in bounded time, with 200 (or 404 for a
 //     key never written or deleted), or 503 with the generic body; never a
 //     500. The in-memory store never answers 503 unless its outage is
-//     simulated, nor Redis before its first fault. Every request that
+//     simulated, nor Redis or PostgreSQL before its first fault. Every request that
 //     starts after the store went down and ends before it is started again
 //     is answered 503 (except in the cluster, where only one master is
 //     down).
@@ -61,7 +66,8 @@
 //   - The outage really happened and really ended: requests were answered
 //     503 while the store was down, and 200 after it came back.
 //   - No goroutine outlives the test (go.uber.org/goleak), once the
-//     manager, the store and the Redis client are closed.
+//     manager, the store and the Redis client (or PostgreSQL pool) are
+//     closed.
 //
 // Control tests run the same soak against stores broken on purpose (one
 // that acknowledges writes it drops, one that writes a session back whole

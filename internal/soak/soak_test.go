@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -30,8 +31,10 @@ import (
 	sessionhttp "github.com/sessionkit/sessionkit/adapters/nethttp"
 	"github.com/sessionkit/sessionkit/core"
 	"github.com/sessionkit/sessionkit/core/store"
+	"github.com/sessionkit/sessionkit/internal/pgtest"
 	"github.com/sessionkit/sessionkit/internal/redistest"
 	"github.com/sessionkit/sessionkit/stores/memstore"
+	"github.com/sessionkit/sessionkit/stores/pgstore"
 	"github.com/sessionkit/sessionkit/stores/redisstore"
 )
 
@@ -97,6 +100,32 @@ func TestSoakRedis(t *testing.T) {
 	h := newHarness(t, st, fullPlan(),
 		fault{name: "SIGTERM", down: srv.Stop, up: srv.Start},
 		fault{name: "SIGKILL", down: srv.Kill, up: srv.Start},
+	)
+	h.run(t)
+	h.requireClean(t)
+	h.requireOutages(t)
+}
+
+// TestSoakPostgres: a PostgreSQL server of the test's own, shut down fast
+// (SIGINT) and then crashed (SIGQUIT, an immediate shutdown: no
+// checkpoint, crash recovery at the next start) under load, each time
+// started again on its port while the load goes on. It runs with fsync
+// off, which a crash of the server process (not of the machine) does not
+// defeat: what it acknowledged survives.
+func TestSoakPostgres(t *testing.T) {
+	leakCheck(t) // first, so that it runs last: after the pool and server are gone
+	srv := pgtest.New(t)
+	ctx := context.Background()
+	pool, err := pgstore.NewPool(ctx, srv.URL(), func(cfg *pgxpool.Config) { cfg.MaxConns = 16 })
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	st, err := pgstore.New(ctx, pool, pgstore.Options{CreateSchema: true, Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	t.Cleanup(func() { st.Close() })
+
+	h := newHarness(t, st, fullPlan(),
+		fault{name: "fast shutdown", down: srv.Stop, up: srv.Start},
+		fault{name: "crash", down: srv.Crash, up: srv.Start},
 	)
 	h.run(t)
 	h.requireClean(t)
@@ -986,7 +1015,8 @@ func (h *harness) create(w, n int) (*sess, *answer) {
 
 // verify reads every session back through the handler, once the load is
 // over and the store is up, and checks every ledger against it. A 503 is
-// retried for a few seconds: the Redis client may still be reconnecting.
+// retried for a few seconds: the Redis client, or the PostgreSQL pool, may
+// still be reconnecting.
 func (h *harness) verify() {
 	deadline := time.Now().Add(5 * time.Second)
 	for _, s := range h.tracked {

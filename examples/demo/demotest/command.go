@@ -98,6 +98,9 @@ func testRejects(t *testing.T, run demo.RunFunc) {
 	err := run(ctx, []string{"-store", "redis", "-redis-addrs", "127.0.0.1:1"}, &out, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "redis at 127.0.0.1:1", "an unreachable Redis stops the demo at startup")
+	err = run(ctx, []string{"-store", "postgres", "-postgres-url", "postgres://127.0.0.1:1/postgres?sslmode=disable"}, &out, nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "postgres at 127.0.0.1:1/postgres", "an unreachable PostgreSQL stops the demo at startup")
 
 	err = run(ctx, []string{"-transport", "smoke-signals"}, &out, nil)
 	assert.ErrorIs(t, err, demo.ErrUsage)

@@ -7,16 +7,17 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionkit/sessionkit/core"
+	"github.com/sessionkit/sessionkit/internal/pgtest"
 	"github.com/sessionkit/sessionkit/internal/redistest"
 	"github.com/sessionkit/sessionkit/stores/redisstore"
 )
 
-// Main runs the tests of an example's test binary that calls RunRedis,
-// then stops the Redis servers they shared, and exits with the tests'
-// status. Call it from TestMain:
+// Main runs the tests of an example's test binary that calls RunRedis or
+// RunPostgres, then stops the Redis and PostgreSQL servers they shared,
+// and exits with the tests' status. Call it from TestMain:
 //
 //	func TestMain(m *testing.M) { demotest.Main(m) }
-func Main(m *testing.M) { redistest.Main(m) }
+func Main(m *testing.M) { redistest.Main(m, pgtest.Setup()) }
 
 // RunRedis runs the whole contract again with every app's sessions in
 // Redis: once on a standalone server and once on a 3-master Cluster, both

@@ -1,0 +1,189 @@
+// Package pgstore keeps sessionkit sessions in PostgreSQL, through a pgx
+// v5 connection pool (pgxpool). It implements store.Store and passes the
+// conformance suite in stores/storetest.
+//
+//	pool, err := pgstore.NewPool(ctx, "postgres://app@db:5432/app")
+//	...
+//	st, err := pgstore.New(ctx, pool, pgstore.Options{CreateSchema: true})
+//	...
+//	m, err := core.New(core.Config{Store: st})
+//
+// It is tested against PostgreSQL 15 only; the newest features it uses
+// came with 9.5 (ON CONFLICT, SKIP LOCKED).
+//
+// # Data layout
+//
+// Two tables, in Options.Schema ("public") with names starting with
+// Options.TablePrefix ("sessionkit_"); schema.sql, exported as SchemaSQL,
+// is the whole of it, and Options.SchemaSQL renders it for other names.
+//
+// sessionkit_sessions holds one row per ID. The ID (its primary key) is
+// the one the manager hands over: the lowercase hex SHA-256 of the
+// session's token. The token itself never reaches the database. Columns:
+//
+//	id          the ID (text, C collation)
+//	state       live: a session. forward: what a Renew with grace left
+//	            under the old ID, answered with successor until deadline.
+//	            gone: what a Renew without grace left, loading as missing,
+//	            kept a minute so that a revocation racing the renewal can
+//	            follow successor
+//	successor   the ID a forward or gone row was renewed to
+//	user_id     the user (bytea: an application's user ID need not be
+//	            UTF-8; NULL for an anonymous session), indexed: the user
+//	            index is this column, not a second table
+//	created_at issued_at last_seen expires_at
+//	            the metadata (timestamptz, microseconds)
+//	deadline    when the row ends: for a session the earlier of
+//	            last_seen + idle timeout and expires_at as of its last
+//	            write or touch, for the others the end of their grace;
+//	            indexed, for the janitor
+//	user_agent ip
+//	            recorded at login (text: bytes that are not UTF-8, or NUL,
+//	            become U+FFFD; they are for display, where JSON or HTML
+//	            would replace them anyway)
+//
+// sessionkit_values holds one row per value, (session_id, key) its primary
+// key: a write touches only the keys it changes, so two requests writing
+// different keys of one session both survive. Keys and values are bytea,
+// the core's bytes as they are. A value row references its session's row
+// (ON DELETE CASCADE): deleting a session deletes its values, and no value
+// can be written for a session that is not there.
+//
+// Forward and gone rows keep the metadata of the session they were, so
+// that a revocation that finds them under the user's index follows them.
+//
+// # Round trips
+//
+// Each operation is one round trip: one statement, or one pgx.Batch
+// pipelined and run by PostgreSQL as one implicit transaction. TestRoundTrips
+// counts them on the wire, together with the transactions that wrote
+// (which spend a transaction ID; a read spends none):
+//
+//	Load        1  one SELECT of the row and its values (aggregated into
+//	               one result row); writes and locks nothing. Past the
+//	               touch window +1: the UPDATE that extends the idle
+//	               deadline, once per window per session
+//	Create      1  one statement (the row and its values); for a session
+//	               bound to a user under a cap, one batch: the user's lock,
+//	               the insert, the eviction
+//	Update      1  one batch: the row's UPDATE, then the values' DELETE
+//	               and upsert, each only what the change names
+//	Renew       1  one batch: claim, new row, values moved, eviction (with
+//	               a cap, after the user's lock). Under a cap without
+//	               ch.Meta, +1 before it to read the user (the manager
+//	               always sends Meta)
+//	Take        1  one statement
+//	Delete      1  one statement, following forwarding entries
+//	ListUser    1  one indexed query; values never read
+//	DeleteUser  1  one batch: the user's lock, then one statement
+//	Sweep       1  per Options.JanitorBatch rows
+//
+// So a read-only request costs one round trip, a read-write request two
+// (the Load and the Update), a new session one, a login two (Load and
+// Renew) and a logout two (Load and Delete). Deletions add one round trip
+// when a renewal landed while they waited for a lock, to delete the
+// successor it made; a write refused after such a wait adds one to read
+// the row as it now is.
+//
+// Two costs come from pgx, not the store: a statement's first use on a
+// connection is prepared in a round trip of its own (once per connection
+// and statement); and pgxpool pings a connection idle for over a second
+// before handing it out (pgxpool.Config.ShouldPing), which a busy pool
+// rarely does.
+//
+// Why the touch is a second step and not part of every read: the read
+// would have to be a data-modifying statement (an UPDATE in a CTE), even
+// when there is nothing to touch. PostgreSQL refuses one in a read-only
+// transaction (a hot standby, a read-only role), it takes the table's
+// ROW EXCLUSIVE lock, and it is slower: TestTouchIsASecondStep measured a
+// loopback read at 156-228 µs plain and 8-10% more folded. The second
+// step runs once per touch window per session, a quarter of the idle
+// timeout by default: 7.5 minutes of reads for one extra round trip.
+//
+// # Atomicity
+//
+// What must happen together is one transaction. A cancelled context or a
+// statement timeout (or a crash) aborts the whole of it, or, when the
+// server already had all of it, lets it commit whole; a session is never
+// half written. (With NewPool's pool, a call's cancelled context makes pgx
+// ask the server to cancel, so the write is rolled back; pgx's default
+// only stops waiting.)
+//
+// Row locks do the rest, and are taken only where a write needs them:
+//
+//   - Update and the claim of Renew lock the session's row (an UPDATE that
+//     only matches a live row), so concurrent writes of one session run
+//     one after the other, and the statements after it in the batch
+//     (values) see every write committed before. A session deleted,
+//     revoked or renewed away has no live row to lock: nothing is written,
+//     and no value row can be made for it. There is no resurrection.
+//   - Exactly one of concurrent Renews of an ID wins, in any number of
+//     processes: the claim turns the row into a forwarding entry under its
+//     lock, and the others, once it is released, find it renewed.
+//   - Values move to the renewed ID as rows (an UPDATE of session_id),
+//     which locks each: a Take of one through the old ID waits for the
+//     move and then finds nothing, so a flash is shown once.
+//   - The per-user cap is counted under a transaction-scoped advisory lock
+//     on the user (pg_advisory_xact_lock of a hash of the tables' name and
+//     the user ID), taken first by every write that adds a session to a
+//     user under a cap, and by DeleteUser: such writes of one user run one
+//     after the other, so none can exceed the cap. Rotations take no such
+//     lock, and do not change the count.
+//   - Statements that lock several session rows (deletions, evictions)
+//     lock them in ID order, so they cannot deadlock each other; should
+//     the server still report a deadlock (or a serialization failure), the
+//     rolled-back transaction is run again, at most three times.
+//   - Delete and DeleteUser delete forwarding entries and markers with the
+//     sessions, and follow them: a logout or revocation that loaded a
+//     session just before a rotation deletes the successor too, also when
+//     the rotation committed while the deletion waited for its lock (the
+//     successor then comes back with the deleted row).
+//
+// A read (Load inside the touch window, ListUser) takes no lock, and works
+// in a read-only transaction.
+//
+// # Expiry and the janitor
+//
+// Every read and write checks a row's deadline, and the idle timeout of
+// the call, against the caller's Now, so an expired session is never
+// returned or written, whether or not its row is still there. Removing
+// rows is the janitor's job: every Options.JanitorInterval (a minute) it
+// deletes, by the store's clock, the rows past their deadline, in
+// statements of Options.JanitorBatch rows (DELETE ... WHERE id IN (SELECT
+// ... LIMIT n FOR UPDATE SKIP LOCKED)), each a short transaction. SKIP
+// LOCKED leaves alone the rows that requests (or other processes'
+// janitors) hold: no janitor waits for a request or makes one wait, and
+// any number of processes may run one at once. Close stops it.
+//
+// To run it in only some processes, give the others a negative
+// JanitorInterval; Sweep runs one sweep, for a scheduled job. Processes
+// that never sweep leave expired rows in the tables, never in a result.
+//
+// Clocks: the deadlines stored are the application servers' (the Now of
+// the writes); the janitor compares them with its own process's clock. A
+// janitor whose clock runs ahead of the others' by d deletes sessions up
+// to d before their deadline; servers kept in time by NTP differ by
+// milliseconds.
+//
+// # Where this store differs from the in-memory one
+//
+//   - A Renew without grace leaves a marker under the old ID for a minute,
+//     which loads as missing but keeps the ID taken for Create (IDs are
+//     random: only a collision could meet it).
+//   - An expired row not yet swept also keeps its ID taken for Create.
+//   - The user agent and IP are stored as text, made valid UTF-8.
+//
+// # Errors
+//
+// ErrNotFound, ErrExpired (from Load), ErrExists and *store.ErrRenewed
+// are returned as the contract says; a write never tells expired from
+// gone (both ErrNotFound), so the manager drops it either way. Everything
+// else is a failure, an *Error naming the operation, from which errors.Is
+// and errors.As reach the cause: a *pgconn.PgError from the server, a
+// network error, the context's error. With the database down every
+// operation fails as soon as the dial is refused; once it is back, the
+// pool replaces its dead connections as it meets them. A row this package
+// did not write (an unknown state, a time that is infinite, a forwarding
+// entry naming no valid successor) is an *Error wrapping ErrCorrupt,
+// never a panic and never an empty session.
+package pgstore

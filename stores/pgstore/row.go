@@ -1,0 +1,129 @@
+package pgstore
+
+import (
+	"time"
+
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/sessionkit/sessionkit/core/store"
+)
+
+// The states a row of the sessions table is in (its state column).
+const (
+	stateLive    = "live"    // a session
+	stateForward = "forward" // renewed away with grace: forwards to successor until deadline
+	stateGone    = "gone"    // renewed away without grace: loads as missing until deadline
+)
+
+// metaColumns are a session row's columns as row.scan reads them, for
+// alias (a table alias, or "" for none).
+func metaColumns(alias string) string {
+	p := ""
+	if alias != "" {
+		p = alias + "."
+	}
+	return p + "state, " + p + "successor, " + p + "user_id, " + p + "created_at, " + p + "issued_at, " +
+		p + "last_seen, " + p + "expires_at, " + p + "deadline, " + p + "user_agent, " + p + "ip"
+}
+
+// row is one row of the sessions table as read, every column nullable: a
+// status read joins it from a one-row table, so a missing row reads as all
+// NULL.
+type row struct {
+	state, successor, userAgent, ip                  pgtype.Text
+	userID                                           []byte
+	createdAt, issuedAt, lastSeen, expiresAt, deadln pgtype.Timestamptz
+}
+
+// dest is what Scan fills, in metaColumns order.
+func (r *row) dest() []any {
+	return []any{&r.state, &r.successor, &r.userID, &r.createdAt, &r.issuedAt,
+		&r.lastSeen, &r.expiresAt, &r.deadln, &r.userAgent, &r.ip}
+}
+
+// kind is what a row is at a given moment.
+type kind int
+
+const (
+	kindMissing kind = iota // no row, a gone marker, or a forwarding entry past its grace
+	kindLive                // a session live at now with the call's idle timeout
+	kindExpired             // a session past its deadline
+	kindForward             // a forwarding entry in its grace period
+	kindCorrupt             // not a row this store wrote
+)
+
+// classify says what r is at now for a call whose idle timeout began at
+// cutoff (now - idle): the same test the SQL of the writes makes, so that
+// Go and the database never disagree about a row. why explains
+// kindCorrupt.
+func (r *row) classify(now, cutoff time.Time) (k kind, why string) {
+	if !r.state.Valid {
+		return kindMissing, ""
+	}
+	switch r.state.String {
+	case stateLive:
+		if r.successor.Valid {
+			return kindCorrupt, "a session row naming a successor"
+		}
+		for _, ts := range []struct {
+			name string
+			v    pgtype.Timestamptz
+		}{
+			{"created_at", r.createdAt}, {"issued_at", r.issuedAt}, {"last_seen", r.lastSeen},
+			{"expires_at", r.expiresAt}, {"deadline", r.deadln},
+		} {
+			if !finite(ts.v) {
+				return kindCorrupt, ts.name + " is not a finite time"
+			}
+		}
+		if !r.userAgent.Valid || !r.ip.Valid {
+			return kindCorrupt, "user agent or IP missing"
+		}
+		if !now.Before(r.deadln.Time) || !cutoff.Before(r.lastSeen.Time) || !now.Before(r.expiresAt.Time) {
+			return kindExpired, ""
+		}
+		return kindLive, ""
+	case stateForward, stateGone:
+		if !r.successor.Valid || !store.ValidID(r.successor.String) {
+			return kindCorrupt, "a forwarding entry naming no valid successor"
+		}
+		if !finite(r.deadln) {
+			return kindCorrupt, "deadline is not a finite time"
+		}
+		if r.state.String == stateGone || !now.Before(r.deadln.Time) {
+			return kindMissing, ""
+		}
+		return kindForward, ""
+	}
+	return kindCorrupt, "unknown state " + truncate(r.state.String)
+}
+
+func finite(t pgtype.Timestamptz) bool {
+	return t.Valid && t.InfinityModifier == pgtype.Finite
+}
+
+// meta is the row's metadata; call it only on a row classify found live
+// or expired (every time finite).
+func (r *row) meta() store.Meta {
+	m := store.Meta{
+		CreatedAt: r.createdAt.Time,
+		IssuedAt:  r.issuedAt.Time,
+		LastSeen:  r.lastSeen.Time,
+		ExpiresAt: r.expiresAt.Time,
+		UserAgent: r.userAgent.String,
+		IP:        r.ip.String,
+	}
+	if r.userID != nil {
+		m.UserID = string(r.userID)
+	}
+	return m
+}
+
+// truncate keeps foreign data short in an error message.
+func truncate(s string) string {
+	const n = 32
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
+}

@@ -1,0 +1,51 @@
+-- The tables of sessionkit's PostgreSQL store (stores/pgstore), schema
+-- version 1. Every statement is idempotent (IF NOT EXISTS), so running this
+-- file again is harmless. As written it puts the tables in the schema
+-- "public" with the prefix "sessionkit_", the store's defaults; for other
+-- names, take the SQL from pgstore.Options.SchemaSQL, which rewrites them.
+
+-- One row per session ID: a session, or what a renewal left under its old
+-- ID. The ID is the lowercase hex SHA-256 of the session's token, never
+-- the token.
+CREATE TABLE IF NOT EXISTS public.sessionkit_sessions (
+    id          text COLLATE "C" PRIMARY KEY,
+    -- live: a session. forward: renewed away with a grace period, Load
+    -- answers with successor until deadline. gone: renewed away without
+    -- grace, loads as missing; kept until deadline (a minute) so that a
+    -- revocation racing the renewal can follow successor.
+    state       text NOT NULL,
+    successor   text COLLATE "C",
+    -- NULL for an anonymous session. Bytes, not text: a user ID is the
+    -- application's string, which need not be valid UTF-8.
+    user_id     bytea,
+    created_at  timestamptz NOT NULL,
+    issued_at   timestamptz NOT NULL,
+    last_seen   timestamptz NOT NULL,
+    expires_at  timestamptz NOT NULL,  -- the absolute deadline
+    -- When the row ends: for a session the earlier of last_seen + idle
+    -- timeout and expires_at, as of its last write; for the others the
+    -- end of their grace. Reads check it against the caller's clock; the
+    -- janitor deletes rows past it.
+    deadline    timestamptz NOT NULL,
+    user_agent  text NOT NULL,         -- recorded at login, for listing
+    ip          text NOT NULL
+);
+
+-- The user index: a user's sessions, for listing and revoking them.
+CREATE INDEX IF NOT EXISTS sessionkit_sessions_user_id_idx
+    ON public.sessionkit_sessions (user_id) WHERE user_id IS NOT NULL;
+
+-- The janitor's: rows past their deadline.
+CREATE INDEX IF NOT EXISTS sessionkit_sessions_deadline_idx
+    ON public.sessionkit_sessions (deadline);
+
+-- One row per value: a write touches only the keys it changes, so two
+-- requests writing different keys of one session both survive. Keys and
+-- values are the core's bytes, never interpreted here.
+CREATE TABLE IF NOT EXISTS public.sessionkit_values (
+    session_id  text COLLATE "C" NOT NULL
+                REFERENCES public.sessionkit_sessions (id) ON DELETE CASCADE,
+    key         bytea NOT NULL,
+    value       bytea NOT NULL,
+    PRIMARY KEY (session_id, key)
+);
