@@ -22,6 +22,13 @@
 // ownership of what Create, Update and Renew are given and never writes into
 // them.
 //
+// The new map is built with no lock held: a write reads the record's map
+// under the read lock, copies and changes it unlocked, then takes the write
+// lock only to swap the copy in, and only if the record's map is still the
+// one it copied (if another write swapped it meanwhile, it starts again from
+// the new one, so neither change is lost). A write to a session of 100,000
+// keys costs that copy, but no other request in its shard waits for it.
+//
 // # Expiry
 //
 // Each entry carries the deadline computed at its last write or touch

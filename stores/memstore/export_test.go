@@ -27,6 +27,11 @@ func (s *Store) UserIndexLen(u string) int {
 // ShardCount is the number of record shards.
 func (s *Store) ShardCount() int { return len(s.shards) }
 
+// SetValuesBuiltHook makes every Update and Renew call f(id) once it has
+// built its new values map, before it takes the lock to swap it in. Set it
+// before the store is used concurrently.
+func (s *Store) SetValuesBuiltHook(f func(id string)) { s.valuesBuilt = f }
+
 // CheckInvariants verifies, on a quiescent store, that every record bound
 // to a user is in that user's index and that Len counts the records.
 func (s *Store) CheckInvariants() error {

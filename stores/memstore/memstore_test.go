@@ -71,6 +71,25 @@ func meta(now time.Time, user string) store.Meta {
 
 var ctx = context.Background()
 
+// anon creates an anonymous session with one small value and returns its ID.
+func anon(t testing.TB, s *memstore.Store, now time.Time) string {
+	t.Helper()
+	id := newID(t)
+	_, err := s.Create(ctx, id, &store.Record{Meta: meta(now, ""), Values: map[string][]byte{"n": []byte("1")}},
+		store.WriteOptions{Now: now, Idle: time.Hour})
+	require.NoError(t, err, "Create")
+	return id
+}
+
+// strvals turns values into strings, for readable comparisons.
+func strvals(m map[string][]byte) map[string]string {
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = string(v)
+	}
+	return out
+}
+
 func TestDefaults(t *testing.T) {
 	for shards, want := range map[int]int{0: 64, -5: 64, 1: 1, 3: 4, 64: 64, 100: 128, 1 << 20: 1 << 16} {
 		s := memstore.New(memstore.Options{Shards: shards, SweepInterval: -1})

@@ -58,6 +58,9 @@ type Store struct {
 	live        atomic.Int64 // session records held, expired or not; not forwarding entries
 
 	now func() time.Time
+	// valuesBuilt, set only by tests, is called where a write has built its
+	// new values map and is about to take the lock to swap it in.
+	valuesBuilt func(id string)
 
 	closeOnce sync.Once
 	stop      chan struct{} // nil when the janitor is disabled

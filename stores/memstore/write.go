@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unsafe"
 
 	"github.com/sessionkit/sessionkit/core/store"
 )
 
-// errRetry tells Renew that the record changed user between its unlocked
-// peek and its locked check, so it locked the wrong user index.
+// errRetry tells a write to start again: the record changed user between
+// its unlocked peek and its locked check (so it locked the wrong user
+// index), or its values map was replaced while it built the new one.
 var errRetry = errors.New("memstore: retry")
 
 // Create stores rec under id, taking ownership of rec.Values. An entry of
@@ -85,8 +87,15 @@ func (s *Store) create(id string, e *entry, now time.Time, limit int) ([]string,
 // (never written in place), metadata replaced when ch.Meta is set, LastSeen
 // set to ch.Now and the deadline moved to Meta.Deadline(ch.Idle). A record
 // that is missing or past its deadline at ch.Now gets ErrNotFound, a live
-// forwarding entry *store.ErrRenewed; either is left as it is. A nil ch writes nothing and only reports
-// whether the record is live by the store's clock.
+// forwarding entry *store.ErrRenewed; either is left as it is. A nil ch
+// writes nothing and only reports whether the record is live by the
+// store's clock.
+//
+// The new values map is built with no lock held, from the map read under
+// the read lock; the write lock is taken only to swap it in, if the
+// record's map is still the one it was built from (otherwise Update starts
+// again), so that a write to a large session never holds up the others in
+// its shard.
 func (s *Store) Update(ctx context.Context, id string, ch *store.Change) error {
 	if err := ctxErr(ctx); err != nil {
 		return err
@@ -103,16 +112,51 @@ func (s *Store) Update(ctx context.Context, id string, ch *store.Change) error {
 		return nil
 	}
 	now := s.nowOr(ch.Now)
-	oldUser, err := s.update(id, ch, now)
-	if err == nil && ch.Meta != nil && oldUser != "" && oldUser != ch.Meta.UserID {
-		s.prune(oldUser, id)
+	for {
+		oldUser, err := s.update(id, ch, now)
+		if err == errRetry {
+			continue
+		}
+		if err == nil && ch.Meta != nil && oldUser != "" && oldUser != ch.Meta.UserID {
+			s.prune(oldUser, id)
+		}
+		return err
 	}
-	return err
 }
 
-// update does Update's locked part and returns the user the record was
-// bound to before, whose index entry the caller prunes once unlocked.
+// updatable is the outcome of an Update at now of e, the entry under its ID.
+func updatable(e *entry, now time.Time, idle time.Duration) error {
+	if e != nil && e.forwarding() && e.aliveAt(now) {
+		return &store.ErrRenewed{Successor: e.successor}
+	}
+	if e == nil || !e.recordAt(now, idle) {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
+// update is one attempt at Update: it returns errRetry if the record's
+// values changed while it built the new map. It returns the user the
+// record was bound to before, whose index entry the caller prunes once
+// unlocked.
 func (s *Store) update(id string, ch *store.Change, now time.Time) (oldUser string, err error) {
+	sh := s.shard(id)
+	sh.mu.RLock()
+	e := sh.m[id]
+	if err := updatable(e, now, ch.Idle); err != nil {
+		sh.mu.RUnlock()
+		return "", err
+	}
+	old := e.values
+	sh.mu.RUnlock()
+
+	// The copy with no lock held: old is never written once stored, so
+	// reading it needs none.
+	values := ch.ApplyValues(old)
+	if s.valuesBuilt != nil {
+		s.valuesBuilt(id)
+	}
+
 	// Binding to a user puts the record in that user's index, so that
 	// user's lock comes first.
 	var us *userShard
@@ -121,24 +165,30 @@ func (s *Store) update(id string, ch *store.Change, now time.Time) (oldUser stri
 		us.mu.Lock()
 		defer us.mu.Unlock()
 	}
-	sh := s.shard(id)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	e := sh.m[id]
-	if e != nil && e.forwarding() && e.aliveAt(now) {
-		return "", &store.ErrRenewed{Successor: e.successor}
+	if cur := sh.m[id]; cur != e || !sameMap(e.values, old) {
+		return "", errRetry
 	}
-	if e == nil || !e.recordAt(now, ch.Idle) {
-		return "", store.ErrNotFound
+	if err := updatable(e, now, ch.Idle); err != nil {
+		return "", err
 	}
 	oldUser = e.meta.UserID
-	e.values = ch.ApplyValues(e.values)
+	e.values = values
 	e.meta = applyMeta(e.meta, ch, now)
 	e.expires = e.meta.Deadline(ch.Idle)
 	if us != nil {
 		us.add(ch.Meta.UserID, id)
 	}
 	return oldUser, nil
+}
+
+// sameMap reports whether a and b are the same map, not merely equal ones.
+// Identity is what tells a write that nobody swapped the record's values
+// while it built its copy; the map it holds cannot be freed and its
+// address reused meanwhile.
+func sameMap(a, b map[string][]byte) bool {
+	return *(*unsafe.Pointer)(unsafe.Pointer(&a)) == *(*unsafe.Pointer)(unsafe.Pointer(&b))
 }
 
 // Renew moves the live record under oldID to newID with ch applied (values
@@ -165,21 +215,7 @@ func (s *Store) Renew(ctx context.Context, oldID, newID string, ch *store.Change
 		r.lastSeen = ch.Now
 	}
 	for {
-		// Peek without locks to learn which user index to lock first.
-		sh := s.shard(oldID)
-		sh.mu.RLock()
-		e := sh.m[oldID]
-		err := r.check(e)
-		var target string
-		if err == nil {
-			target = r.user(e)
-		}
-		sh.mu.RUnlock()
-		if err != nil {
-			return nil, err
-		}
-
-		evicted, oldUser, err := s.renew(&r, target)
+		evicted, oldUser, target, err := s.renewOnce(&r)
 		if err == errRetry {
 			continue
 		}
@@ -188,6 +224,38 @@ func (s *Store) Renew(ctx context.Context, oldID, newID string, ch *store.Change
 		}
 		return evicted, err
 	}
+}
+
+// built is the new record's values, made outside the locks from the
+// values of the entry a Renew peeked at.
+type built struct {
+	e      *entry            // the entry peeked at under oldID
+	old    map[string][]byte // its values, which the new map was built from
+	values map[string][]byte
+}
+
+// renewOnce is one attempt at Renew; errRetry means start again.
+func (s *Store) renewOnce(r *renewal) (evicted []string, oldUser, target string, err error) {
+	// Peek under the read lock to learn which user index to lock first,
+	// and to read the values the new record is built from.
+	sh := s.shard(r.oldID)
+	sh.mu.RLock()
+	e := sh.m[r.oldID]
+	if err := r.check(e); err != nil {
+		sh.mu.RUnlock()
+		return nil, "", "", err
+	}
+	target = r.user(e)
+	b := built{e: e, old: e.values}
+	sh.mu.RUnlock()
+
+	// The copy with no lock held, as in Update.
+	b.values = r.ch.ApplyValues(b.old)
+	if s.valuesBuilt != nil {
+		s.valuesBuilt(r.oldID)
+	}
+	evicted, oldUser, err = s.renew(r, target, &b)
+	return evicted, oldUser, target, err
 }
 
 // renewal carries one Renew call's arguments through its retries.
@@ -223,7 +291,8 @@ func (r *renewal) user(e *entry) string {
 	return e.meta.UserID
 }
 
-func (s *Store) renew(r *renewal, target string) (evicted []string, oldUser string, err error) {
+// renew does Renew's locked part, with the values b built.
+func (s *Store) renew(r *renewal, target string, b *built) (evicted []string, oldUser string, err error) {
 	limit := r.opts.MaxPerUser
 	var us *userShard
 	if target != "" {
@@ -245,7 +314,7 @@ func (s *Store) renew(r *renewal, target string) (evicted []string, oldUser stri
 	if err := r.check(e); err != nil {
 		return nil, "", err
 	}
-	if r.user(e) != target {
+	if r.user(e) != target || e != b.e || !sameMap(e.values, b.old) {
 		return nil, "", errRetry
 	}
 	var freed int64
@@ -266,7 +335,7 @@ func (s *Store) renew(r *renewal, target string) (evicted []string, oldUser stri
 	// The move itself neither adds nor removes a record.
 	s.live.Add(-(freed + int64(len(evicted)+len(dead))))
 
-	ne := &entry{values: r.ch.ApplyValues(e.values), meta: applyMeta(e.meta, r.ch, r.lastSeen)}
+	ne := &entry{values: b.values, meta: applyMeta(e.meta, r.ch, r.lastSeen)}
 	ne.expires = ne.meta.Deadline(r.idle)
 	newSh.m[r.newID] = ne
 	if r.opts.Grace > 0 {
