@@ -50,9 +50,8 @@ func (s *Store) sweep() {
 			if e == nil || e.aliveAt(now) {
 				continue
 			}
-			delete(sh.m, id)
+			s.discard(sh, e)
 			if !e.forwarding() {
-				s.live.Add(-1)
 				if e.meta.UserID != "" {
 					orphans = append(orphans, binding{e.meta.UserID, id})
 				}

@@ -127,13 +127,24 @@ func (s *Store) evictionPlan(us *userShard, u string, limit int, now time.Time, 
 }
 
 // removeBound deletes the records at ids (all bound to u) and their index
-// entries. The caller accounts for them in s.live and holds us.mu and the
+// entries. The caller accounts for them (sizeOf) and holds us.mu and the
 // ids' shard write locks.
 func (s *Store) removeBound(us *userShard, u string, ids []string) {
 	for _, id := range ids {
-		delete(s.shard(id).m, id)
+		sh := s.shard(id)
+		s.remove(sh, sh.m[id])
 		us.remove(u, id)
 	}
+}
+
+// sizeOf is the accounted bytes of the entries at ids, which all exist.
+// Caller holds the ids' shard locks.
+func (s *Store) sizeOf(ids []string) int64 {
+	var n int64
+	for _, id := range ids {
+		n += s.shard(id).m[id].size
+	}
+	return n
 }
 
 // ListUser returns userID's sessions that are live at now, metadata only.
@@ -188,8 +199,7 @@ func (s *Store) DeleteUser(ctx context.Context, userID, keepID string) ([]string
 		if e == nil {
 			continue
 		}
-		delete(s.shard(id).m, id)
-		s.live.Add(-1)
+		s.discard(s.shard(id), e)
 		if e.aliveAt(now) {
 			deleted = append(deleted, id)
 		}

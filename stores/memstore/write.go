@@ -3,7 +3,6 @@ package memstore
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 	"unsafe"
 
@@ -15,12 +14,17 @@ import (
 // index), or its values map was replaced while it built the new one.
 var errRetry = errors.New("memstore: retry")
 
+// errNoRoom tells Create that the store was full when it came to account
+// for the record under its locks, so it must evict with none held.
+var errNoRoom = errors.New("memstore: no room")
+
 // Create stores rec under id, taking ownership of rec.Values. An entry of
 // either kind that is still alive at opts.Now makes id taken (ErrExists); an
 // expired one is replaced. With opts.MaxPerUser set and rec bound to a user,
 // the user's oldest sessions beyond the cap are deleted in the same locked
-// step and returned. Beyond Options.MaxSessions it returns an error wrapping
-// ErrFull, after sweeping expired records once to make room.
+// step and returned. At Options.MaxSessions or MaxBytes it first evicts
+// other sessions (see the package doc, Eviction); a record that on its own
+// is over MaxBytes gets an error wrapping ErrFull.
 func (s *Store) Create(ctx context.Context, id string, rec *store.Record, opts store.WriteOptions) ([]string, error) {
 	if err := ctxErr(ctx); err != nil {
 		return nil, err
@@ -29,17 +33,41 @@ func (s *Store) Create(ctx context.Context, id string, rec *store.Record, opts s
 		return nil, errNilRecord
 	}
 	now := s.nowOr(opts.Now)
-	e := &entry{meta: rec.Meta, values: rec.Values, expires: rec.Meta.Deadline(opts.Idle)}
-	evicted, err := s.create(id, e, now, opts.MaxPerUser)
-	if errors.Is(err, ErrFull) {
-		// Expired records count until removed; don't refuse on their account.
-		s.sweep()
-		evicted, err = s.create(id, e, now, opts.MaxPerUser)
+	e := &entry{meta: rec.Meta, values: rec.Values, expires: rec.Meta.Deadline(opts.Idle), class: classOf(rec.Meta.UserID)}
+	e.size = recordSize(id, &rec.Meta, rec.Values)
+	if err := s.tooBig(e.size); err != nil {
+		return nil, err
 	}
-	return evicted, err
+	var res reservation
+	var ev victims
+	defer s.report(&ev)
+	if (e.class == anonymous || opts.MaxPerUser <= 0) && !s.fits(1, e.size) {
+		// At the bounds, and nothing of the user's to replace: make room
+		// before taking any lock, rather than lock, find no room and start
+		// again. Eviction must not run under the locks Create holds.
+		if err := s.makeRoom(&res, reservation{1, e.size}, s.shardIndex(id), now, id, "", &ev); err != nil {
+			return nil, err
+		}
+	}
+	for {
+		evicted, missing, err := s.create(id, e, now, opts.MaxPerUser, &res)
+		if err != errNoRoom {
+			return evicted, err
+		}
+		if err := s.makeRoom(&res, missing, s.shardIndex(id), now, id, "", &ev); err != nil {
+			s.release(res.n, res.b)
+			return nil, err
+		}
+	}
 }
 
-func (s *Store) create(id string, e *entry, now time.Time, limit int) ([]string, error) {
+// create does Create's locked part. It settles res, what Create reserved
+// so far, to the record net of what it replaces and what the per-user cap
+// removes, so that a write that frees as much as it adds never evicts;
+// when the rest does not fit it changes nothing and returns errNoRoom with
+// what is missing. On any other outcome res is settled: used, or given
+// back.
+func (s *Store) create(id string, e *entry, now time.Time, limit int, res *reservation) (evicted []string, missing reservation, err error) {
 	u := e.meta.UserID
 	var us *userShard
 	var idx []uint32
@@ -57,30 +85,35 @@ func (s *Store) create(id string, e *entry, now time.Time, limit int) ([]string,
 	defer s.unlockShards(idx)
 
 	sh := s.shard(id)
-	var freed int64
-	if old := sh.m[id]; old != nil {
-		if old.aliveAt(now) {
-			return nil, store.ErrExists
-		}
-		if !old.forwarding() {
-			freed++
-		}
+	old := sh.m[id]
+	if old != nil && old.aliveAt(now) {
+		s.release(res.n, res.b)
+		return nil, reservation{}, store.ErrExists
 	}
 	var victims, dead []string
 	if us != nil && limit > 0 {
 		victims, dead = s.evictionPlan(us, u, limit, now, id)
 	}
-	freed += int64(len(victims) + len(dead))
-	if !s.admit(1 - freed) {
-		return nil, fmt.Errorf("%w (%d sessions)", ErrFull, s.maxSessions)
+	net := reservation{1 - int64(len(victims)+len(dead)), e.size - s.sizeOf(victims) - s.sizeOf(dead)}
+	if old != nil {
+		net.b -= old.size
+		if !old.forwarding() {
+			net.n--
+		}
+	}
+	if missing, ok := s.settle(res, net.n, net.b); !ok {
+		return nil, missing, errNoRoom
+	}
+	if old != nil {
+		s.remove(sh, old)
 	}
 	s.removeBound(us, u, victims)
 	s.removeBound(us, u, dead)
-	sh.m[id] = e
+	s.put(sh, id, e)
 	if us != nil {
 		us.add(u, id)
 	}
-	return victims, nil
+	return victims, reservation{}, nil
 }
 
 // Update applies ch to the live record under id: values copied and changed
@@ -95,7 +128,9 @@ func (s *Store) create(id string, e *entry, now time.Time, limit int) ([]string,
 // the read lock; the write lock is taken only to swap it in, if the
 // record's map is still the one it was built from (otherwise Update starts
 // again), so that a write to a large session never holds up the others in
-// its shard.
+// its shard. A write that grows the session past Options.MaxBytes evicts
+// other sessions first; one that would make the session alone exceed it
+// gets an error wrapping ErrFull and changes nothing.
 func (s *Store) Update(ctx context.Context, id string, ch *store.Change) error {
 	if err := ctxErr(ctx); err != nil {
 		return err
@@ -147,14 +182,32 @@ func (s *Store) update(id string, ch *store.Change, now time.Time) (oldUser stri
 		sh.mu.RUnlock()
 		return "", err
 	}
-	old := e.values
+	old, oldSize, oldFixed := e.values, e.size, metaSize(id, &e.meta)
+	oldBytes := valuesBytes(e)
 	sh.mu.RUnlock()
 
-	// The copy with no lock held: old is never written once stored, so
-	// reading it needs none.
+	// The copy, and the accounting of the change, with no lock held: old
+	// is never written once stored, so reading it needs none.
 	values := ch.ApplyValues(old)
+	newBytes := appliedSize(oldBytes, old, ch, values)
 	if s.valuesBuilt != nil {
 		s.valuesBuilt(id)
+	}
+	newFixed := oldFixed
+	if ch.Meta != nil {
+		newFixed = metaSize(id, ch.Meta)
+	}
+	size := recordOverhead + newFixed + newBytes
+	if err := s.tooBig(size); err != nil {
+		return "", err
+	}
+	var res reservation
+	var ev victims
+	defer s.report(&ev)
+	if grow := size - oldSize; grow > 0 {
+		if err := s.makeRoom(&res, reservation{0, grow}, s.shardIndex(id), now, id, "", &ev); err != nil {
+			return "", err
+		}
 	}
 
 	// Binding to a user puts the record in that user's index, so that
@@ -168,15 +221,26 @@ func (s *Store) update(id string, ch *store.Change, now time.Time) (oldUser stri
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	if cur := sh.m[id]; cur != e || !sameMap(e.values, old) {
+		s.release(res.n, res.b)
 		return "", errRetry
 	}
 	if err := updatable(e, now, ch.Idle); err != nil {
+		s.release(res.n, res.b)
 		return "", err
 	}
+	meta := applyMeta(e.meta, ch, now)
+	// Metadata may have changed since the peek (an Update with no value
+	// change does not replace the map); the size is settled here.
+	size = recordOverhead + metaSize(id, &meta) + newBytes
+	if _, ok := s.settle(&res, 0, size-e.size); !ok {
+		s.release(res.n, res.b)
+		return "", errRetry
+	}
 	oldUser = e.meta.UserID
-	e.values = values
-	e.meta = applyMeta(e.meta, ch, now)
+	e.values, e.meta, e.size = values, meta, size
 	e.expires = e.meta.Deadline(ch.Idle)
+	e.used()
+	s.reclass(sh, e)
 	if us != nil {
 		us.add(ch.Meta.UserID, id)
 	}
@@ -232,6 +296,9 @@ type built struct {
 	e      *entry            // the entry peeked at under oldID
 	old    map[string][]byte // its values, which the new map was built from
 	values map[string][]byte
+	bytes  int64 // what values account for
+	// res is what makeRoom accounted for ahead of the move.
+	res reservation
 }
 
 // renewOnce is one attempt at Renew; errRetry means start again.
@@ -247,12 +314,29 @@ func (s *Store) renewOnce(r *renewal) (evicted []string, oldUser, target string,
 	}
 	target = r.user(e)
 	b := built{e: e, old: e.values}
+	oldBytes, oldSize := valuesBytes(e), e.size
+	newFixed := metaSize(r.newID, &e.meta)
 	sh.mu.RUnlock()
 
-	// The copy with no lock held, as in Update.
+	// The copy and its accounting with no lock held, as in Update.
 	b.values = r.ch.ApplyValues(b.old)
+	b.bytes = appliedSize(oldBytes, b.old, r.ch, b.values)
 	if s.valuesBuilt != nil {
 		s.valuesBuilt(r.oldID)
+	}
+	if r.ch != nil && r.ch.Meta != nil {
+		newFixed = metaSize(r.newID, r.ch.Meta)
+	}
+	size := recordOverhead + newFixed + b.bytes
+	if err := s.tooBig(size); err != nil {
+		return nil, "", "", err
+	}
+	var ev victims
+	defer s.report(&ev)
+	if grow := size + r.forwardSize() - oldSize; grow > 0 {
+		if err := s.makeRoom(&b.res, reservation{0, grow}, s.shardIndex(r.newID), r.now, r.oldID, r.newID, &ev); err != nil {
+			return nil, "", "", err
+		}
 	}
 	evicted, oldUser, err = s.renew(r, target, &b)
 	return evicted, oldUser, target, err
@@ -283,6 +367,14 @@ func (r *renewal) check(e *entry) error {
 	return nil
 }
 
+// forwardSize is what the forwarding entry the Renew leaves accounts for.
+func (r *renewal) forwardSize() int64 {
+	if r.opts.Grace > 0 {
+		return forwardSize(r.oldID, r.newID)
+	}
+	return 0
+}
+
 // user is the user the renewed record will be bound to.
 func (r *renewal) user(e *entry) string {
 	if r.ch != nil && r.ch.Meta != nil {
@@ -291,7 +383,9 @@ func (r *renewal) user(e *entry) string {
 	return e.meta.UserID
 }
 
-// renew does Renew's locked part, with the values b built.
+// renew does Renew's locked part, with the values b built. Whatever it
+// returns, b's reservation is accounted for: turned into the move's or
+// given back.
 func (s *Store) renew(r *renewal, target string, b *built) (evicted []string, oldUser string, err error) {
 	limit := r.opts.MaxPerUser
 	var us *userShard
@@ -309,19 +403,25 @@ func (s *Store) renew(r *renewal, target string, b *built) (evicted []string, ol
 	idx = s.lockShards(idx)
 	defer s.unlockShards(idx)
 
+	fail := func(err error) ([]string, string, error) {
+		s.release(b.res.n, b.res.b)
+		return nil, "", err
+	}
 	oldSh, newSh := s.shard(r.oldID), s.shard(r.newID)
 	e := oldSh.m[r.oldID]
 	if err := r.check(e); err != nil {
-		return nil, "", err
+		return fail(err)
 	}
 	if r.user(e) != target || e != b.e || !sameMap(e.values, b.old) {
-		return nil, "", errRetry
+		return fail(errRetry)
 	}
-	var freed int64
-	if n := newSh.m[r.newID]; n != nil {
+	var freed, freedBytes int64
+	n := newSh.m[r.newID]
+	if n != nil {
 		if n.aliveAt(r.now) { // also when newID == oldID
-			return nil, "", store.ErrExists
+			return fail(store.ErrExists)
 		}
+		freedBytes += n.size
 		if !n.forwarding() {
 			freed++
 		}
@@ -330,18 +430,31 @@ func (s *Store) renew(r *renewal, target string, b *built) (evicted []string, ol
 	if us != nil && limit > 0 {
 		evicted, dead = s.evictionPlan(us, target, limit, r.now, r.oldID, r.newID)
 	}
-	s.removeBound(us, target, evicted)
-	s.removeBound(us, target, dead)
-	// The move itself neither adds nor removes a record.
-	s.live.Add(-(freed + int64(len(evicted)+len(dead))))
+	freed += int64(len(evicted) + len(dead))
+	freedBytes += s.sizeOf(evicted) + s.sizeOf(dead)
 
 	ne := &entry{values: b.values, meta: applyMeta(e.meta, r.ch, r.lastSeen)}
 	ne.expires = ne.meta.Deadline(r.idle)
-	newSh.m[r.newID] = ne
+	ne.class = classOf(ne.meta.UserID)
+	ne.size = recordOverhead + metaSize(r.newID, &ne.meta) + b.bytes
+	ne.ref.Store(true) // a request is using it right now
+	fwd := r.forwardSize()
+	// The move itself neither adds nor removes a record; its bytes are
+	// settled against the reservation, the metadata having possibly
+	// changed since the peek.
+	if _, ok := s.settle(&b.res, -freed, ne.size+fwd-e.size-freedBytes); !ok {
+		return fail(errRetry)
+	}
+
+	if n != nil {
+		s.remove(newSh, n)
+	}
+	s.removeBound(us, target, evicted)
+	s.removeBound(us, target, dead)
+	s.remove(oldSh, e)
+	s.put(newSh, r.newID, ne)
 	if r.opts.Grace > 0 {
-		oldSh.m[r.oldID] = &entry{successor: r.newID, expires: r.now.Add(r.opts.Grace)}
-	} else {
-		delete(oldSh.m, r.oldID)
+		s.put(oldSh, r.oldID, &entry{successor: r.newID, expires: r.now.Add(r.opts.Grace), class: ne.class, size: fwd})
 	}
 	oldUser = e.meta.UserID
 	if us != nil {
@@ -364,14 +477,13 @@ func (s *Store) Delete(ctx context.Context, id string) (existed bool, err error)
 	sh.mu.Lock()
 	e := sh.m[id]
 	if e != nil {
-		delete(sh.m, id)
+		s.discard(sh, e)
 	}
 	sh.mu.Unlock()
 	// e is unreachable now, so reading it without the lock is safe.
 	if e == nil || e.forwarding() {
 		return false, nil
 	}
-	s.live.Add(-1)
 	if e.meta.UserID != "" {
 		s.prune(e.meta.UserID, id)
 	}
