@@ -517,3 +517,37 @@ func TestAccountingOfChanges(t *testing.T) {
 	assert.Zero(t, s.Bytes(), "an empty store accounts for bytes")
 	require.NoError(t, s.CheckInvariants())
 }
+
+// At the bounds a Create reuses the entry its eviction freed: the store
+// allocates nothing of its own for it (the record's map, values and ID are
+// the caller's).
+func TestCreateWhenFullAllocatesNothing(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts differ under the race detector")
+	}
+	const n = 1000
+	s := memstore.New(memstore.Options{MaxSessions: n, SweepInterval: -1})
+	defer s.Close()
+	now := time.Now()
+	for range n {
+		anon(t, s, now)
+	}
+	const runs = 200
+	ids := make([]string, runs+1)
+	recs := make([]*store.Record, runs+1)
+	for i := range ids {
+		ids[i] = newID(t)
+		recs[i] = &store.Record{Meta: meta(now, ""), Values: map[string][]byte{"n": []byte("1")}}
+	}
+	wo := store.WriteOptions{Now: now, Idle: time.Hour}
+	i := 0
+	allocs := testing.AllocsPerRun(runs, func() {
+		if _, err := s.Create(ctx, ids[i], recs[i], wo); err != nil {
+			panic(err)
+		}
+		i++
+	})
+	assert.Zero(t, allocs)
+	assert.Equal(t, n, s.Len())
+	require.NoError(t, s.CheckInvariants())
+}

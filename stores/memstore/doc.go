@@ -87,6 +87,12 @@
 // evicts nothing. What cannot fit even then, a record over MaxBytes on its
 // own, is refused with ErrFull.
 //
+// An entry a write or the janitor removes goes to a small free list of its
+// shard (at most 32 entries, about 8 KB), and the shard's next write reuses
+// it, so a Create at the bounds, which has just evicted one, allocates
+// nothing of the store's own: the garbage a flood leaves is only the
+// caller's.
+//
 // # Accounting
 //
 // MaxBytes counts, for each record, its ID, user ID, user agent and IP, a

@@ -153,8 +153,10 @@ func (s *Store) evictFrom(sh *shard, c class, now time.Time, keep1, keep2 string
 // evict discards e and says what to report. Caller holds sh's write lock.
 func (s *Store) evict(sh *shard, e *entry, now time.Time) victim {
 	s.discard(sh, e)
-	if e.forwarding() {
-		return victim{}
+	var v victim
+	if !e.forwarding() {
+		v = victim{id: e.id, user: e.meta.UserID, notify: e.aliveAt(now)}
 	}
-	return victim{id: e.id, user: e.meta.UserID, notify: e.aliveAt(now)}
+	sh.recycle(e)
+	return v
 }

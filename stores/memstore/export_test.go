@@ -112,6 +112,16 @@ func (s *Store) CheckInvariants() error {
 		if n != len(sh.m) {
 			return fmt.Errorf("shard %d: %d entries listed, %d in the map", i, n, len(sh.m))
 		}
+		free := 0
+		for e := sh.free; e != nil; e = e.next {
+			if e.id != "" || e.values != nil || e.prev != nil || e.size != 0 {
+				return fmt.Errorf("shard %d: a recycled entry still holds %.8s", i, e.id)
+			}
+			free++
+		}
+		if free != sh.nfree || free > maxFree {
+			return fmt.Errorf("shard %d: %d entries free, nfree %d, at most %d", i, free, sh.nfree, maxFree)
+		}
 	}
 	if n := s.Len(); n != records {
 		return fmt.Errorf("Len() = %d, but %d records are held", n, records)

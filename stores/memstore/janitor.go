@@ -51,11 +51,10 @@ func (s *Store) sweep() {
 				continue
 			}
 			s.discard(sh, e)
-			if !e.forwarding() {
-				if e.meta.UserID != "" {
-					orphans = append(orphans, binding{e.meta.UserID, id})
-				}
+			if !e.forwarding() && e.meta.UserID != "" {
+				orphans = append(orphans, binding{e.meta.UserID, id})
 			}
+			sh.recycle(e)
 		}
 		sh.mu.Unlock()
 		for _, o := range orphans {

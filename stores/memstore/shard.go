@@ -90,9 +90,47 @@ type shard struct {
 	mu    sync.RWMutex
 	m     map[string]*entry
 	lists [classes]list
+	// free holds up to maxFree entries removed from the shard, linked by
+	// next, for its next writes to reuse (see recycle).
+	free  *entry
+	nfree int
 	// Readers write the RWMutex's reader count; padding keeps neighbouring
 	// shards off each other's cache lines so parallel reads don't contend.
-	_ [128 - unsafe.Sizeof(sync.RWMutex{}) - unsafe.Sizeof(map[string]*entry(nil)) - unsafe.Sizeof([classes]list{})]byte
+	_ [128 - unsafe.Sizeof(sync.RWMutex{}) - unsafe.Sizeof(map[string]*entry(nil)) - unsafe.Sizeof([classes]list{}) -
+		unsafe.Sizeof((*entry)(nil)) - unsafe.Sizeof(0)]byte
+}
+
+// maxFree bounds each shard's free list: enough for the steady state of a
+// full store, where every Create evicts one entry and stores another, and
+// little memory kept after a burst of deletions.
+const maxFree = 32
+
+// alloc returns an entry to fill: a recycled one when the shard has one, so
+// that a write at the bounds, which has just evicted one, allocates none.
+// Caller holds sh's write lock.
+func (sh *shard) alloc() *entry {
+	e := sh.free
+	if e == nil {
+		return new(entry)
+	}
+	sh.free, e.next = e.next, nil
+	sh.nfree--
+	return e
+}
+
+// recycle keeps e, removed from sh, for alloc, cleared so that it holds on
+// to nothing. The caller holds sh's write lock and has read what it needs:
+// entries are read only under their shard's lock, except by the writes
+// that peek at one and build its new values unlocked, and those trust only
+// the values map, by identity (see sameMap), never the entry itself.
+func (sh *shard) recycle(e *entry) {
+	if sh.nfree >= maxFree {
+		return // the garbage collector takes it
+	}
+	*e = entry{}
+	e.next = sh.free
+	sh.free = e
+	sh.nfree++
 }
 
 // The list helpers below need the shard's write lock.
@@ -155,7 +193,8 @@ func (s *Store) remove(sh *shard, e *entry) {
 }
 
 // discard removes e and gives back what it accounted for. The user index
-// is left to the caller, who prunes it once unlocked or holds its lock.
+// is left to the caller, who prunes it once unlocked or holds its lock; so
+// is recycling e, once the caller has read it.
 func (s *Store) discard(sh *shard, e *entry) {
 	s.remove(sh, e)
 	if e.forwarding() {

@@ -132,7 +132,9 @@ func (s *Store) evictionPlan(us *userShard, u string, limit int, now time.Time, 
 func (s *Store) removeBound(us *userShard, u string, ids []string) {
 	for _, id := range ids {
 		sh := s.shard(id)
-		s.remove(sh, sh.m[id])
+		e := sh.m[id]
+		s.remove(sh, e)
+		sh.recycle(e)
 		us.remove(u, id)
 	}
 }
@@ -199,10 +201,12 @@ func (s *Store) DeleteUser(ctx context.Context, userID, keepID string) ([]string
 		if e == nil {
 			continue
 		}
-		s.discard(s.shard(id), e)
+		sh := s.shard(id)
+		s.discard(sh, e)
 		if e.aliveAt(now) {
 			deleted = append(deleted, id)
 		}
+		sh.recycle(e)
 	}
 	return deleted, nil
 }

@@ -33,7 +33,7 @@ func (s *Store) Create(ctx context.Context, id string, rec *store.Record, opts s
 		return nil, errNilRecord
 	}
 	now := s.nowOr(opts.Now)
-	e := &entry{meta: rec.Meta, values: rec.Values, expires: rec.Meta.Deadline(opts.Idle), class: classOf(rec.Meta.UserID)}
+	e := newRecord{meta: rec.Meta, values: rec.Values, expires: rec.Meta.Deadline(opts.Idle), class: classOf(rec.Meta.UserID)}
 	e.size = recordSize(id, &rec.Meta, rec.Values)
 	if err := s.tooBig(e.size); err != nil {
 		return nil, err
@@ -50,7 +50,7 @@ func (s *Store) Create(ctx context.Context, id string, rec *store.Record, opts s
 		}
 	}
 	for {
-		evicted, missing, err := s.create(id, e, now, opts.MaxPerUser, &res)
+		evicted, missing, err := s.create(id, &e, now, opts.MaxPerUser, &res)
 		if err != errNoRoom {
 			return evicted, err
 		}
@@ -67,7 +67,16 @@ func (s *Store) Create(ctx context.Context, id string, rec *store.Record, opts s
 // when the rest does not fit it changes nothing and returns errNoRoom with
 // what is missing. On any other outcome res is settled: used, or given
 // back.
-func (s *Store) create(id string, e *entry, now time.Time, limit int, res *reservation) (evicted []string, missing reservation, err error) {
+// newRecord is what Create stores, until create takes an entry for it.
+type newRecord struct {
+	meta    store.Meta
+	values  map[string][]byte
+	expires time.Time
+	class   class
+	size    int64
+}
+
+func (s *Store) create(id string, e *newRecord, now time.Time, limit int, res *reservation) (evicted []string, missing reservation, err error) {
 	u := e.meta.UserID
 	var us *userShard
 	var idx []uint32
@@ -106,10 +115,13 @@ func (s *Store) create(id string, e *entry, now time.Time, limit int, res *reser
 	}
 	if old != nil {
 		s.remove(sh, old)
+		sh.recycle(old)
 	}
 	s.removeBound(us, u, victims)
 	s.removeBound(us, u, dead)
-	s.put(sh, id, e)
+	ne := sh.alloc()
+	ne.meta, ne.values, ne.expires, ne.class, ne.size = e.meta, e.values, e.expires, e.class, e.size
+	s.put(sh, id, ne)
 	if us != nil {
 		us.add(u, id)
 	}
@@ -249,8 +261,11 @@ func (s *Store) update(id string, ch *store.Change, now time.Time) (oldUser stri
 
 // sameMap reports whether a and b are the same map, not merely equal ones.
 // Identity is what tells a write that nobody swapped the record's values
-// while it built its copy; the map it holds cannot be freed and its
-// address reused meanwhile.
+// while it built its copy: the map it holds cannot be freed and its
+// address reused meanwhile. It is all the write needs to trust: even if
+// the entry was recycled for another record under the same ID meanwhile
+// (see recycle), a record holding that very map has exactly the values the
+// copy was built from, and the metadata is read again under the lock.
 func sameMap(a, b map[string][]byte) bool {
 	return *(*unsafe.Pointer)(unsafe.Pointer(&a)) == *(*unsafe.Pointer)(unsafe.Pointer(&b))
 }
@@ -433,30 +448,36 @@ func (s *Store) renew(r *renewal, target string, b *built) (evicted []string, ol
 	freed += int64(len(evicted) + len(dead))
 	freedBytes += s.sizeOf(evicted) + s.sizeOf(dead)
 
-	ne := &entry{values: b.values, meta: applyMeta(e.meta, r.ch, r.lastSeen)}
-	ne.expires = ne.meta.Deadline(r.idle)
-	ne.class = classOf(ne.meta.UserID)
-	ne.size = recordOverhead + metaSize(r.newID, &ne.meta) + b.bytes
-	ne.ref.Store(true) // a request is using it right now
+	meta := applyMeta(e.meta, r.ch, r.lastSeen)
+	size := recordOverhead + metaSize(r.newID, &meta) + b.bytes
 	fwd := r.forwardSize()
 	// The move itself neither adds nor removes a record; its bytes are
 	// settled against the reservation, the metadata having possibly
 	// changed since the peek.
-	if _, ok := s.settle(&b.res, -freed, ne.size+fwd-e.size-freedBytes); !ok {
+	if _, ok := s.settle(&b.res, -freed, size+fwd-e.size-freedBytes); !ok {
 		return fail(errRetry)
 	}
 
 	if n != nil {
 		s.remove(newSh, n)
+		newSh.recycle(n)
 	}
 	s.removeBound(us, target, evicted)
 	s.removeBound(us, target, dead)
+	oldUser = e.meta.UserID
 	s.remove(oldSh, e)
+	oldSh.recycle(e)
+	ne := newSh.alloc()
+	ne.values, ne.meta, ne.size = b.values, meta, size
+	ne.expires = meta.Deadline(r.idle)
+	ne.class = classOf(meta.UserID)
+	ne.ref.Store(true) // a request is using it right now
 	s.put(newSh, r.newID, ne)
 	if r.opts.Grace > 0 {
-		s.put(oldSh, r.oldID, &entry{successor: r.newID, expires: r.now.Add(r.opts.Grace), class: ne.class, size: fwd})
+		fe := oldSh.alloc()
+		fe.successor, fe.expires, fe.class, fe.size = r.newID, r.now.Add(r.opts.Grace), ne.class, fwd
+		s.put(oldSh, r.oldID, fe)
 	}
-	oldUser = e.meta.UserID
 	if us != nil {
 		us.add(target, r.newID)
 		if oldUser == target {
@@ -476,16 +497,19 @@ func (s *Store) Delete(ctx context.Context, id string) (existed bool, err error)
 	sh := s.shard(id)
 	sh.mu.Lock()
 	e := sh.m[id]
-	if e != nil {
-		s.discard(sh, e)
-	}
-	sh.mu.Unlock()
-	// e is unreachable now, so reading it without the lock is safe.
-	if e == nil || e.forwarding() {
+	if e == nil {
+		sh.mu.Unlock()
 		return false, nil
 	}
-	if e.meta.UserID != "" {
-		s.prune(e.meta.UserID, id)
+	s.discard(sh, e)
+	record, user, expires := !e.forwarding(), e.meta.UserID, e.expires
+	sh.recycle(e)
+	sh.mu.Unlock()
+	if !record {
+		return false, nil
 	}
-	return e.aliveAt(s.now()), nil
+	if user != "" {
+		s.prune(user, id)
+	}
+	return s.now().Before(expires), nil
 }
