@@ -152,11 +152,11 @@ func (s *Store) evictFrom(sh *shard, c class, now time.Time, keep1, keep2 string
 
 // evict discards e and says what to report. Caller holds sh's write lock.
 func (s *Store) evict(sh *shard, e *entry, now time.Time) victim {
-	s.discard(sh, e)
 	var v victim
 	if !e.forwarding() {
 		v = victim{id: e.id, user: e.meta.UserID, notify: e.aliveAt(now)}
 	}
+	s.discard(sh, e)
 	sh.recycle(e)
 	return v
 }

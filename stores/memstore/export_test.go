@@ -1,6 +1,10 @@
 package memstore
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/sessionkit/sessionkit/core/store"
+)
 
 // Test-only views of the store's internals.
 
@@ -36,6 +40,15 @@ const (
 	ValueOverhead   = valueOverhead
 	ForwardOverhead = forwardOverhead
 )
+
+// Apply is how Update and Renew apply a change: the new values and what
+// they account for.
+func Apply(old map[string][]byte, ch *store.Change) (map[string][]byte, int64) {
+	return apply(old, valuesSize(old), ch)
+}
+
+// ValuesSize is what a values map accounts for, counted from scratch.
+func ValuesSize(m map[string][]byte) int64 { return valuesSize(m) }
 
 // SetValuesBuiltHook makes every Update and Renew call f(id) once it has
 // built its new values map, before it takes the lock to swap it in. Set it

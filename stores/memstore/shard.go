@@ -24,7 +24,9 @@ type entry struct {
 	expires time.Time
 
 	// id is the key the entry is stored under, so that eviction, which
-	// finds entries through the lists, can delete them from the map.
+	// finds entries through the lists, can delete them from the map; it is
+	// cleared when the entry is removed, so e.id == id holds exactly while
+	// e is stored under id (what a write that peeked at e checks).
 	id string
 	// prev and next link the entry into its shard's list for its class;
 	// the links live in the entry so that listing it allocates nothing.
@@ -190,6 +192,7 @@ func (s *Store) put(sh *shard, id string, e *entry) {
 func (s *Store) remove(sh *shard, e *entry) {
 	delete(sh.m, e.id)
 	s.unlink(sh, e)
+	e.id = ""
 }
 
 // discard removes e and gives back what it accounted for. The user index

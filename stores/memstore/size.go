@@ -1,7 +1,7 @@
 package memstore
 
 import (
-	"slices"
+	"maps"
 
 	"github.com/sessionkit/sessionkit/core/store"
 )
@@ -67,54 +67,44 @@ func valuesBytes(e *entry) int64 {
 	return e.size - recordOverhead - metaSize(e.id, &e.meta)
 }
 
-// appliedSize is what values accounting for oldBytes account for once ch
-// is applied, giving the map values, looking only at the keys ch names:
-// the cost of a write is that of its change, whatever the session's size.
-// old is the map ch applies to and is only read.
-func appliedSize(oldBytes int64, old map[string][]byte, ch *store.Change, values map[string][]byte) int64 {
+// apply is ch.ApplyValues(old) (Clear, then Del, then Set; old itself
+// when ch changes no value), built in the same pass as its accounting:
+// oldBytes is what old accounts for, and the result's count is worked out
+// from the keys ch names, so the cost of a write is that of its change,
+// whatever the session's size. old is only read.
+func apply(old map[string][]byte, oldBytes int64, ch *store.Change) (map[string][]byte, int64) {
 	if ch == nil || (!ch.Clear && len(ch.Set) == 0 && len(ch.Del) == 0) {
-		return oldBytes
+		return old, oldBytes
 	}
+	var m map[string][]byte
+	var n int64
 	if ch.Clear {
-		// Clear, then Del (of nothing), then Set: only Set is left.
-		return valuesSize(ch.Set)
+		m = make(map[string][]byte, len(ch.Set))
+	} else {
+		m = make(map[string][]byte, len(old)+len(ch.Set))
+		maps.Copy(m, old)
+		n = oldBytes
+		if len(old) > 0 {
+			n -= mapOverhead
+		}
 	}
-	n := oldBytes
-	if len(old) > 0 {
-		n -= mapOverhead
-	}
-	if len(values) > 0 {
-		n += mapOverhead
+	for _, k := range ch.Del {
+		// Looked up in the new map, so a key deleted twice is discounted
+		// once.
+		if ov, ok := m[k]; ok {
+			n -= valueSize(k, ov)
+			delete(m, k)
+		}
 	}
 	for k, v := range ch.Set {
-		if ov, ok := old[k]; ok {
+		if ov, ok := m[k]; ok {
 			n -= valueSize(k, ov)
 		}
+		m[k] = v
 		n += valueSize(k, v)
 	}
-	// A key deleted twice must be discounted once; the set is made only
-	// for a change long enough for the quadratic check to cost more.
-	var seen map[string]struct{}
-	if len(ch.Del) > 16 {
-		seen = make(map[string]struct{}, len(ch.Del))
+	if len(m) > 0 {
+		n += mapOverhead
 	}
-	for i, k := range ch.Del {
-		ov, ok := old[k]
-		if !ok {
-			continue
-		}
-		if _, set := ch.Set[k]; set {
-			continue // already replaced above
-		}
-		if seen != nil {
-			if _, dup := seen[k]; dup {
-				continue
-			}
-			seen[k] = struct{}{}
-		} else if slices.Contains(ch.Del[:i], k) {
-			continue
-		}
-		n -= valueSize(k, ov)
-	}
-	return n
+	return m, n
 }

@@ -225,9 +225,14 @@ func ctxErr(ctx context.Context) error {
 // add adds d to c unless that would take it past limit (negative: none).
 // Check and addition are one compare-and-swap, so concurrent writes in
 // different shards cannot overshoot a bound together. A d <= 0 always
-// succeeds: freeing room is never refused.
+// succeeds: freeing room is never refused. A zero d leaves c alone: every
+// write settles its accounting, most by nothing, and the counters' cache
+// line is shared by all cores.
 func add(c *atomic.Int64, limit, d int64) bool {
-	if limit < 0 || d <= 0 {
+	switch {
+	case d == 0:
+		return true
+	case limit < 0 || d < 0:
 		c.Add(d)
 		return true
 	}

@@ -200,8 +200,7 @@ func (s *Store) update(id string, ch *store.Change, now time.Time) (oldUser stri
 
 	// The copy, and the accounting of the change, with no lock held: old
 	// is never written once stored, so reading it needs none.
-	values := ch.ApplyValues(old)
-	newBytes := appliedSize(oldBytes, old, ch, values)
+	values, newBytes := apply(old, oldBytes, ch)
 	if s.valuesBuilt != nil {
 		s.valuesBuilt(id)
 	}
@@ -232,7 +231,9 @@ func (s *Store) update(id string, ch *store.Change, now time.Time) (oldUser stri
 	}
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	if cur := sh.m[id]; cur != e || !sameMap(e.values, old) {
+	// Still stored under id (removal clears e.id), still holding the map
+	// the copy was built from.
+	if e.id != id || !sameMap(e.values, old) {
 		s.release(res.n, res.b)
 		return "", errRetry
 	}
@@ -334,8 +335,7 @@ func (s *Store) renewOnce(r *renewal) (evicted []string, oldUser, target string,
 	sh.mu.RUnlock()
 
 	// The copy and its accounting with no lock held, as in Update.
-	b.values = r.ch.ApplyValues(b.old)
-	b.bytes = appliedSize(oldBytes, b.old, r.ch, b.values)
+	b.values, b.bytes = apply(b.old, oldBytes, r.ch)
 	if s.valuesBuilt != nil {
 		s.valuesBuilt(r.oldID)
 	}
