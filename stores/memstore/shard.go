@@ -11,8 +11,17 @@ import (
 )
 
 // entry is what a shard holds under an ID: a session record, or a
-// forwarding entry left by Renew with a grace period.
+// forwarding entry left by Renew with a grace period. The fields a Load
+// reads come first, so that a read of an entry not in cache touches as few
+// cache lines as it can; those only writes and eviction use follow.
 type entry struct {
+	// ref is set by every read, under the read lock only (hence atomic),
+	// and cleared by eviction when it gives the entry its second chance.
+	ref atomic.Bool
+	// class is the list the entry is in: a record's by its user, a
+	// forwarding entry its successor's.
+	class class
+
 	meta store.Meta
 	// values is never written after it is stored (it may have been handed
 	// out by Load); changes swap in a new map.
@@ -33,12 +42,6 @@ type entry struct {
 	prev, next *entry
 	// size is the entry's accounted bytes (see size.go).
 	size int64
-	// ref is set by every read, under the read lock only (hence atomic),
-	// and cleared by eviction when it gives the entry its second chance.
-	ref atomic.Bool
-	// class is the list the entry is in: a record's by its user, a
-	// forwarding entry its successor's.
-	class class
 }
 
 func (e *entry) forwarding() bool { return e.successor != "" }
