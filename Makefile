@@ -1,7 +1,8 @@
 # sessionkit: common tasks. `make test` is what CI runs (see .ci/run).
 
 GO ?= go
-# The demo `make demo` runs: nethttp, gin, echo or fiber (examples/<name>).
+# The demo `make demo` runs: nethttp, gin, echo, echov5, fiber or fiberv3
+# (examples/<name>).
 EXAMPLE ?= nethttp
 # Flags for `make demo`; -secure=false lets curl send the cookie over plain HTTP.
 DEMO_FLAGS ?= -secure=false
@@ -54,11 +55,11 @@ bench:
 	if [ "$$rc" != 0 ]; then echo "make bench: go test failed (exit $$rc); docs/bench.txt holds its output" >&2; exit $$rc; fi
 	cd bench && $(GO) run ./cmd/benchreport -in ../docs/bench.txt -md ../docs/BENCHMARKS.md -svg ../docs/bench.svg
 
-## demo: run a demo on 127.0.0.1:8080: make demo [EXAMPLE=nethttp|gin|echo|fiber] [DEMO_FLAGS=...]
+## demo: run a demo on 127.0.0.1:8080: make demo [EXAMPLE=nethttp|gin|echo|echov5|fiber|fiberv3] [DEMO_FLAGS=...]
 demo:
 	@case "$(EXAMPLE)" in \
-	nethttp|gin|echo|fiber) ;; \
-	*) echo "EXAMPLE=$(EXAMPLE): want nethttp, gin, echo or fiber"; exit 2 ;; \
+	nethttp|gin|echo|echov5|fiber|fiberv3) ;; \
+	*) echo "EXAMPLE=$(EXAMPLE): want nethttp, gin, echo, echov5, fiber or fiberv3"; exit 2 ;; \
 	esac
 	$(GO) run ./examples/$(EXAMPLE) $(DEMO_FLAGS)
 

@@ -8,7 +8,9 @@ func BenchmarkMemory(b *testing.B) {
 	runSubjects(b, "nethttp", nethttpMemory, false, nil)
 	runSubjects(b, "gin", ginMemory, false, nil)
 	runSubjects(b, "echo", echoMemory, false, nil)
+	runSubjects(b, "echov5", echov5Memory, false, nil)
 	runSubjects(b, "fiber", fiberMemory, false, nil)
+	runSubjects(b, "fiberv3", fiberv3Memory, false, nil)
 }
 
 // BenchmarkFloor runs the same routes and scenarios on each framework with
@@ -18,5 +20,7 @@ func BenchmarkFloor(b *testing.B) {
 	runSubjects(b, "nethttp", none(nethttpFloor), true, nil)
 	runSubjects(b, "gin", none(ginFloor), true, nil)
 	runSubjects(b, "echo", none(echoFloor), true, nil)
+	runSubjects(b, "echov5", none(echov5Floor), true, nil)
 	runSubjects(b, "fiber", none(fiberFloor), true, nil)
+	runSubjects(b, "fiberv3", none(fiberv3Floor), true, nil)
 }

@@ -45,12 +45,26 @@ func BenchmarkRedis(b *testing.B) {
 		}},
 		{"echo-session", func(b *testing.B) *subject { return echoSessionRedis(b, srv) }},
 	}, false, srv.meter)
+	runSubjects(b, "echov5", []factory{
+		{"sessionkit", func(b *testing.B) *subject {
+			m, rt := sessionkitRedis(b, srv)
+			return withRoundTrips(echov5Sessionkit(m), rt)
+		}},
+		{"echov5-session", func(b *testing.B) *subject { return echov5SessionRedis(b, srv) }},
+	}, false, srv.meter)
 	runSubjects(b, "fiber", []factory{
 		{"sessionkit", func(b *testing.B) *subject {
 			m, rt := sessionkitRedis(b, srv)
 			return withRoundTrips(fiberSessionkit(m), rt)
 		}},
 		{"fiber-session", func(b *testing.B) *subject { return fiberSessionRedis(b, srv) }},
+	}, false, srv.meter)
+	runSubjects(b, "fiberv3", []factory{
+		{"sessionkit", func(b *testing.B) *subject {
+			m, rt := sessionkitRedis(b, srv)
+			return withRoundTrips(fiberv3Sessionkit(m), rt)
+		}},
+		{"fiberv3-session", func(b *testing.B) *subject { return fiberv3SessionRedis(b, srv) }},
 	}, false, srv.meter)
 }
 

@@ -9,7 +9,7 @@ import (
 )
 
 // Commit saves what the request changed and says what the response must
-// carry. An adapter that sees the header moment calls it twice: just before
+// carry (Adapter API: the adapter's step 4). An adapter that sees the header moment calls it twice: just before
 // the response headers are first written, where it sends the Result, and
 // once more when the handler has returned, where the Result is ignored (an
 // adapter that writes the headers itself after the handler, as Fiber's
@@ -24,9 +24,11 @@ import (
 // A store failure is returned wrapping ErrStore; before the headers went
 // out the adapter answers it with its error handler (503 by default).
 func (m *Manager) Commit(ctx context.Context, s *Session) (Result, error) {
+	sctx, cancel := m.bounded(ctx)
+	defer cancel()
 	s.mu.Lock()
 	late := s.sent
-	res, err := m.commit(ctx, s)
+	res, err := m.commit(sctx, s)
 	if s.read && !late && res.Vary == "" {
 		res.Vary = m.cfg.Transport.vary()
 	}
@@ -80,6 +82,14 @@ func (m *Manager) commit(ctx context.Context, s *Session) (Result, error) {
 		if late {
 			return res, m.dropped(ctx, s, ErrHeadersWritten)
 		}
+		if s.forwarded {
+			// A token rotated away still reads and writes for its grace
+			// window, so requests in flight succeed; a renewal through it
+			// would hand its holder a fresh token and kill the successor
+			// the legitimate client now holds. Whoever holds the old
+			// token, it is not the one to log in with.
+			return res, m.dropped(ctx, s, ErrRenewForwarded)
+		}
 		return m.renew(ctx, s, now)
 	}
 	if !late && m.cfg.RotateAfter > 0 && now.Sub(s.meta.IssuedAt) >= m.cfg.RotateAfter {
@@ -120,7 +130,7 @@ func (m *Manager) create(ctx context.Context, s *Session, now time.Time) (Result
 	meta.CreatedAt, meta.IssuedAt, meta.LastSeen = now, now, now
 	meta.ExpiresAt = now.Add(m.cfg.Lifetime)
 	rec := &Record{Meta: meta, Values: s.values()}
-	opts := store.WriteOptions{Now: now, Idle: m.cfg.IdleTimeout, MaxPerUser: m.cfg.MaxSessionsPerUser}
+	opts := store.WriteOptions{Now: now, Idle: m.cfg.IdleTimeout, MaxPerUser: max(m.cfg.MaxSessionsPerUser, 0)}
 	for attempt := 0; ; attempt++ {
 		token, err := newToken(m.cfg.Rand)
 		if err != nil {
@@ -159,7 +169,7 @@ func (m *Manager) renew(ctx context.Context, s *Session, now time.Time) (Result,
 		return res, err
 	}
 	oldID, newID := s.id, hashToken(token)
-	opts := store.WriteOptions{Now: now, Idle: m.cfg.IdleTimeout, MaxPerUser: m.cfg.MaxSessionsPerUser}
+	opts := store.WriteOptions{Now: now, Idle: m.cfg.IdleTimeout, MaxPerUser: max(m.cfg.MaxSessionsPerUser, 0)}
 	evicted, err := m.store.Renew(ctx, oldID, newID, s.change(now, &meta), opts)
 	var lost *store.ErrRenewed
 	switch {
@@ -183,7 +193,7 @@ func (m *Manager) renew(ctx context.Context, s *Session, now time.Time) (Result,
 }
 
 // CommitHeadersGone commits as though the response headers had already
-// been written, for a response that will never carry them (a hijacked
+// been written (Adapter API), for a response that will never carry them (a hijacked
 // connection): changes that keep the token are saved; a change that needs
 // a new token is dropped and reported, and no rotation starts, so no token
 // is issued that the client could never receive.
@@ -238,7 +248,7 @@ func (m *Manager) rotate(ctx context.Context, s *Session, now time.Time) (Result
 func (m *Manager) dropped(ctx context.Context, s *Session, why error) error {
 	s.note(Event{Kind: EventWriteDropped, SessionID: s.id, UserID: s.meta.UserID, Err: why})
 	s.set, s.del, s.cleared, s.renew = nil, nil, false, false
-	if errors.Is(why, ErrSessionGone) {
+	if errors.Is(why, ErrSessionGone) || errors.Is(why, ErrRenewForwarded) {
 		return nil // an outcome of someone else's action, not a failure of this request
 	}
 	return why

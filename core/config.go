@@ -9,6 +9,8 @@ import (
 	"net/netip"
 	"strings"
 	"time"
+
+	"github.com/sessionkit/sessionkit/stores/memstore"
 )
 
 // Defaults, after OWASP's Session Management Cheat Sheet.
@@ -21,6 +23,19 @@ const (
 	hostCookiePrefix    = "__Host-"
 	secureCookiePrefix  = "__Secure-"
 	touchFractionOfIdle = 4
+
+	// DefaultMaxSessionsPerUser bounds how many sessions one user can hold
+	// (so how much a "where you're logged in" listing, or a revocation of
+	// all of them, can cost): past it, a login evicts the user's oldest.
+	DefaultMaxSessionsPerUser = 64
+	// DefaultMaxKeys and DefaultMaxValueBytes bound one session's values:
+	// its number of keys, and the encoded bytes of its keys and values
+	// together.
+	DefaultMaxKeys       = 256
+	DefaultMaxValueBytes = 128 << 10
+	// DefaultStoreTimeout bounds how long one store call may take on the
+	// request path, whatever the store's own client would wait.
+	DefaultStoreTimeout = 3 * time.Second
 )
 
 // Config configures a Manager. The zero value is a working, secure
@@ -28,8 +43,13 @@ const (
 // rotation, a Secure HttpOnly SameSite=Lax session cookie. A zero duration
 // means its default; a negative one is an error.
 type Config struct {
-	// Store keeps the sessions. Default: an in-memory store (memstore).
+	// Store keeps the sessions. Default: an in-memory store (memstore)
+	// that the manager owns and Close stops.
 	Store Store
+	// Memory configures that default in-memory store, when Store is nil:
+	// its bounds on sessions and bytes, above all (see memstore.Options;
+	// the zero value has the documented defaults).
+	Memory memstore.Options
 
 	// IdleTimeout ends a session after this long without activity.
 	IdleTimeout time.Duration
@@ -55,8 +75,29 @@ type Config struct {
 	HeaderName string
 
 	// MaxSessionsPerUser caps the sessions bound to one user; logging in
-	// beyond it revokes the user's oldest sessions. Zero means no cap.
+	// beyond it revokes the user's oldest sessions. Zero means
+	// DefaultMaxSessionsPerUser (64); negative means no cap, which lets one
+	// account grow its listing without bound.
 	MaxSessionsPerUser int
+
+	// MaxKeys and MaxValueBytes cap one session's values: the number of
+	// keys, and the encoded size of keys and values together. A Put past
+	// either fails with ErrTooLarge and changes nothing. Zero means
+	// DefaultMaxKeys (256) and DefaultMaxValueBytes (128 KiB); negative
+	// means no cap. They bound what one request sees; requests writing
+	// different keys of one session at once can together pass them, which
+	// the store's own bounds (memstore's MaxBytes) then catch.
+	MaxKeys       int
+	MaxValueBytes int
+
+	// StoreTimeout bounds each store call the manager makes (Load, Commit,
+	// Pop, listings, revocations): past it the call fails as a store error
+	// (503), instead of holding the request as long as the store's client
+	// would (a stalled Redis held requests for 14 s through go-redis's
+	// retries). A context deadline that comes sooner wins. Zero means
+	// DefaultStoreTimeout (3 s); negative means none. The in-memory store
+	// never waits, so calls to a memstore get no timer.
+	StoreTimeout time.Duration
 
 	// TrustedProxies are the proxies whose X-Forwarded-For the manager
 	// believes when it records a client's IP at login. Empty: the
@@ -166,8 +207,9 @@ func (c Config) withDefaults() (Config, error) {
 		{"Lifetime", &c.Lifetime, DefaultLifetime},
 		{"RotateAfter", &c.RotateAfter, 0},
 		{"RotateGrace", &c.RotateGrace, grace},
+		{"StoreTimeout", &c.StoreTimeout, DefaultStoreTimeout},
 	} {
-		if *d.v < 0 {
+		if *d.v < 0 && d.name != "StoreTimeout" {
 			return bad("%s is negative (%v)", d.name, *d.v)
 		}
 		if *d.v == 0 {
@@ -180,8 +222,17 @@ func (c Config) withDefaults() (Config, error) {
 	if c.RotateAfter > 0 && c.RotateGrace >= c.RotateAfter {
 		return bad("RotateGrace %v is not shorter than RotateAfter %v", c.RotateGrace, c.RotateAfter)
 	}
-	if c.MaxSessionsPerUser < 0 {
-		return bad("MaxSessionsPerUser is negative (%d)", c.MaxSessionsPerUser)
+	for _, n := range []struct {
+		v   *int
+		def int
+	}{
+		{&c.MaxSessionsPerUser, DefaultMaxSessionsPerUser},
+		{&c.MaxKeys, DefaultMaxKeys},
+		{&c.MaxValueBytes, DefaultMaxValueBytes},
+	} {
+		if *n.v == 0 {
+			*n.v = n.def
+		}
 	}
 	if c.Transport > TransportBoth {
 		return bad("unknown Transport %d", c.Transport)

@@ -36,7 +36,6 @@ func TestConfigRejects(t *testing.T) {
 		"negative grace":             {RotateGrace: -time.Second},
 		"lifetime shorter than idle": {IdleTimeout: time.Hour, Lifetime: time.Minute},
 		"grace not below rotation":   {RotateAfter: time.Second, RotateGrace: time.Second},
-		"negative cap":               {MaxSessionsPerUser: -1},
 		"unknown transport":          {Transport: 9},
 		"bad header name":            {HeaderName: "Session Token"},
 		"SameSite=None insecure":     {Cookie: CookieConfig{SameSite: SameSiteNone, Insecure: true}},

@@ -19,8 +19,8 @@ func (c *sessionContext) Value(key any) any {
 	return c.Context.Value(key)
 }
 
-// NewContext returns a copy of ctx that carries s. Adapters call it; service
-// code reads the session back with FromContext.
+// NewContext returns a copy of ctx that carries s. Adapter API: adapters
+// call it; service code reads the session back with FromContext.
 func NewContext(ctx context.Context, s *Session) context.Context {
 	if s.ctx.Context == nil {
 		// First use: the node embedded in s (s is per request, and the
@@ -31,9 +31,27 @@ func NewContext(ctx context.Context, s *Session) context.Context {
 	return context.WithValue(ctx, contextKey{}, s)
 }
 
+// ContextKey is the string key under which a framework's own request
+// context carries the session, where that context is a context.Context
+// that looks up only string keys in its own store: Gin's *gin.Context
+// (c.Get) without the engine's ContextWithFallback, Fiber v3's fiber.Ctx
+// (c.Locals). FromContext tries it after the key NewContext uses, so a
+// service function handed the framework's context itself finds the
+// session. Adapter API: handlers never need it.
+const ContextKey = "sessionkit.session"
+
 // FromContext returns the request's session, or nil when ctx carries none
-// (the middleware is not installed on this route).
+// (the middleware is not installed on this route). ctx is the request's
+// context.Context (r.Context(), Fiber's c.Context()), or a framework's
+// context that is one itself (*gin.Context, fiber.Ctx): every adapter
+// puts the session where both find it.
 func FromContext(ctx context.Context) *Session {
-	s, _ := ctx.Value(contextKey{}).(*Session)
+	if s, ok := ctx.Value(contextKey{}).(*Session); ok {
+		return s
+	}
+	// A framework context consults its own store only for string keys
+	// (Gin without ContextWithFallback), where the adapter keeps the
+	// session too.
+	s, _ := ctx.Value(ContextKey).(*Session)
 	return s
 }

@@ -20,6 +20,9 @@ var (
 	ErrDecode = errors.New("sessionkit: value does not decode")
 	// ErrEncode: the value cannot be encoded (a channel, a func, a cycle).
 	ErrEncode = errors.New("sessionkit: value does not encode")
+	// ErrTooLarge: a Put would take the session past Config.MaxKeys or
+	// Config.MaxValueBytes. Nothing was stored.
+	ErrTooLarge = errors.New("sessionkit: session values too large")
 	// ErrHeadersWritten: the session changed after the response headers went
 	// out in a way that needs a new token (a new session, a renewal), which
 	// can no longer be delivered. The change is dropped and reported.
@@ -27,6 +30,14 @@ var (
 	// ErrSessionGone: a write was for a session destroyed, revoked or renewed
 	// away while the request was in flight. It is dropped, never recreated.
 	ErrSessionGone = errors.New("sessionkit: session was destroyed or revoked")
+	// ErrRenewForwarded: Renew or Login was asked of a session reached
+	// through a token that a rotation replaced moments ago (its grace
+	// window). The renewal is dropped and reported as EventWriteDropped
+	// with this error, with the request's other changes, and the successor
+	// stays as it was: the response goes out with no new token. Commit
+	// does not return it; like ErrSessionGone it is the outcome of another
+	// request's action, not a failure of this one.
+	ErrRenewForwarded = errors.New("sessionkit: renewal refused for a rotated-away token")
 	// ErrInvalidToken: the client sent a token that is malformed or unknown.
 	ErrInvalidToken = errors.New("sessionkit: invalid session token")
 )

@@ -57,6 +57,9 @@ func (k EventKind) level() slog.Level {
 
 // Event is one thing that happened to a session. It never carries a token:
 // SessionID is the store ID (the token's SHA-256), empty when there is none.
+// The hook gets UserID as it is; the log line carries only the first 16 hex
+// digits of its SHA-256 under "user" (the session under "session" the same
+// way), so logs hold neither tokens nor user ids.
 type Event struct {
 	Kind      EventKind
 	Time      time.Time
@@ -93,7 +96,9 @@ func (m *Manager) emit(ctx context.Context, e Event) {
 		attrs = append(attrs, slog.String("successor", shortID(e.Successor)))
 	}
 	if e.UserID != "" {
-		attrs = append(attrs, slog.String("user", e.UserID))
+		// A user id is personal data (often an e-mail address); the log
+		// gets a prefix of its hash, enough to follow one user's events.
+		attrs = append(attrs, slog.String("user", shortID(hashUser(e.UserID))))
 	}
 	if e.Err != nil {
 		attrs = append(attrs, slog.String("error", e.Err.Error()))

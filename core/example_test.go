@@ -5,13 +5,45 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 
+	sessionhttp "github.com/sessionkit/sessionkit/adapters/nethttp"
 	"github.com/sessionkit/sessionkit/core"
 )
 
-// The four steps an adapter runs for every request, shown without a web
-// framework: load, use, commit, and send what the result says.
+// A handler's view: the adapter hands it the session, and it reads and
+// writes typed values, logs a user in, and never touches tokens or the
+// store. The adapter saves the session and sends its cookie.
 func Example() {
+	m, err := core.New(core.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		panic(err)
+	}
+	defer m.Close()
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
+		s := sessionhttp.From(r)
+		s.Login(r.FormValue("user")) // a new token, bound to the user
+		visits, _ := core.Get[int](s, "visits")
+		_ = s.Put("visits", visits+1)
+		fmt.Fprintln(w, "hello", s.UserID())
+	})
+	h := sessionhttp.New(m)(mux)
+
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("POST", "/login?user=alice", nil))
+	fmt.Print(rec.Body.String())
+	fmt.Println("cookie:", rec.Result().Cookies()[0].Name)
+	// Output:
+	// hello alice
+	// cookie: __Host-session
+}
+
+// The four steps an adapter runs for every request (the Adapter API),
+// shown without a web framework: load, use, commit, and send what the
+// result says.
+func ExampleManager_Load() {
 	m, err := core.New(core.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		panic(err)

@@ -17,6 +17,8 @@ type Manager struct {
 	store      Store
 	touchAfter time.Duration
 	ownStore   *memstore.Store
+	// timeout bounds each store call on the request path; zero for none.
+	timeout time.Duration
 }
 
 // New builds a Manager from cfg, filling defaults and rejecting settings
@@ -28,15 +30,34 @@ func New(cfg Config) (*Manager, error) {
 	}
 	m := &Manager{cfg: cfg, store: cfg.Store}
 	if m.store == nil {
-		m.ownStore = memstore.New(memstore.Options{})
+		m.ownStore = memstore.New(cfg.Memory)
 		m.store = m.ownStore
 	}
 	// Extending the idle deadline on every request would cost a store write
 	// each time; extending it once a quarter of the window has passed keeps
 	// the session alive within 25% of the configured timeout.
 	m.touchAfter = cfg.IdleTimeout / touchFractionOfIdle
+	if _, inMemory := m.store.(*memstore.Store); !inMemory && cfg.StoreTimeout > 0 {
+		// A timer costs allocations on every call; the in-memory store
+		// answers at once and needs none.
+		m.timeout = cfg.StoreTimeout
+	}
 	return m, nil
 }
+
+// bounded returns ctx limited to the store timeout, unless its own
+// deadline comes sooner.
+func (m *Manager) bounded(ctx context.Context) (context.Context, context.CancelFunc) {
+	if m.timeout <= 0 {
+		return ctx, noCancel
+	}
+	if d, ok := ctx.Deadline(); ok && time.Until(d) <= m.timeout {
+		return ctx, noCancel
+	}
+	return context.WithTimeout(ctx, m.timeout)
+}
+
+func noCancel() {}
 
 // Close releases what the manager started itself (the default in-memory
 // store's janitor). A store passed in Config is the caller's to close.
@@ -50,7 +71,8 @@ func (m *Manager) Close() error {
 // Config returns the manager's configuration, defaults filled in.
 func (m *Manager) Config() Config { return m.cfg }
 
-// Load returns the request's session. A missing, malformed, unknown or
+// Load returns the request's session (Adapter API: the adapter's step 2,
+// before the handler runs). A missing, malformed, unknown or
 // expired token gives a new, empty, unsaved session, never one that adopts
 // the client's token. The error is non-nil only when the store failed
 // (errors.Is(err, ErrStore)); the adapter must not serve the request as
@@ -67,12 +89,15 @@ func (m *Manager) Load(ctx context.Context, r *Request) (*Session, error) {
 		return s, nil
 	}
 	id := hashToken(token)
-	rec, err := m.load(ctx, id, s)
+	sctx, cancel := m.bounded(ctx)
+	defer cancel()
+	rec, err := m.load(sctx, id, s)
 	if err == nil && rec.Successor != "" {
 		// The token was rotated moments ago and is in its grace window: serve
 		// the successor. Its new token went out with the rotating response.
 		id = rec.Successor
-		rec, err = m.load(ctx, id, s)
+		s.forwarded = true
+		rec, err = m.load(sctx, id, s)
 		if err == nil && rec.Successor != "" {
 			err = store.ErrNotFound // forwarding is one hop, never a chain
 		}

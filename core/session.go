@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"strings"
 	"sync"
@@ -32,11 +33,20 @@ type Session struct {
 	set     map[string][]byte
 	del     map[string]struct{}
 	cleared bool
+	// taken holds the stored keys Pop removed from the store directly: gone
+	// from base without a write at commit.
+	taken map[string]struct{}
+	// keys and size are the footprint the caps check, once sized.
+	keys, size int
+	sized      bool
 
 	renew  bool   // Renew or Login: issue a new token at commit
 	doomed string // ID that Destroy asked to delete at commit
 	sent   bool   // the first commit has run; headers are gone
 	read   bool   // the handler looked at the session: the response depends on the token
+	// forwarded: the client's token was rotated away and is in its grace
+	// window. Such a token may finish what it was doing, never renew.
+	forwarded bool
 	// events wait here while a commit holds mu (see Commit).
 	events []Event
 	// The client's details, recorded at Login (see Request.Client).
@@ -103,24 +113,79 @@ func (s *Session) ExpiresAt() time.Time {
 }
 
 // Put stores v under key. The value is encoded at once, so changing v
-// afterwards changes nothing. It fails only for values that cannot be
-// encoded (see ErrEncode).
+// afterwards changes nothing. It fails for values that cannot be encoded
+// (ErrEncode), and with ErrTooLarge when the session would hold more keys
+// or bytes than Config.MaxKeys and Config.MaxValueBytes allow; either way
+// nothing is stored.
 func (s *Session) Put(key string, v any) error {
 	b, err := encodeValue(v)
 	if err != nil {
 		return err
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.fits(key, b); err != nil {
+		return err
+	}
 	// The store keeps the key; it may point into a request buffer that the
 	// framework reuses (fasthttp), so it is copied.
 	key = strings.Clone(key)
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.set == nil {
 		s.set = make(map[string][]byte, 4)
 	}
 	s.set[key] = b
 	delete(s.del, key)
+	delete(s.taken, key)
 	return nil
+}
+
+// fits checks that putting b under key keeps the session within its caps,
+// and accounts for it if so. mu held.
+func (s *Session) fits(key string, b []byte) error {
+	keys, size := s.footprint()
+	if old, ok := s.value(key); ok {
+		size -= len(old)
+	} else {
+		keys++
+		size += len(key)
+	}
+	size += len(b)
+	cfg := &s.m.cfg
+	if cfg.MaxKeys > 0 && keys > cfg.MaxKeys {
+		return fmt.Errorf("%w: %d keys, more than MaxKeys %d", ErrTooLarge, keys, cfg.MaxKeys)
+	}
+	if cfg.MaxValueBytes > 0 && size > cfg.MaxValueBytes {
+		return fmt.Errorf("%w: %d bytes, more than MaxValueBytes %d", ErrTooLarge, size, cfg.MaxValueBytes)
+	}
+	s.keys, s.size = keys, size
+	return nil
+}
+
+// footprint is the number of keys and the bytes of keys and values the
+// handler sees now. It is counted once per request, at the first Put, and
+// kept up to date from then on. mu held.
+func (s *Session) footprint() (keys, size int) {
+	if s.sized {
+		return s.keys, s.size
+	}
+	for _, k := range s.keysLocked() {
+		b, _ := s.value(k)
+		keys++
+		size += len(k) + len(b)
+	}
+	s.keys, s.size, s.sized = keys, size, true
+	return keys, size
+}
+
+// forget takes key out of the footprint when it is removed. mu held.
+func (s *Session) forget(key string) {
+	if !s.sized {
+		return
+	}
+	if b, ok := s.value(key); ok {
+		s.keys--
+		s.size -= len(key) + len(b)
+	}
 }
 
 // Delete removes key. Removing an absent key is not an error and, for a
@@ -128,13 +193,19 @@ func (s *Session) Put(key string, v any) error {
 func (s *Session) Delete(key string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.forget(key)
 	delete(s.set, key)
 	if _, ok := s.base[key]; ok && !s.cleared {
-		if s.del == nil {
-			s.del = make(map[string]struct{}, 2)
-		}
-		s.del[key] = struct{}{}
+		s.markDeleted(key)
 	}
+}
+
+// markDeleted records that key, stored, is deleted at commit. mu held.
+func (s *Session) markDeleted(key string) {
+	if s.del == nil {
+		s.del = make(map[string]struct{}, 2)
+	}
+	s.del[key] = struct{}{}
 }
 
 // Clear removes every value. Keys that other requests add meanwhile are
@@ -144,6 +215,7 @@ func (s *Session) Clear() {
 	defer s.mu.Unlock()
 	s.set, s.del = nil, nil
 	s.cleared = true
+	s.keys, s.size, s.sized = 0, 0, true
 }
 
 // Has reports whether the session holds a value under key.
@@ -160,10 +232,20 @@ func (s *Session) Keys() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.read = true
+	keys := s.keysLocked()
+	sort.Strings(keys)
+	return keys
+}
+
+// keysLocked returns the keys the handler sees now, unsorted. mu held.
+func (s *Session) keysLocked() []string {
 	keys := make([]string, 0, len(s.base)+len(s.set))
 	if !s.cleared {
 		for k := range s.base {
 			if _, gone := s.del[k]; gone {
+				continue
+			}
+			if _, gone := s.taken[k]; gone {
 				continue
 			}
 			if _, dup := s.set[k]; !dup {
@@ -174,13 +256,19 @@ func (s *Session) Keys() []string {
 	for k := range s.set {
 		keys = append(keys, k)
 	}
-	sort.Strings(keys)
 	return keys
 }
 
-// raw returns key's encoded value as the handler sees it now. mu held.
+// raw returns key's encoded value as the handler sees it now, and marks
+// the session read. mu held.
 func (s *Session) raw(key string) ([]byte, bool) {
 	s.read = true
+	return s.value(key)
+}
+
+// value is raw without marking the session read, for the session's own
+// bookkeeping. mu held.
+func (s *Session) value(key string) ([]byte, bool) {
 	if b, ok := s.set[key]; ok {
 		return b, true
 	}
@@ -188,6 +276,9 @@ func (s *Session) raw(key string) ([]byte, bool) {
 		return nil, false
 	}
 	if _, gone := s.del[key]; gone {
+		return nil, false
+	}
+	if _, gone := s.taken[key]; gone {
 		return nil, false
 	}
 	b, ok := s.base[key]
@@ -229,8 +320,9 @@ func (s *Session) Destroy() {
 	}
 	s.id, s.token = "", ""
 	s.meta = Meta{}
-	s.base, s.set, s.del = nil, nil, nil
+	s.base, s.set, s.del, s.taken = nil, nil, nil, nil
 	s.cleared, s.renew = false, false
+	s.keys, s.size, s.sized = 0, 0, true
 }
 
 // note queues e for Commit to emit once mu is released. mu held.
@@ -242,53 +334,24 @@ func (s *Session) dirty() bool {
 }
 
 // settle folds committed changes into base, so a later commit in the same
-// request writes only what changed since. mu held.
+// request writes only what changed since. The store may hold the same map
+// (ApplyValues may hand back the set map itself); neither side ever writes
+// a map once handed over (see store's package doc). mu held.
 func (s *Session) settle() {
-	if len(s.set) == 0 && len(s.del) == 0 && !s.cleared {
-		s.renew = false
-		return
+	if len(s.set) > 0 || len(s.del) > 0 || s.cleared {
+		s.base = s.values()
 	}
-	if s.cleared || len(s.base) == 0 {
-		// Nothing to merge with: the written values are the new base as
-		// they are. The store may hold the same map; neither side ever
-		// writes a map once handed over (see store's package doc).
-		s.base = s.set
-		s.set, s.del, s.cleared, s.renew = nil, nil, false, false
-		return
-	}
-	merged := make(map[string][]byte, len(s.base)+len(s.set))
-	if !s.cleared {
-		for k, v := range s.base {
-			if _, gone := s.del[k]; !gone {
-				merged[k] = v
-			}
-		}
-	}
-	for k, v := range s.set {
-		merged[k] = v
-	}
-	s.base = merged
 	s.set, s.del, s.cleared, s.renew = nil, nil, false, false
 }
 
-// values is every value as the handler sees it now, for a new record. mu held.
+// values is every value as the handler sees it now, for a new record or
+// as the new base. mu held.
 func (s *Session) values() map[string][]byte {
-	if s.cleared || len(s.base) == 0 {
-		if s.set == nil {
-			return map[string][]byte{}
-		}
-		return s.set
+	v := s.change(time.Time{}, nil).ApplyValues(s.base)
+	if v == nil {
+		return map[string][]byte{}
 	}
-	merged := make(map[string][]byte, len(s.base)+len(s.set))
-	for k, v := range s.base {
-		if _, gone := s.del[k]; !gone {
-			merged[k] = v
-		}
-	}
-	for k, v := range s.set {
-		merged[k] = v
-	}
-	return merged
+	return v
 }
 
 // change is the pending write as a store Change. mu held.

@@ -82,3 +82,9 @@ func shortID(id string) string {
 	}
 	return id
 }
+
+// hashUser is the hex SHA-256 of a user id, for logs.
+func hashUser(u string) string {
+	sum := sha256.Sum256([]byte(u))
+	return hex.EncodeToString(sum[:])
+}

@@ -26,7 +26,9 @@ func (m *Manager) ListSessions(ctx context.Context, userID string) ([]SessionInf
 	if userID == "" {
 		return nil, nil
 	}
-	entries, err := m.store.ListUser(ctx, userID, m.cfg.Now())
+	sctx, cancel := m.bounded(ctx)
+	defer cancel()
+	entries, err := m.store.ListUser(sctx, userID, m.cfg.Now())
 	if err != nil {
 		return nil, m.storeFailed(ctx, nil, "list", "", err)
 	}
@@ -53,7 +55,9 @@ func (m *Manager) RevokeSession(ctx context.Context, userID, id string) (bool, e
 	if userID == "" || !store.ValidID(id) {
 		return false, nil
 	}
-	entries, err := m.store.ListUser(ctx, userID, m.cfg.Now())
+	sctx, cancel := m.bounded(ctx)
+	defer cancel()
+	entries, err := m.store.ListUser(sctx, userID, m.cfg.Now())
 	if err != nil {
 		return false, m.storeFailed(ctx, nil, "list", "", err)
 	}
@@ -61,7 +65,7 @@ func (m *Manager) RevokeSession(ctx context.Context, userID, id string) (bool, e
 		if entries[i].ID != id {
 			continue
 		}
-		existed, err := m.store.Delete(ctx, id)
+		existed, err := m.store.Delete(sctx, id)
 		if err != nil {
 			return false, m.storeFailed(ctx, nil, "delete", id, err)
 		}
@@ -79,7 +83,9 @@ func (m *Manager) RevokeAll(ctx context.Context, userID, keepID string) (int, er
 	if userID == "" {
 		return 0, nil
 	}
-	ids, err := m.store.DeleteUser(ctx, userID, keepID)
+	sctx, cancel := m.bounded(ctx)
+	defer cancel()
+	ids, err := m.store.DeleteUser(sctx, userID, keepID)
 	if err != nil {
 		return 0, m.storeFailed(ctx, nil, "revoke", "", err)
 	}

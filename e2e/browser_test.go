@@ -182,7 +182,7 @@ func TestBrowserSessionLifecycle(t *testing.T) {
 	require.True(t, aList[0].Current)
 
 	// 5. B is logged out on its next request. That request is a read, and a
-	// read never sets a cookie (DESIGN.md: lazy sessions), so the browser
+	// read never sets a cookie (docs/DESIGN.md: lazy sessions), so the browser
 	// keeps the dead cookie and sends it; the server treats it as no
 	// session. B's next write replaces it with a new, empty session.
 	require.Equal(t, bToken, requireStored(t, b, "B after revocation"), "revocation happens server-side only")

@@ -108,17 +108,27 @@ func run[T any](tb *tab, action chromedp.Action[T]) T {
 }
 
 // next returns the URL of path with the next tag of the tab.
-func (tb *tab) next(path string) (u, tag string) {
+func (tb *tab) next(path string) (u, tag string) { return tb.nextAt(tb.base, path) }
+
+// nextAt is next on another origin than the tab's.
+func (tb *tab) nextAt(base, path string) (u, tag string) {
 	tb.n++
 	tag = fmt.Sprintf("%s%d", tb.name, tb.n)
-	return tb.base + path + "?e2e=" + tag, tag
+	return base + path + "?e2e=" + tag, tag
 }
 
 // navigate loads path as a top-level page, as when the user types the URL,
 // and returns the exchange and the text of the page.
 func (tb *tab) navigate(path string) (*exchange, string) {
 	tb.t.Helper()
-	u, tag := tb.next(path)
+	return tb.navigateAt(tb.base, path)
+}
+
+// navigateAt is navigate on another origin than the tab's (base is its
+// scheme, host and port).
+func (tb *tab) navigateAt(base, path string) (*exchange, string) {
+	tb.t.Helper()
+	u, tag := tb.nextAt(base, path)
 	resp := run(tb, chromedp.NavigateResponse(u))
 	x := tb.rec.wait(tb.t, tag)
 	require.Equal(tb.t, int(resp.Status), x.Status)
@@ -239,6 +249,9 @@ type exchange struct {
 	// Withheld lists the cookies of the jar the browser chose not to send
 	// with this request, with its reasons.
 	Withheld []string
+	// Attached lists the cookies of the jar the browser sent with this
+	// request, as name=value with the name as the jar keeps it.
+	Attached []string
 	Status   int
 	// SetCookie holds the Set-Cookie lines of the response.
 	SetCookie    []string
@@ -274,6 +287,8 @@ func (r *recorder) listen(ev any) {
 		for _, c := range ev.AssociatedCookies {
 			if len(c.BlockedReasons) > 0 {
 				x.Withheld = append(x.Withheld, fmt.Sprintf("%s %v", c.Cookie.Name, c.BlockedReasons))
+			} else {
+				x.Attached = append(x.Attached, c.Cookie.Name+"="+c.Cookie.Value)
 			}
 		}
 	case *network.EventResponseReceivedExtraInfo:

@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -152,6 +153,31 @@ func (d *demo) get(t *testing.T, path, token string) (status int, body string, s
 	b, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
 	return resp.StatusCode, string(b), resp.Header.Values("Set-Cookie")
+}
+
+// login posts the form field user to /login from a plain Go client, not
+// the browser, and returns the session token the demo issued.
+func (d *demo) login(t *testing.T, user string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.direct+"/login", strings.NewReader(url.Values{"user": {user}}.Encode()))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode, "POST /login: %s", b)
+	for _, c := range resp.Cookies() {
+		if c.Name == cookieName {
+			require.Regexp(t, tokenRE, c.Value)
+			return c.Value
+		}
+	}
+	t.Fatalf("POST /login set no %s cookie: %v", cookieName, resp.Header.Values("Set-Cookie"))
+	return ""
 }
 
 // goTool is the go command of the toolchain running this test.

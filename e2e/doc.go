@@ -15,14 +15,23 @@
 // Set-Cookie headers as they went over the wire, through the Chrome
 // DevTools Protocol (github.com/chromedp/chromedp).
 //
-// It is a module of its own so that chromedp never enters the main
-// go.mod. Run it with:
+// TestBrowserIgnoresPlantedLookalikeCookie has a plain-HTTP page on another
+// port of the same host plant, with document.cookie, a cookie named
+// "\u2000__Host-session" holding a live token of another user (the browser
+// refuses the real name without Secure but takes the look-alike, to which
+// no prefix rule applies), then checks on the jar and the wire that the
+// browser sends it to the demo, and that the demo answers as though it
+// were not there: not logged in, and beside a real session cookie, that
+// session.
+//
+// The package is a module of its own so that chromedp never enters the
+// main go.mod. Run it with:
 //
 //	cd e2e && go test -race -count=1 ./...
 //
 // It needs Chromium: Debian's package (apt-get install -y chromium, which
 // .ci/run installs when missing), another chromium, chromium-browser or
 // google-chrome on PATH, or CHROMIUM=/path/to/browser. Without one the
-// test skips, except under CI=true, where it fails. It needs no network
-// beyond loopback and takes a few seconds (plus one build of the demo).
+// tests skip, except under CI=true, where they fail. They need no network
+// beyond loopback and take a few seconds each (plus a build of the demo).
 package e2e

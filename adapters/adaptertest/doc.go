@@ -1,6 +1,10 @@
 // Package adaptertest is the HTTP-level behaviour suite every sessionkit
-// adapter passes, so that net/http, Gin, Echo and Fiber prove the same
-// contract with the same assertions.
+// adapter passes, so that net/http, Gin, Echo (v4, v5) and Fiber (v2, v3),
+// and an adapter written elsewhere on package adapterkit, prove the same
+// contract with the same assertions. Beside Run, RunHijack covers adapters
+// whose handlers can hijack the connection through net/http types, and
+// RunConnectionReuse those whose framework reuses a connection's request
+// buffers (fasthttp), served over ListenerServer's real connections.
 //
 // An adapter runs it by giving Run a Factory: a function that builds the
 // framework's app with the adapter's middleware on the given manager and

@@ -13,8 +13,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sessionkit/sessionkit/adapterkit"
 	"github.com/sessionkit/sessionkit/core"
-	"github.com/sessionkit/sessionkit/internal/adapterkit"
 	"github.com/sessionkit/sessionkit/stores/memstore"
 )
 
@@ -23,9 +23,18 @@ import (
 // issues no token the hijacked connection could never deliver: no rotation
 // starts, and a new session is dropped and reported rather than stored
 // where no client can reach it. A store failure at the hijack refuses it
-// and answers with the error response, as any failed commit does. wrap puts the adapter's middleware in front
+// and answers with the error response, as any failed commit does. Over
+// HTTP/2, where no connection can be hijacked, a hijack that fails with
+// http.ErrNotSupported commits nothing, so the handler's ordinary answer
+// still carries the session. wrap puts the adapter's middleware in front
 // of a net/http handler (gin: gin.WrapH on a route behind the middleware).
 func RunHijack(t *testing.T, wrap func(*core.Manager, http.Handler) http.Handler) {
+	t.Run("HTTP1", func(t *testing.T) { runHijackHTTP1(t, wrap) })
+	t.Run("HTTP2NotSupported", func(t *testing.T) { runHijackHTTP2(t, wrap) })
+}
+
+// runHijackHTTP1 is RunHijack on HTTP/1.1, where the hijack succeeds.
+func runHijackHTTP1(t *testing.T, wrap func(*core.Manager, http.Handler) http.Handler) {
 	var mu sync.Mutex
 	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 	dropped := 0
@@ -112,4 +121,62 @@ func RunHijack(t *testing.T, wrap func(*core.Manager, http.Handler) http.Handler
 	assert.Equal(t, http.StatusServiceUnavailable, res.StatusCode, "a store failure at the hijack is answered, not an empty 200")
 	assert.Equal(t, adapterkit.ErrorBody, body)
 	assert.Empty(t, res.Cookies())
+}
+
+// runHijackHTTP2 serves unencrypted HTTP/2 (h2c), where a connection cannot
+// be hijacked. A handler that logs in, tries to hijack (a WebSocket library
+// would, before falling back) and then answers normally must not lose the
+// login: a failed hijack is not the header moment, so the ordinary 200
+// carries the new cookie and the next request is logged in.
+func runHijackHTTP2(t *testing.T, wrap func(*core.Manager, http.Handler) http.Handler) {
+	m, err := core.New(core.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	require.NoError(t, err)
+	defer m.Close()
+	srv := httptest.NewUnstartedServer(wrap(m, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := core.FromContext(r.Context())
+		if r.URL.Path != "/login" {
+			_, _ = io.WriteString(w, s.UserID())
+			return
+		}
+		s.Login("alice")
+		_, _, err := http.NewResponseController(w).Hijack()
+		assert.ErrorIs(t, err, http.ErrNotSupported, "no hijacking over HTTP/2")
+		// Older code type-asserts instead; a writer that still claims the
+		// interface (Gin's must) fails the same way.
+		if hj, ok := w.(http.Hijacker); ok {
+			_, _, err := hj.Hijack()
+			assert.ErrorIs(t, err, http.ErrNotSupported, "no hijacking over HTTP/2, asked directly")
+		}
+		_, _ = io.WriteString(w, "ok")
+	})))
+	srv.Config.Protocols = new(http.Protocols)
+	srv.Config.Protocols.SetUnencryptedHTTP2(true)
+	srv.Start()
+	defer srv.Close()
+	tr := &http.Transport{Protocols: new(http.Protocols)}
+	tr.Protocols.SetUnencryptedHTTP2(true)
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	get := func(path string, cookies ...*http.Cookie) (*http.Response, string) {
+		req, err := http.NewRequest("GET", srv.URL+path, nil)
+		require.NoError(t, err)
+		for _, c := range cookies {
+			req.AddCookie(c)
+		}
+		res, err := client.Do(req)
+		require.NoError(t, err)
+		defer res.Body.Close()
+		body, err := io.ReadAll(res.Body)
+		require.NoError(t, err)
+		require.Equal(t, 2, res.ProtoMajor, "served over HTTP/2")
+		return res, string(body)
+	}
+
+	res, body := get("/login")
+	assert.Equal(t, http.StatusOK, res.StatusCode)
+	assert.Equal(t, "ok", body, "the handler's ordinary answer went out")
+	require.Len(t, res.Cookies(), 1, "the failed hijack committed nothing: the answer carries the login's cookie")
+	assert.Equal(t, "no-store", res.Header.Get("Cache-Control"))
+	_, body = get("/whoami", res.Cookies()[0])
+	assert.Equal(t, "alice", body, "the login was saved")
 }

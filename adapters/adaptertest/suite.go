@@ -35,6 +35,9 @@ func Run(t *testing.T, f Factory) {
 		{"MalformedTokens", testMalformedTokens},
 		{"TokenInURLIgnored", testTokenInURLIgnored},
 		{"UnprefixedCookieIgnored", testUnprefixedCookieIgnored},
+		{"LookalikeCookieNamesIgnored", testLookalikeCookieNamesIgnored},
+		{"TwoBearerHeadersRefused", testTwoBearerHeadersRefused},
+		{"ReadResponseVaries", testReadResponseVaries},
 		{"StoreFailureOnLoad", testStoreFailureOnLoad},
 		{"StoreFailureOnCommit", testStoreFailureOnCommit},
 		{"IdleTimeout", testIdleTimeout},
@@ -563,4 +566,142 @@ func testUnprefixedCookieIgnored(t *testing.T, f Factory) {
 	assert.Equal(t, loads, h.spy.count("Load"), "an unprefixed cookie reached the store")
 	status, _ := h.read(tok, "a")
 	assert.Equal(t, http.StatusOK, status, "the real cookie still works")
+}
+
+// lookalikeNames are cookie names a browser keeps apart from name but a
+// careless comparison would not: name padded with a Unicode space or an
+// invisible character (strings.TrimSpace strips all but U+FEFF), or with a
+// character that only looks the same. Such a cookie carries none of the
+// __Host- prefix's guarantees: a browser stores it from a plain-HTTP page
+// or a sibling subdomain, because its name does not start with "__Host-".
+func lookalikeNames(name string) map[string]string {
+	out := map[string]string{
+		"U+2010 hyphen":     strings.Replace(name, "-", "\u2010", 1),
+		"lowercase __host-": strings.Replace(name, "__Host-", "__host-", 1),
+	}
+	for label, sp := range map[string]string{
+		"U+2000": "\u2000", "U+00A0": "\u00a0", "U+0085": "\u0085",
+		"U+3000": "\u3000", "U+1680": "\u1680", "U+FEFF": "\ufeff",
+	} {
+		out[label+" before"] = sp + name
+		out[label+" after"] = name + sp
+	}
+	return out
+}
+
+// A cookie planted under a look-alike of the session cookie's name, holding
+// the token of another user's live session, is not the session cookie: the
+// request is served as anonymous, and alongside the real cookie the real
+// session is served, not refused as ambiguous. The header goes out as raw
+// bytes (UTF-8), as a browser sends a cookie it stored under that name.
+func testLookalikeCookieNamesIgnored(t *testing.T, f Factory) {
+	h := newHarness(t, f, nil)
+	name := h.cookieName()
+	require.Equal(t, "__Host-session", name)
+	attacker := h.do("POST", "/login?user=mallory")
+	require.NotNil(t, attacker.cookie)
+	victim := h.do("POST", "/login?user=alice")
+	require.NotNil(t, victim.cookie)
+	// The planted token is live: under the real name it is mallory's.
+	require.Equal(t, "mallory", h.do("GET", "/whoami", h.withCookie(attacker.cookie.Value)).body)
+
+	for desc, planted := range lookalikeNames(name) {
+		plant := planted + "=" + attacker.cookie.Value
+		loads := h.spy.count("Load")
+		r := h.do("GET", "/whoami", withHeader("Cookie", plant))
+		assert.Equal(t, http.StatusOK, r.status, "%s: %s", desc, r.body)
+		assert.Empty(t, r.body, "%s: the planted cookie was served as the session of %q", desc, r.body)
+		assert.Nil(t, r.cookie, "%s: no cookie set for a read", desc)
+		assert.Equal(t, loads, h.spy.count("Load"), "%s: the planted token reached the store", desc)
+
+		real := name + "=" + victim.cookie.Value
+		for _, header := range []string{plant + "; " + real, real + "; " + plant} {
+			r = h.do("GET", "/whoami", withHeader("Cookie", header))
+			assert.Equal(t, http.StatusOK, r.status, "%s: %q", desc, header)
+			assert.Equal(t, "alice", r.body, "%s: the real session, not the planted one nor none, for %q", desc, header)
+		}
+		r = h.do("GET", "/whoami", withHeader("Cookie", plant), h.withCookie(victim.cookie.Value))
+		assert.Equal(t, "alice", r.body, "%s: the real session, the planted cookie in a header of its own", desc)
+	}
+}
+
+// In header transport two bearer tokens are as ambiguous as two session
+// cookies: the request is served as anonymous whichever they are, and
+// neither reaches the store. A bearer token beside a header of another
+// scheme (Basic, for a proxy or an app of its own) is the only token and
+// is served.
+func testTwoBearerHeadersRefused(t *testing.T, f Factory) {
+	h := newHarness(t, f, func(c *core.Config) { c.Transport = core.TransportHeader })
+	alice := h.do("POST", "/login?user=alice").header.Get("Session-Token")
+	require.True(t, isTokenShape(alice))
+	bob := h.do("POST", "/login?user=bob").header.Get("Session-Token")
+	require.True(t, isTokenShape(bob))
+	require.Equal(t, "alice", h.do("GET", "/whoami", withBearer(alice)).body)
+
+	for desc, mods := range map[string][]func(*http.Request){
+		"two users' tokens": {withBearer(alice), withBearer(bob)},
+		"the same token":    {withBearer(alice), withBearer(alice)},
+		"a token and empty": {withBearer(alice), withHeader("Authorization", "Bearer")},
+	} {
+		loads := h.spy.count("Load")
+		r := h.do("GET", "/whoami", mods...)
+		assert.Equal(t, http.StatusOK, r.status, "%s: %s", desc, r.body)
+		assert.Empty(t, r.body, "%s: two bearer headers served as %q", desc, r.body)
+		assert.Empty(t, r.header.Get("Session-Token"), "%s: no token issued for a read", desc)
+		assert.Equal(t, loads, h.spy.count("Load"), "%s: an ambiguous token reached the store", desc)
+	}
+	basic := withHeader("Authorization", "Basic dXNlcjpwYXNz")
+	assert.Equal(t, "alice", h.do("GET", "/whoami", withBearer(alice), basic).body, "Bearer, then Basic")
+	assert.Equal(t, "alice", h.do("GET", "/whoami", basic, withBearer(alice)).body, "Basic, then Bearer")
+}
+
+// A response whose handler read the session depends on the client's token,
+// so it says so to caches: Vary names the token's header and Cache-Control
+// has private, whatever else the handler chose; it sets no cookie, since
+// nothing changed. A handler that never looked at the session gets no
+// Vary and no Cache-Control from the middleware.
+func testReadResponseVaries(t *testing.T, f Factory) {
+	for _, tc := range []struct {
+		transport core.Transport
+		vary      string
+	}{
+		{core.TransportCookie, "Cookie"},
+		{core.TransportHeader, "Authorization"},
+		{core.TransportBoth, "Cookie, Authorization"},
+	} {
+		t.Run(tc.vary, func(t *testing.T) {
+			h := newHarness(t, f, func(c *core.Config) { c.Transport = tc.transport })
+			created := h.do("POST", "/write?key=a&value=1")
+			require.Equal(t, http.StatusOK, created.status)
+			tok := created.header.Get("Session-Token")
+			var send func(*http.Request)
+			if created.cookie != nil {
+				tok = created.cookie.Value
+				send = h.withCookie(tok)
+			} else {
+				send = withBearer(tok)
+			}
+			require.True(t, isTokenShape(tok))
+
+			for desc, mods := range map[string][]func(*http.Request){
+				"a value of the session": {send},
+				"an anonymous read":      nil,
+			} {
+				r := h.do("GET", "/read?key=a", mods...)
+				assert.Equal(t, []string{tc.vary}, r.header.Values("Vary"), "%s: Vary", desc)
+				assert.Contains(t, strings.Join(r.header.Values("Cache-Control"), ", "), "private", "%s: Cache-Control", desc)
+				assert.NotContains(t, strings.Join(r.header.Values("Cache-Control"), ", "), "no-store", "%s: nothing to hide from the browser's own cache", desc)
+				assert.Empty(t, r.header.Values("Set-Cookie"), "%s: no Set-Cookie", desc)
+				assert.Empty(t, r.header.Get("Session-Token"), "%s: no token", desc)
+			}
+			r := h.do("GET", "/read?key=a", send)
+			assert.Equal(t, "1", r.body, "the read saw the session")
+
+			r = h.do("GET", "/untouched", send)
+			require.Equal(t, "nothing", r.body)
+			assert.Empty(t, r.header.Values("Vary"), "a handler that never read the session varies by nothing of ours")
+			assert.Empty(t, r.header.Values("Cache-Control"))
+			assert.Empty(t, r.header.Values("Set-Cookie"))
+		})
+	}
 }

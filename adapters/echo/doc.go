@@ -19,16 +19,24 @@
 // header goes into Response().Header(), which is where c.SetCookie puts
 // cookies too. Bodies are never buffered.
 //
-// Session errors are returned as *echo.HTTPError (503 for a store failure)
-// with the error in Internal, so errors.Is(err, core.ErrStore) holds and the
-// app's HTTPErrorHandler sees them. With Echo's default handler the body is
-// the same generic JSON every sessionkit adapter sends. One case cannot go
-// through the HTTPErrorHandler: a commit that fails when the handler starts
-// writing. Echo is then already inside Response.WriteHeader, so the
-// middleware sends the default 503 in place of the handler's response,
-// fails the handler's writes, and returns the error afterwards for the
-// HTTPErrorHandler to see (it cannot answer a committed response).
+// Session errors go to the ErrorHandler (WithErrorHandler) as an
+// *echo.HTTPError (503 for a store failure) with the error in Internal, so
+// errors.Is(err, core.ErrStore) holds; the default returns it, so the
+// app's HTTPErrorHandler answers it. With Echo's default HTTPErrorHandler
+// the body is the same generic JSON every sessionkit adapter sends. A
+// commit that fails when the handler starts writing cannot be returned in
+// time: Echo is then already inside Response.WriteHeader. The
+// ErrorHandler is called there and then, and what it writes goes out in
+// place of the handler's response (the generic 503 if it writes nothing);
+// the handler's writes fail, and what the ErrorHandler returned is
+// returned after the handler. That is what can still be customised once
+// the headers are going out: the status, headers and body of the answer,
+// through the ErrorHandler; not the HTTPErrorHandler, which skips a
+// committed response.
 //
 // A handler that hijacks the connection has its session saved before the
-// hijack, with no new token issued: none could reach the client.
+// hijack, with no new token issued: none could reach the client. Over
+// HTTP/2, where no connection can be hijacked, the hijack fails with
+// http.ErrNotSupported and commits nothing, so the handler's ordinary
+// answer still carries the session.
 package sessionecho

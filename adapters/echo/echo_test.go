@@ -16,11 +16,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sessionkit/sessionkit/adapterkit"
 	"github.com/sessionkit/sessionkit/adapters/adaptertest"
 	sessionecho "github.com/sessionkit/sessionkit/adapters/echo"
 	"github.com/sessionkit/sessionkit/core"
 	"github.com/sessionkit/sessionkit/core/store"
-	"github.com/sessionkit/sessionkit/internal/adapterkit"
 )
 
 func factory(t *testing.T, m *core.Manager, app adaptertest.App) adaptertest.Server {
@@ -75,11 +75,17 @@ func TestFromMatchesContext(t *testing.T) {
 	assert.Same(t, fromC, fromKey)
 	assert.Same(t, fromC, fromCtx)
 
-	bare := echo.New()
-	var missing *core.Session = &core.Session{}
-	bare.GET("/", func(c echo.Context) error { missing = sessionecho.From(c); return nil })
-	serve(bare, httptest.NewRequest("GET", "/", nil))
-	assert.Nil(t, missing, "From is nil without the middleware")
+}
+
+// Without the middleware From panics with a message that names what is
+// missing, rather than returning nil for the handler's next call to
+// dereference; core.FromContext still reports no session with nil.
+func TestFromWithoutMiddleware(t *testing.T) {
+	c := echo.New().NewContext(httptest.NewRequest("GET", "/", nil), httptest.NewRecorder())
+	assert.PanicsWithValue(t,
+		"sessionkit: sessionecho.From called on a route without the sessionecho middleware (sessionecho.New)",
+		func() { sessionecho.From(c) })
+	assert.Nil(t, core.FromContext(c.Request().Context()))
 }
 
 // A streamed response gets its cookie with the headers, and the body
@@ -329,4 +335,57 @@ func TestPanicCommitsNothing(t *testing.T) {
 	res, _ := serve(e, httptest.NewRequest("GET", "/", nil))
 	assert.Equal(t, http.StatusInternalServerError, res.StatusCode)
 	assert.Empty(t, res.Cookies())
+}
+
+// WithErrorHandler answers session errors the app's way: on load and after
+// a handler that wrote nothing, what it returns reaches the
+// HTTPErrorHandler; while the handler writes, what it writes goes out in
+// place of the handler's response, and what it returns is still returned.
+// A nil handler keeps the default.
+func TestWithErrorHandler(t *testing.T) {
+	errCustom := errors.New("custom")
+	m := quietManager(t, downStore{})
+	e := echo.New()
+	var errs []error
+	errorsSeen(e, &errs)
+	var seen []error
+	e.Use(sessionecho.New(m, sessionecho.WithErrorHandler(nil), sessionecho.WithErrorHandler(func(c echo.Context, err error) error {
+		seen = append(seen, err)
+		if c.Request().URL.Path == "/writing" {
+			_ = c.JSON(http.StatusServiceUnavailable, map[string]string{"down": "try later"})
+		}
+		return errCustom
+	})))
+	var writeErr error
+	e.Any("/*", func(c echo.Context) error {
+		_ = sessionecho.From(c).Put("k", "v")
+		if c.Request().URL.Path == "/writing" {
+			writeErr = c.String(http.StatusOK, "ok")
+		}
+		return nil
+	})
+
+	load := httptest.NewRequest("GET", "/", nil)
+	load.AddCookie(&http.Cookie{Name: m.Config().Cookie.Name, Value: wellFormedToken})
+	for _, req := range []*http.Request{load, httptest.NewRequest("POST", "/", nil)} {
+		errs, seen = nil, nil
+		res, _ := serve(e, req)
+		assert.Equal(t, http.StatusInternalServerError, res.StatusCode, "%s: Echo's default answer to errCustom", req.Method)
+		require.Len(t, seen, 1)
+		var he *echo.HTTPError
+		require.ErrorAs(t, seen[0], &he)
+		assert.Equal(t, http.StatusServiceUnavailable, he.Code)
+		assert.ErrorIs(t, seen[0], core.ErrStore)
+		assert.Equal(t, []error{errCustom}, errs, "%s: what the ErrorHandler returned reached the HTTPErrorHandler", req.Method)
+	}
+
+	errs, seen = nil, nil
+	res, body := serve(e, httptest.NewRequest("POST", "/writing", nil))
+	assert.Equal(t, http.StatusServiceUnavailable, res.StatusCode)
+	assert.JSONEq(t, `{"down":"try later"}`, body, "the ErrorHandler's answer replaced the handler's")
+	assert.Empty(t, res.Cookies())
+	assert.Error(t, writeErr, "the handler's write fails")
+	require.Len(t, seen, 1)
+	assert.ErrorIs(t, seen[0], core.ErrStore)
+	assert.Equal(t, []error{errCustom}, errs, "what it returned is returned after the handler")
 }

@@ -3,7 +3,7 @@ package sessionfiber
 import (
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/sessionkit/sessionkit/internal/adapterkit"
+	"github.com/sessionkit/sessionkit/adapterkit"
 )
 
 // sessionError is a *fiber.Error to Fiber and the session error to

@@ -1,8 +1,6 @@
 package sessionfiber_test
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -26,6 +24,11 @@ import (
 )
 
 func factory(t *testing.T, m *core.Manager, app adaptertest.App) adaptertest.Server {
+	return serve(t, suiteApp(m, app))
+}
+
+// suiteApp is the suite's app on Fiber behind the middleware.
+func suiteApp(m *core.Manager, app adaptertest.App) *fiber.App {
 	f := fiber.New(fiber.Config{DisableStartupMessage: true})
 	f.Use(sessionfiber.New(m))
 	f.All("/*", func(c *fiber.Ctx) error {
@@ -43,45 +46,14 @@ func factory(t *testing.T, m *core.Manager, app adaptertest.App) adaptertest.Ser
 		})
 		return err
 	})
-	return serve(t, f)
+	return f
 }
 
 // serve runs app on a loopback listener and sends requests there over
 // keep-alive connections, so fasthttp reuses its buffers as it does in
-// production. Two shortcuts would hide things: app.Test returns ServeConn's
-// error and drops the answer the server wrote when fasthttp refuses a
-// request (a 10 KB cookie is a 431), and net/http's client refuses to send
-// the suite's hostile header values (a NUL) at all.
+// production (adaptertest.ListenerServer says why not app.Test).
 func serve(t *testing.T, app *fiber.App) adaptertest.Server {
-	addr := listen(t, app)
-	idle := make(chan *conn, 16)
-	t.Cleanup(func() {
-		for len(idle) > 0 {
-			_ = (<-idle).Close()
-		}
-	})
-	return func(r *http.Request) (*http.Response, error) {
-		var c *conn
-		select {
-		case c = <-idle:
-		default:
-			var err error
-			if c, err = dial(addr); err != nil {
-				return nil, err
-			}
-		}
-		res, err := c.roundTrip(r)
-		if err != nil || res.Close {
-			_ = c.Close()
-			return res, err
-		}
-		select {
-		case idle <- c:
-		default:
-			_ = c.Close()
-		}
-		return res, nil
-	}
+	return adaptertest.ListenerServer(t, listen(t, app))
 }
 
 // listen serves app on a loopback port until the test ends and returns
@@ -92,50 +64,6 @@ func listen(t *testing.T, app *fiber.App) string {
 	go func() { _ = app.Listener(ln) }()
 	t.Cleanup(func() { _ = app.Shutdown() })
 	return ln.Addr().String()
-}
-
-// conn is one keep-alive client connection that writes requests as they
-// are, unchecked.
-type conn struct {
-	net.Conn
-	br *bufio.Reader
-}
-
-func dial(addr string) (*conn, error) {
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		return nil, err
-	}
-	return &conn{Conn: c, br: bufio.NewReader(c)}, nil
-}
-
-// roundTrip sends r and returns the response with its body read. It reads
-// while it writes, as net/http's transport does: a server that refuses a
-// request (fasthttp, for headers beyond its read buffer) answers and
-// closes before it has read it all, and the rest of the write fails.
-func (c *conn) roundTrip(r *http.Request) (*http.Response, error) {
-	if err := c.SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
-		return nil, err
-	}
-	written := make(chan error, 1)
-	go func() { written <- r.Write(c) }()
-	res, err := http.ReadResponse(c.br, r)
-	if err != nil {
-		if werr := <-written; werr != nil {
-			return nil, werr
-		}
-		return nil, err
-	}
-	body, err := io.ReadAll(res.Body)
-	_ = res.Body.Close()
-	if werr := <-written; werr != nil {
-		res.Close = true // the connection is broken: not for reuse
-	}
-	if err != nil {
-		return nil, err
-	}
-	res.Body = io.NopCloser(bytes.NewReader(body))
-	return res, nil
 }
 
 func TestAdapterSuite(t *testing.T) {
@@ -401,6 +329,39 @@ func TestSetCookieRendering(t *testing.T) {
 	assert.ElementsMatch(t, []string{"Path=/", "Expires=Thu, 01 Jan 1970 00:00:00 GMT", "Max-Age=0", "HttpOnly", "Secure", "SameSite=Lax"}, attrs(line))
 }
 
+// A handler that read the session and chose its own caching keeps it:
+// its Vary gains the token's header in the same line, and its
+// Cache-Control gains private, as on net/http (core.Result.Apply). Vary
+// is merged field by field, so a handler that already varies by Cookie
+// does not get it twice.
+func TestReadMergesHandlerCaching(t *testing.T) {
+	for _, tc := range []struct {
+		transport   core.Transport
+		handlerVary []string
+		want        []string
+	}{
+		{core.TransportCookie, []string{fiber.HeaderAcceptEncoding}, []string{"Accept-Encoding, Cookie"}},
+		{core.TransportCookie, []string{fiber.HeaderCookie}, []string{"Cookie"}},
+		{core.TransportBoth, []string{fiber.HeaderAcceptEncoding}, []string{"Accept-Encoding, Cookie, Authorization"}},
+		{core.TransportBoth, []string{fiber.HeaderCookie}, []string{"Cookie, Authorization"}},
+		{core.TransportBoth, nil, []string{"Cookie, Authorization"}},
+	} {
+		m := newManager(t, core.Config{Transport: tc.transport})
+		app := fiber.New()
+		app.Use(sessionfiber.New(m))
+		app.All("/*", func(c *fiber.Ctx) error {
+			c.Vary(tc.handlerVary...)
+			c.Set(fiber.HeaderCacheControl, "max-age=60")
+			_, _ = core.Get[string](sessionfiber.From(c), "k")
+			return c.SendString("ok")
+		})
+		res, _ := do(t, app, httptest.NewRequest("GET", "/", nil))
+		assert.Equal(t, tc.want, res.Header.Values("Vary"), "handler's Vary %v", tc.handlerVary)
+		assert.Equal(t, "max-age=60, private", strings.Join(res.Header.Values("Cache-Control"), ", "), "handler's Vary %v", tc.handlerVary)
+		assert.Empty(t, res.Header.Values("Set-Cookie"))
+	}
+}
+
 func TestSetCookiePersistentAndPartitioned(t *testing.T) {
 	now := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
 	m := newManager(t, core.Config{
@@ -429,15 +390,21 @@ func TestHeaderTransportToken(t *testing.T) {
 	assert.Empty(t, res.Header.Values("Set-Cookie"))
 }
 
-// Without the middleware From returns nil rather than panicking.
+// Without the middleware From panics with a message that names what is
+// missing, rather than returning nil for the handler's next call to
+// dereference; core.FromContext still reports no session with nil.
 func TestFromWithoutMiddleware(t *testing.T) {
 	app := fiber.New()
+	ran := false
 	app.Get("/", func(c *fiber.Ctx) error {
-		if sessionfiber.From(c) != nil || core.FromContext(c.UserContext()) != nil {
-			return c.SendStatus(fiber.StatusInternalServerError)
-		}
+		ran = true
+		assert.PanicsWithValue(t,
+			"sessionkit: sessionfiber.From called on a route without the sessionfiber middleware (sessionfiber.New)",
+			func() { sessionfiber.From(c) })
+		assert.Nil(t, core.FromContext(c.UserContext()))
 		return c.SendStatus(fiber.StatusNoContent)
 	})
 	res, _ := do(t, app, httptest.NewRequest("GET", "/", nil))
 	assert.Equal(t, fiber.StatusNoContent, res.StatusCode)
+	assert.True(t, ran, "the handler ran")
 }

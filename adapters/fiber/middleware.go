@@ -3,8 +3,8 @@ package sessionfiber
 import (
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/sessionkit/sessionkit/adapterkit/fasthttpkit"
 	"github.com/sessionkit/sessionkit/core"
-	"github.com/sessionkit/sessionkit/internal/adapterkit"
 )
 
 // LocalsKey is the c.Locals key under which the middleware keeps the
@@ -53,7 +53,7 @@ func New(m *core.Manager, opts ...Option) fiber.Handler {
 		opt(&o)
 	}
 	return func(c *fiber.Ctx) error {
-		req := request(c)
+		req := fasthttpkit.Request(c.Context())
 		s, err := m.Load(c.UserContext(), &req)
 		if err != nil {
 			return o.onError(c, newError(err))
@@ -80,77 +80,27 @@ func New(m *core.Manager, opts ...Option) fiber.Handler {
 			c.Status(serr.fiber.Code)
 			return o.onError(c, serr)
 		}
-		setResult(c, &res)
+		fasthttpkit.Apply(&c.Response().Header, &res)
 		return handlerErr
 	}
 }
 
-// From returns the request's session, or nil when the middleware did not
-// run for this route.
+// From returns the request's session. It panics when the middleware (New)
+// did not run for the route, naming what is missing, rather than return
+// nil for the handler's next call to dereference. Code that must cope
+// without the middleware reads c.Locals(LocalsKey), or
+// core.FromContext(c.UserContext()), which returns nil.
 func From(c *fiber.Ctx) *core.Session {
 	s, _ := c.Locals(LocalsKey).(*core.Session)
+	if s == nil {
+		panic("sessionkit: sessionfiber.From called on a route without the sessionfiber middleware (sessionfiber.New)")
+	}
 	return s
-}
-
-// request fills a core.Request from fasthttp's headers. fasthttp reuses
-// its buffers for the next request on the connection, and the session
-// keeps the token, the user agent and the client IP (recorded at Login)
-// beyond this request, so every field is a copy: string(b) copies, where
-// Fiber's c.Get and c.Cookies would alias the buffer unless the app set
-// Immutable.
-func request(c *fiber.Ctx) core.Request {
-	h := &c.Request().Header
-	// PeekAll gives every Cookie line as received (or, once something has
-	// parsed the cookies, one line with all of them, duplicates kept), so a
-	// cookie sent twice is still seen twice and refused as ambiguous.
-	var cookies []string
-	for _, v := range h.PeekAll(fiber.HeaderCookie) {
-		cookies = append(cookies, string(v))
-	}
-	var auth []string
-	for _, v := range h.PeekAll(fiber.HeaderAuthorization) {
-		auth = append(auth, string(v))
-	}
-	return core.Request{Cookie: cookies, Authorization: auth, Client: (*client)(c)}
-}
-
-// client reads the request's client details for a Login only: copying the
-// user agent and formatting the remote address would cost every request
-// allocations that most never use. Fiber's Ctx is valid until the handler
-// returns, and Login runs inside it.
-type client fiber.Ctx
-
-func (cl *client) ClientInfo() (userAgent, remoteAddr, forwardedFor string) {
-	c := (*fiber.Ctx)(cl)
-	h := &c.Request().Header
-	return string(h.UserAgent()), c.Context().RemoteAddr().String(), string(h.Peek(fiber.HeaderXForwardedFor))
-}
-
-// setResult puts the commit's cookie and headers on the response.
-//
-// The Set-Cookie line is net/http's rendering of the result's cookie, not
-// c.Cookie's: fasthttp (v1.51, under Fiber v2) writes Max-Age only when it
-// is positive and then drops Expires, and knows no Partitioned, so it can
-// neither clear a cookie with Max-Age=0 nor give a persistent cookie both
-// Max-Age and Expires. Rendering through core.Result.Headers also keeps the
-// caching rules in one place.
-func setResult(c *fiber.Ctx, res *core.Result) {
-	res.Headers(func(name, value string, replace bool) {
-		switch {
-		case name == fiber.HeaderVary:
-			c.Vary(value) // merged with the handler's Vary, not a second line
-		case replace:
-			c.Set(name, value) // no-store replaces whatever caching the handler chose
-		default:
-			c.Response().Header.Add(name, value)
-		}
-	})
 }
 
 // writeError is the default ErrorHandler: the status and the generic JSON
 // body every sessionkit adapter answers with.
 func writeError(c *fiber.Ctx, err error) error {
-	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	return c.Status(adapterkit.ErrorStatus(err)).SendString(adapterkit.ErrorBody)
+	fasthttpkit.WriteError(c.Response(), err)
+	return nil
 }

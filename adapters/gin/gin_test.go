@@ -15,11 +15,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sessionkit/sessionkit/adapterkit"
 	"github.com/sessionkit/sessionkit/adapters/adaptertest"
 	sessiongin "github.com/sessionkit/sessionkit/adapters/gin"
 	"github.com/sessionkit/sessionkit/core"
 	"github.com/sessionkit/sessionkit/core/store"
-	"github.com/sessionkit/sessionkit/internal/adapterkit"
 )
 
 func init() { gin.SetMode(gin.TestMode) }
@@ -71,27 +71,42 @@ func getLive(t *testing.T, h http.Handler) (*http.Response, string) {
 	return res, string(body)
 }
 
-// From, c.Get(ContextKey) and core.FromContext of the request all return
-// the one session.
+// From, c.Get(ContextKey), core.FromContext of the request and
+// core.FromContext of the *gin.Context itself all return the one session,
+// whether or not the engine falls back to the request's context: a
+// service function handed c as its context.Context gets the session, not
+// nil.
 func TestFromMatchesContext(t *testing.T) {
-	r := gin.New()
-	r.Use(sessiongin.New(quietManager(t, nil)))
-	var fromC, fromKey, fromCtx *core.Session
-	r.GET("/", func(c *gin.Context) {
-		fromC = sessiongin.From(c)
-		fromKey, _ = c.MustGet(sessiongin.ContextKey).(*core.Session)
-		fromCtx = core.FromContext(c.Request.Context())
-	})
-	serve(r, httptest.NewRequest("GET", "/", nil))
-	require.NotNil(t, fromC)
-	assert.Same(t, fromC, fromKey)
-	assert.Same(t, fromC, fromCtx)
+	for _, fallback := range []bool{false, true} {
+		r := gin.New()
+		r.ContextWithFallback = fallback
+		r.Use(sessiongin.New(quietManager(t, nil)))
+		var fromC, fromKey, fromCtx, fromGin *core.Session
+		service := func(ctx context.Context) *core.Session { return core.FromContext(ctx) }
+		r.GET("/", func(c *gin.Context) {
+			fromC = sessiongin.From(c)
+			fromKey, _ = c.MustGet(sessiongin.ContextKey).(*core.Session)
+			fromCtx = core.FromContext(c.Request.Context())
+			fromGin = service(c)
+		})
+		serve(r, httptest.NewRequest("GET", "/", nil))
+		require.NotNil(t, fromC, "fallback %v", fallback)
+		assert.Same(t, fromC, fromKey, "fallback %v", fallback)
+		assert.Same(t, fromC, fromCtx, "fallback %v", fallback)
+		assert.Same(t, fromC, fromGin, "core.FromContext(c), fallback %v", fallback)
+	}
+}
 
-	bare := gin.New()
-	var missing *core.Session = &core.Session{}
-	bare.GET("/", func(c *gin.Context) { missing = sessiongin.From(c) })
-	serve(bare, httptest.NewRequest("GET", "/", nil))
-	assert.Nil(t, missing, "From is nil without the middleware")
+// Without the middleware From panics with a message that names what is
+// missing, rather than returning nil for the handler's next call to
+// dereference; core.FromContext still reports no session with nil.
+func TestFromWithoutMiddleware(t *testing.T) {
+	c, _ := gin.CreateTestContext(httptest.NewRecorder())
+	c.Request = httptest.NewRequest("GET", "/", nil)
+	assert.PanicsWithValue(t,
+		"sessionkit: sessiongin.From called on a route without the sessiongin middleware (sessiongin.New)",
+		func() { sessiongin.From(c) })
+	assert.Nil(t, core.FromContext(c.Request.Context()))
 }
 
 // A streamed response gets its cookie with the first flush, and the body

@@ -3,13 +3,16 @@ package sessiongin
 import (
 	"github.com/gin-gonic/gin"
 
+	"github.com/sessionkit/sessionkit/adapterkit"
 	"github.com/sessionkit/sessionkit/core"
-	"github.com/sessionkit/sessionkit/internal/adapterkit"
 )
 
 // ContextKey is the gin.Context key the middleware stores the session
-// under, for code that reads c.Get or c.MustGet rather than From.
-const ContextKey = "sessionkit.session"
+// under, for code that reads c.Get or c.MustGet rather than From. It is
+// core.ContextKey, so core.FromContext(c) with the *gin.Context itself
+// finds the session whether or not the engine sets ContextWithFallback:
+// gin.Context.Value looks string keys up in c.Keys.
+const ContextKey = core.ContextKey
 
 // ErrorHandler answers a request whose session could not be loaded or
 // committed. err wraps core.ErrStore when the store failed. It should write
@@ -45,8 +48,9 @@ func defaultErrorHandler(c *gin.Context, err error) {
 }
 
 // New returns middleware that loads the request's session, makes it
-// available to From, c.Get(ContextKey) and core.FromContext on
-// c.Request.Context(), and commits it before the response headers go out.
+// available to From, c.Get(ContextKey), core.FromContext(c) and
+// core.FromContext(c.Request.Context()), and commits it before the
+// response headers go out.
 func New(m *core.Manager, opts ...Option) gin.HandlerFunc {
 	o := options{onError: defaultErrorHandler}
 	for _, opt := range opts {
@@ -77,10 +81,16 @@ func New(m *core.Manager, opts ...Option) gin.HandlerFunc {
 	}
 }
 
-// From returns the request's session, or nil when the middleware is not
-// installed on the route.
+// From returns the request's session. It panics when the middleware (New)
+// is not installed on the route, naming what is missing, rather than
+// return nil for the handler's next call to dereference. Code that must
+// cope without the middleware reads c.Get(ContextKey), or
+// core.FromContext(c.Request.Context()), which returns nil.
 func From(c *gin.Context) *core.Session {
 	v, _ := c.Get(ContextKey)
 	s, _ := v.(*core.Session)
+	if s == nil {
+		panic("sessionkit: sessiongin.From called on a route without the sessiongin middleware (sessiongin.New)")
+	}
 	return s
 }

@@ -2,12 +2,13 @@ package sessiongin
 
 import (
 	"bufio"
+	"fmt"
 	"net"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/sessionkit/sessionkit/internal/adapterkit"
+	"github.com/sessionkit/sessionkit/adapterkit"
 )
 
 // writer commits the session where Gin really sends the headers: the first
@@ -68,14 +69,43 @@ func (w *writer) Flush() {
 	}
 }
 
+// errHijackNotSupported answers a Hijack on a connection that cannot be
+// hijacked (HTTP/2), as http.ResponseController does.
+var errHijackNotSupported = fmt.Errorf("sessiongin: the connection cannot be hijacked: %w", http.ErrNotSupported)
+
 // Hijack saves the session before the connection leaves net/http's hands.
 // Headers never go out on a hijacked connection, so no new token is issued
-// (adapterkit.Commit.BeforeHijack).
+// (adapterkit.Commit.BeforeHijack). gin.ResponseWriter must claim Hijacker
+// whatever the server's writer is, so Hijack first checks that the
+// connection can be hijacked at all: on HTTP/2 it fails with
+// http.ErrNotSupported before committing, and the handler's ordinary
+// answer still carries the session (Gin's own Hijack would panic there).
 func (w *writer) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	if !hijackable(w.ResponseWriter) {
+		return nil, nil, errHijackNotSupported
+	}
 	if !w.commit.BeforeHijack() {
 		return nil, nil, adapterkit.ErrResponseReplaced
 	}
 	return w.ResponseWriter.Hijack()
+}
+
+// hijackable reports whether the server's writer under rw can be hijacked.
+// Every gin.ResponseWriter claims Hijacker, so those are looked through
+// with Unwrap (Gin's own writer has it) down to the first writer that is
+// not one. A gin.ResponseWriter that does not unwrap cannot be seen
+// through: its own Hijack decides.
+func hijackable(rw http.ResponseWriter) bool {
+	for {
+		if _, ok := rw.(gin.ResponseWriter); !ok {
+			return adapterkit.CanHijack(rw)
+		}
+		u, ok := rw.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			return true
+		}
+		rw = u.Unwrap()
+	}
 }
 
 // Unwrap lets http.ResponseController reach the server's writer (through

@@ -13,6 +13,10 @@
 // The session is committed just before the response headers are first
 // written (WriteHeader, Write, Flush, ReadFrom, Hijack), so cookies go out
 // with the headers and the body is never buffered. The wrapped writer
-// keeps http.Flusher, http.Hijacker, io.ReaderFrom and Unwrap, so
-// http.ResponseController reaches every feature of the server's writer.
+// claims http.Flusher, http.Hijacker and io.ReaderFrom only when the
+// server's writer can do them (HTTP/2's cannot hijack, so neither can
+// ours), and has Unwrap, so http.ResponseController reaches every feature
+// of the server's writer. A hijack that cannot happen fails with
+// http.ErrNotSupported and commits nothing: the handler's ordinary answer
+// still carries the session.
 package sessionhttp

@@ -3,8 +3,8 @@ package sessionhttp
 import (
 	"net/http"
 
+	"github.com/sessionkit/sessionkit/adapterkit"
 	"github.com/sessionkit/sessionkit/core"
-	"github.com/sessionkit/sessionkit/internal/adapterkit"
 )
 
 // ErrorHandler answers a request whose session could not be loaded or
@@ -46,14 +46,21 @@ func New(m *core.Manager, opts ...Option) func(http.Handler) http.Handler {
 			r = r.WithContext(core.NewContext(r.Context(), s))
 			sw := &writer{Writer: adapterkit.Writer{ResponseWriter: w}, r: r, onError: o.onError}
 			sw.Commit.Init(r.Context(), m, s, w.Header(), sw)
-			next.ServeHTTP(sw, r)
+			next.ServeHTTP(sw.Wrap(), r)
 			sw.Commit.AfterHandler()
 		})
 	}
 }
 
-// From returns the request's session, or nil when the middleware is not
-// installed.
+// From returns the request's session. It panics when the middleware (New)
+// did not run for the request, naming what is missing, rather than return
+// nil for the handler's next call to dereference. Code that must cope
+// without the middleware uses core.FromContext(r.Context()), which returns
+// nil.
 func From(r *http.Request) *core.Session {
-	return core.FromContext(r.Context())
+	s := core.FromContext(r.Context())
+	if s == nil {
+		panic("sessionkit: sessionhttp.From called on a request without the sessionhttp middleware (sessionhttp.New)")
+	}
+	return s
 }

@@ -47,6 +47,17 @@ func quietManager(t *testing.T) *core.Manager {
 	return m
 }
 
+// Without the middleware From panics with a message that names what is
+// missing, rather than returning nil for the handler's next call to
+// dereference; core.FromContext still reports no session with nil.
+func TestFromWithoutMiddleware(t *testing.T) {
+	r := httptest.NewRequest("GET", "/", nil)
+	assert.PanicsWithValue(t,
+		"sessionkit: sessionhttp.From called on a request without the sessionhttp middleware (sessionhttp.New)",
+		func() { sessionhttp.From(r) })
+	assert.Nil(t, core.FromContext(r.Context()))
+}
+
 // A streamed response gets its cookie with the first flush, and the body
 // reaches the client before the handler returns: nothing is buffered.
 func TestFlushCommitsAndStreams(t *testing.T) {
@@ -95,16 +106,20 @@ func TestResponseControllerDeadlines(t *testing.T) {
 	assert.Equal(t, http.StatusOK, res.StatusCode, string(body))
 }
 
-// io.Copy into the response keeps the ReadFrom path and commits first.
+// io.Copy into the response keeps the ReadFrom path of the server's
+// HTTP/1 writer and commits first.
 func TestReadFromCommits(t *testing.T) {
 	m := quietManager(t)
-	h := sessionhttp.New(m)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(sessionhttp.New(m)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_ = sessionhttp.From(r).Put("k", "v")
-		_, _ = w.(io.ReaderFrom).ReadFrom(strings.NewReader("body"))
-	}))
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
-	res := rec.Result()
+		rf, ok := w.(io.ReaderFrom)
+		require.True(t, ok, "HTTP/1's writer has ReadFrom, so ours does")
+		_, _ = rf.ReadFrom(strings.NewReader("body"))
+	})))
+	defer srv.Close()
+	res, err := srv.Client().Get(srv.URL)
+	require.NoError(t, err)
+	defer res.Body.Close()
 	assert.Len(t, res.Cookies(), 1)
 	body, _ := io.ReadAll(res.Body)
 	assert.Equal(t, "body", string(body))
@@ -148,6 +163,9 @@ func (failingStore) ListUser(context.Context, string, time.Time) ([]store.Entry,
 }
 func (failingStore) DeleteUser(context.Context, string, string) ([]string, error) {
 	return nil, errDown
+}
+func (failingStore) Take(context.Context, string, string, store.LoadOptions) ([]byte, bool, error) {
+	return nil, false, errDown
 }
 
 // A handler that declared its Content-Length (http.ServeFile does) and then

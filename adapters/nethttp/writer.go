@@ -3,7 +3,7 @@ package sessionhttp
 import (
 	"net/http"
 
-	"github.com/sessionkit/sessionkit/internal/adapterkit"
+	"github.com/sessionkit/sessionkit/adapterkit"
 )
 
 // writer commits the session at the last moment it can still set headers

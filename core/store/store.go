@@ -42,10 +42,22 @@ type Store interface {
 	// long as a forwarding entry to newID; otherwise it is deleted at once.
 	Renew(ctx context.Context, oldID, newID string, ch *Change, opts WriteOptions) (evicted []string, err error)
 
-	// Delete removes the record under id (and its forwarding entry, if it is
-	// one) and its user-index entry. Deleting a missing id is not an error;
-	// existed reports whether there was a live record.
+	// Delete removes the record under id and its user-index entry. When id
+	// is a forwarding entry, Delete removes it and the session it forwards
+	// to (following the chain): a logout or revocation that loaded the
+	// session just before a rotation must not leave the rotated successor
+	// alive. Deleting a missing id is not an error; existed reports whether
+	// a live record was deleted.
 	Delete(ctx context.Context, id string) (existed bool, err error)
+
+	// Take removes key from the live record under id and returns the value
+	// it held, in one atomic step: of concurrent Takes of one key exactly
+	// one gets the value, so a flash message is shown once. ok is false,
+	// and nothing is written, when the record holds no such key. A missing
+	// or expired record gives ErrNotFound and a forwarding entry
+	// *ErrRenewed, as for Update. Take moves neither LastSeen nor the
+	// deadline.
+	Take(ctx context.Context, id, key string, opts LoadOptions) (value []byte, ok bool, err error)
 
 	// ListUser returns the live sessions bound to userID, metadata only,
 	// without reading their values, in no particular order.
@@ -116,20 +128,25 @@ type Change struct {
 }
 
 // ApplyValues returns old with the change's values applied (Clear, then
-// Del, then Set, so a key both set and deleted in one change ends up set),
-// as a new map: old may have been handed out by Load and must not change.
-// Without a value change it returns old itself.
+// Del, then Set, so a key both set and deleted in one change ends up set).
+// Without a value change it returns old itself; when nothing of old
+// survives (Clear, or old empty) it returns ch.Set itself; otherwise a new
+// map, as old may have been handed out by Load and must not change. Either
+// way the result is read-only from then on, for the store and the core
+// alike. It is the one merge of values in the module: the core's view of a
+// session, and each store, apply changes through it.
 func (ch *Change) ApplyValues(old map[string][]byte) map[string][]byte {
 	if ch == nil || (!ch.Clear && len(ch.Set) == 0 && len(ch.Del) == 0) {
 		return old
 	}
-	var m map[string][]byte
-	if ch.Clear {
-		m = make(map[string][]byte, len(ch.Set))
-	} else {
-		m = make(map[string][]byte, len(old)+len(ch.Set))
-		maps.Copy(m, old)
+	if ch.Clear || len(old) == 0 {
+		if ch.Set == nil {
+			return map[string][]byte{}
+		}
+		return ch.Set
 	}
+	m := make(map[string][]byte, len(old)+len(ch.Set))
+	maps.Copy(m, old)
 	for _, k := range ch.Del {
 		delete(m, k)
 	}

@@ -13,7 +13,7 @@ import (
 
 	sessionecho "github.com/sessionkit/sessionkit/adapters/echo"
 	"github.com/sessionkit/sessionkit/core"
-	"github.com/sessionkit/sessionkit/examples/internal/demo"
+	"github.com/sessionkit/sessionkit/examples/demo"
 )
 
 // app holds what the handlers share.

@@ -13,7 +13,7 @@ import (
 
 	sessionfiber "github.com/sessionkit/sessionkit/adapters/fiber"
 	"github.com/sessionkit/sessionkit/core"
-	"github.com/sessionkit/sessionkit/examples/internal/demo"
+	"github.com/sessionkit/sessionkit/examples/demo"
 )
 
 // bodyLimit is Fiber's BodyLimit: the most fasthttp reads into memory

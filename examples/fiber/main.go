@@ -1,5 +1,5 @@
 // Command fiber is the sessionkit demo on Fiber v2: the routes of the demo
-// contract (DESIGN.md), answering exactly as the net/http demo does.
+// contract (docs/DESIGN.md), answering exactly as the net/http demo does.
 //
 //	go run ./examples/fiber -secure=false
 //	curl -c jar -b jar -X POST http://127.0.0.1:8080/counter
@@ -14,7 +14,7 @@ import (
 	"io"
 	"net"
 
-	"github.com/sessionkit/sessionkit/examples/internal/demo"
+	"github.com/sessionkit/sessionkit/examples/demo"
 )
 
 func main() { demo.Main("fiber", run) }

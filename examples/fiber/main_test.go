@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionkit/sessionkit/core"
-	"github.com/sessionkit/sessionkit/examples/internal/demo/demotest"
+	"github.com/sessionkit/sessionkit/examples/demo/demotest"
 	"github.com/sessionkit/sessionkit/internal/redistest"
 )
 

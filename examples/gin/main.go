@@ -1,5 +1,5 @@
 // Command gin is the sessionkit demo on Gin: the routes of the demo
-// contract (DESIGN.md), answering exactly as the net/http demo does.
+// contract (docs/DESIGN.md), answering exactly as the net/http demo does.
 //
 //	go run ./examples/gin -secure=false
 //	curl -c jar -b jar -X POST http://127.0.0.1:8080/counter
@@ -15,7 +15,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/sessionkit/sessionkit/examples/internal/demo"
+	"github.com/sessionkit/sessionkit/examples/demo"
 )
 
 func main() {

@@ -6,7 +6,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/sessionkit/sessionkit/core"
-	"github.com/sessionkit/sessionkit/examples/internal/demo/demotest"
+	"github.com/sessionkit/sessionkit/examples/demo/demotest"
 	"github.com/sessionkit/sessionkit/internal/redistest"
 )
 

@@ -1,5 +1,5 @@
 // Command nethttp is the sessionkit demo on net/http: the routes of the
-// demo contract (DESIGN.md) on a Go 1.22 http.ServeMux.
+// demo contract (docs/DESIGN.md) on a Go 1.22 http.ServeMux.
 //
 //	go run ./examples/nethttp -secure=false
 //	curl -c jar -b jar -X POST http://127.0.0.1:8080/counter
@@ -15,7 +15,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/sessionkit/sessionkit/examples/internal/demo"
+	"github.com/sessionkit/sessionkit/examples/demo"
 )
 
 func main() { demo.Main("nethttp", run) }

@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"github.com/sessionkit/sessionkit/core"
-	"github.com/sessionkit/sessionkit/examples/internal/demo/demotest"
+	"github.com/sessionkit/sessionkit/examples/demo/demotest"
 	"github.com/sessionkit/sessionkit/internal/redistest"
 )
 

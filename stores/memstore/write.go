@@ -487,29 +487,41 @@ func (s *Store) renew(r *renewal, target string, b *built) (evicted []string, ol
 	return evicted, oldUser, nil
 }
 
-// Delete removes whatever is under id, a record or a forwarding entry (never
-// its successor), and reports whether it was a live record by the store's
-// clock. The user-index entry is pruned after the shard is released.
+// Delete removes the record under id, or the forwarding entry under id and
+// the chain of sessions it forwards to, and reports whether a live record
+// (by the store's clock) was among them. The user-index entries are pruned
+// after each shard is released.
 func (s *Store) Delete(ctx context.Context, id string) (existed bool, err error) {
 	if err := ctxErr(ctx); err != nil {
 		return false, err
 	}
-	sh := s.shard(id)
-	sh.mu.Lock()
-	e := sh.m[id]
-	if e == nil {
+	// A chain is as long as the rotations within one grace window; the
+	// bound only guards against a cycle, which Renew never makes.
+	for hop := 0; hop < maxForwardHops && id != ""; hop++ {
+		sh := s.shard(id)
+		sh.mu.Lock()
+		e := sh.m[id]
+		if e == nil {
+			sh.mu.Unlock()
+			break
+		}
+		s.discard(sh, e)
+		// Read before e is recycled: another write may reuse it as soon as
+		// the shard is unlocked.
+		successor, user, expires := e.successor, e.meta.UserID, e.expires
+		sh.recycle(e)
 		sh.mu.Unlock()
-		return false, nil
+		if successor != "" {
+			id = successor
+			continue
+		}
+		if user != "" {
+			s.prune(user, id)
+		}
+		return s.now().Before(expires), nil
 	}
-	s.discard(sh, e)
-	record, user, expires := !e.forwarding(), e.meta.UserID, e.expires
-	sh.recycle(e)
-	sh.mu.Unlock()
-	if !record {
-		return false, nil
-	}
-	if user != "" {
-		s.prune(user, id)
-	}
-	return s.now().Before(expires), nil
+	return false, nil
 }
+
+// maxForwardHops bounds how far Delete follows forwarding entries.
+const maxForwardHops = 16

@@ -111,16 +111,25 @@ func TestForeignValuesAreTheCoresBusiness(t *testing.T) {
 func TestCorruptUserIndex(t *testing.T) {
 	t.Parallel()
 	client := standaloneClient(t)
-	s, prefix := newStore(t, client)
 	ctx := context.Background()
 	now := time.Now()
-	index, _ := redisstore.Options{Prefix: prefix}.UserKeys("alice")
-	require.NoError(t, client.Set(ctx, index, "junk", time.Hour).Err())
+	for _, which := range []string{"Index", "Expiry"} {
+		t.Run(which, func(t *testing.T) {
+			t.Parallel()
+			s, prefix := newStore(t, client)
+			index, expiry := redisstore.Options{Prefix: prefix}.UserKeys("alice")
+			key := index
+			if which == "Expiry" {
+				key = expiry
+			}
+			require.NoError(t, client.Set(ctx, key, "junk", time.Hour).Err())
 
-	_, err := s.ListUser(ctx, "alice", now)
-	assert.ErrorIs(t, err, redisstore.ErrCorrupt, "ListUser")
-	_, err = s.DeleteUser(ctx, "alice", "")
-	assert.ErrorIs(t, err, redisstore.ErrCorrupt, "DeleteUser")
-	_, err = s.Create(ctx, newID(t), &store.Record{Meta: meta(now, "alice")}, wopts(now))
-	assert.ErrorIs(t, err, redisstore.ErrCorrupt, "Create")
+			_, err := s.ListUser(ctx, "alice", now)
+			assert.ErrorIs(t, err, redisstore.ErrCorrupt, "ListUser")
+			_, err = s.DeleteUser(ctx, "alice", "")
+			assert.ErrorIs(t, err, redisstore.ErrCorrupt, "DeleteUser")
+			_, err = s.Create(ctx, newID(t), &store.Record{Meta: meta(now, "alice")}, wopts(now))
+			assert.ErrorIs(t, err, redisstore.ErrCorrupt, "Create")
+		})
+	}
 }

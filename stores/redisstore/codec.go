@@ -34,6 +34,12 @@ const (
 	fieldGraceEnd = "m:gend" // end of the grace period, caller's clock
 	fieldMovedAt  = "m:at"   // server time of the renewal
 
+	// Between a Renew's two round trips (and after one interrupted), its
+	// forwarding entry or marker also keeps a copy of the record, each
+	// field under keptPrefix + its name, and the record's expiry.
+	keptPrefix    = "c:"
+	fieldKeptTill = "m:till" // server time, Unix ms; -1 for none
+
 	// Markers that are not sessions and load as missing.
 	fieldGone    = "m:gone" // renewed without grace: the successor's ID
 	fieldRevoked = "m:rev"  // revoked or evicted before its record was written

@@ -10,8 +10,9 @@
 //	...
 //	m, err := core.New(core.Config{Store: st})
 //
-// It needs Redis 6.0 or later (it is tested against 7.0). Redis Cluster
-// works with no configuration: every script touches the keys of one slot.
+// It needs Redis 6.2 or later (for ZADD GT; it is tested against 7.0).
+// Redis Cluster works with no configuration: every script touches the
+// keys of one slot.
 //
 // # Data layout
 //
@@ -40,11 +41,22 @@
 // entry: m:next (the successor's ID), m:gend (the end of the grace period)
 // and m:at (when, by the server's clock), with a TTL of the grace period, so
 // Redis ends it, not a timer in some process. After a Renew without grace
-// the old ID holds a marker (m:gone) for a minute, which loads as missing;
-// it lets an interrupted Renew be undone without ever undoing a concurrent
-// logout. A revocation tombstone (m:rev), also short-lived, bars an ID that
-// DeleteUser or a cap eviction found in the index before its record had
-// landed.
+// the old ID holds a marker (m:gone, the successor's ID) for a minute,
+// which loads as missing; it lets an interrupted Renew be undone without
+// ever undoing a concurrent logout, and lets a Delete of the old ID find
+// the successor. Until the Renew's second round trip, either also keeps a
+// copy of the record (c:<field>, and m:till, its expiry) and lives at
+// least a minute: a claim that go-redis sends again after a lost reply
+// gets the record from it, and a Renew that never got the claim's reply
+// restores the record from it. The copy briefly doubles the session's
+// memory; afterwards a forwarding entry takes 672 bytes instead of 248
+// (measured with a 2 KB record: HDEL does not shrink the hash's
+// allocation). A revocation tombstone (m:rev), also short-lived, bars an
+// ID that DeleteUser or a cap eviction found in the index, or that Delete
+// found named by a forwarding entry or marker, before its record had
+// landed; one also takes the place of every record that Delete, DeleteUser
+// or an eviction deletes, so that a write of it that go-redis is still
+// retrying (the first run landed, its reply did not) cannot bring it back.
 //
 // Each user's sessions are indexed under the SHA-256 of the user ID (user
 // IDs are application input, which never becomes part of a key as it is),
@@ -52,20 +64,31 @@
 // slot:
 //
 //	Prefix + "u:{<sha256 of user id>}"    sorted set: session IDs by CreatedAt
-//	Prefix + "u:{<sha256 of user id>}:x"  sorted set: the same IDs by ExpiresAt
+//	Prefix + "u:{<sha256 of user id>}:x"  sorted set: the same IDs by deadline
 //	Prefix + "u:{<sha256 of user id>}:e"  set: IDs being evicted under the cap
 //
-// The first orders evictions under the per-user cap. The second lets every
-// addition to the index drop, by the server's clock, entries past their
-// absolute lifetime, and sets the index's own TTL to that of its
-// longest-lived member, so an index never outlives its sessions for long.
-// The third keeps evicted sessions findable (listed, revocable) should
-// their deletion fail; it is pruned like the rest.
+// The first orders evictions under the per-user cap. The second holds each
+// session's deadline, the earlier of its idle and absolute deadlines: it
+// moves forward with every write and touch of the session, a plain ZADD
+// GT in the same round trip (for an Update, when this process loaded the
+// session and so knows its user, as the manager always does; otherwise one
+// more round trip). It lets every addition to the index drop, by the
+// server's clock, entries a minute past their deadline, so a session that
+// ended by idle timeout leaves the index then, not when its lifetime would
+// have ended; ListUser reads no session past it, and DeleteUser bars none.
+// The index's own TTL is that of its longest-lived member's lifetime, so
+// an index never outlives its sessions for long. The third keeps evicted
+// sessions findable (listed, revocable) should their deletion fail; once
+// it succeeded, they leave it.
 //
-// Index entries are removed when their session is known to be gone:
-// by Delete, Renew and DeleteUser, and past their absolute lifetime. An
-// entry can outlive its session (one that ended by idle timeout, or whose
-// removal failed); such entries are never trusted, only skipped.
+// Index entries are removed when their session is known to be gone: by
+// Delete, Renew, DeleteUser and an eviction, and a minute past their
+// deadline. An entry can outlive its session (one whose removal failed);
+// such entries are never trusted, only skipped. The converse, a live
+// session's entry with a deadline older than its session's, can only
+// follow a write whose index command failed where the session's did not
+// (Redis Cluster, the index's node failing); that Update reports the
+// failure, and the session's next write moves the entry again.
 //
 // Options.SessionKey and Options.UserKeys compute these keys, for use with
 // redis-cli.
@@ -78,17 +101,30 @@
 //
 //	Load        1  (a plain HGETALL, checked on the client; inside the
 //	               touch window it writes nothing; past it, +1 for the
-//	               touch script that extends the idle deadline)
-//	Update      1  (the changed keys only; with a Meta naming a user +1
-//	               before, to index it first, and +1 after when it moved
-//	               the session away from another user; the manager never
-//	               sends Update a Meta)
+//	               touch script that extends the idle deadline, with the
+//	               deadline in the user's expiry index)
+//	Update      1  (the changed keys only, and the deadline in the user's
+//	               expiry index; +1 for a session bound to a user that
+//	               this process has not loaded lately; with a Meta naming
+//	               a user +1 before, to index it first, and +1 after when
+//	               it moved the session away from another user; the
+//	               manager never sends Update a Meta)
 //	Create      1  (a session with no user, as every new one is: one
-//	               MULTI/EXEC, no script; +1 when the cap evicts sessions)
-//	Renew       2  (+1 when the cap evicts sessions)
-//	Delete      1  (+1 for a session bound to a user)
+//	               MULTI/EXEC, no script; +2 when the cap evicts sessions,
+//	               to delete them, then drop them from the index)
+//	Renew       2  (+2 when the cap evicts sessions; +1 when the first
+//	               fails, to put the record back)
+//	Delete      1  (+1 for a session bound to a user; for a forwarding
+//	               entry or marker, +1 per link followed to the session it
+//	               names, and +1 to delete the links: 3 for a session
+//	               renewed once)
 //	ListUser    2  whatever the number of sessions, values never read
-//	DeleteUser  3
+//	DeleteUser  3  (for up to 200 sessions; +2 per further 200, so that
+//	               no script call handles more than 200 IDs: with 50,000
+//	               sessions, each batch's index script took 1.5 ms
+//	               (median, on a busy two-core VM), where the one call
+//	               over all of them had taken 150 ms or more; the whole
+//	               DeleteUser about 2 s, as before)
 //
 // A Load, Update or Renew that meets a forwarding entry less than a second
 // old checks (EXISTS) that its successor has landed before pointing the
@@ -128,18 +164,20 @@
 // # Where this store differs from the in-memory one
 //
 //   - Under a per-user cap, the index counts every indexed session, also
-//     those that ended by idle timeout and are not yet pruned (until their
-//     absolute lifetime passes, or the user's sessions are revoked): such a
-//     session can take a place under the cap, and, if it is younger than a
-//     live one, make that live one the one evicted. Evicted IDs are
-//     reported when a live session was deleted, and also when nothing was
-//     there any more (the ID may have been a session still being created).
+//     those that ended by idle timeout and are not yet pruned (for a
+//     minute past their deadline): such a session can take a place under
+//     the cap, and, if it is younger than a live one, make that live one
+//     the one evicted. Evicted IDs are reported when a live session was
+//     deleted, and also when nothing was there any more (the ID may have
+//     been a session still being created).
 //   - A session created concurrently with a DeleteUser or an eviction that
 //     finds its index entry before its record is revoked on arrival: Create
 //     succeeds, and the session loads as missing.
 //   - A Renew interrupted between its two round trips loses the session
 //     (never duplicates it): the old ID forwards to, or was replaced for,
-//     an ID that never appears.
+//     an ID that never appears. One whose first round trip failed, so that
+//     whether the claim ran is unknown, puts the record back from the
+//     claim's copy before it reports the failure (if Redis answers then).
 //
 // # Clients
 //

@@ -3,6 +3,7 @@ package redisstore_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"runtime"
 	"testing"
@@ -302,4 +303,127 @@ func TestClientCloseLeavesNoGoroutines(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// TestRenewThroughStall: Redis stalls for longer than the client's read
+// timeout just as a Renew sends one of its round trips, and go-redis, with
+// retries on, sends that round trip again. Two stalls: CLIENT PAUSE ALL,
+// after which Redis drops what a closed connection had sent, and a busy
+// server (a long script), after which Redis runs it, so that the step runs
+// twice. Whatever happens, the login is never lost behind a success: Renew
+// returns nil and the new ID holds the session (the old one forwarding to
+// it or gone), or it returns an error and the session can still be reached
+// from the old ID or the new one.
+func TestRenewThroughStall(t *testing.T) {
+	if testing.Short() {
+		t.Skip("stalls a server of its own, for seconds in all")
+	}
+	srv := redistest.Standalone(t)
+	admin := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	t.Cleanup(func() { admin.Close() })
+	ctx := context.Background()
+	const (
+		readTimeout = 150 * time.Millisecond
+		stall       = 500 * time.Millisecond // > readTimeout, < what the retries cover
+	)
+	stalls := map[string]func(t *testing.T) error{
+		"Pause": func(*testing.T) error { return admin.ClientPause(ctx, stall).Err() },
+		"Busy": func(t *testing.T) error {
+			// Sent on a connection of its own, and on the wire before the
+			// step it stalls; its reply is read once the test is done.
+			conn, err := net.Dial("tcp", srv.Addr())
+			if err != nil {
+				return err
+			}
+			t.Cleanup(func() {
+				_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+				_, _ = conn.Read(make([]byte, 64))
+				conn.Close()
+			})
+			script := fmt.Sprintf(`local t = redis.call('TIME')
+local from = t[1] * 1000000 + t[2]
+repeat t = redis.call('TIME') until t[1] * 1000000 + t[2] - from > %d
+return 1`, stall.Microseconds())
+			_, err = fmt.Fprintf(conn, "*3\r\n$4\r\nEVAL\r\n$%d\r\n%s\r\n$1\r\n0\r\n", len(script), script)
+			time.Sleep(20 * time.Millisecond) // for the server to start it
+			return err
+		},
+	}
+	for _, kind := range []string{"Pause", "Busy"} {
+		for _, step := range []string{"Claim", "Write"} {
+			for _, grace := range []time.Duration{time.Minute, 0} {
+				t.Run(fmt.Sprintf("%s/%s/Grace%v", kind, step, grace), func(t *testing.T) {
+					stallRenew(t, srv, admin, stall, readTimeout, step, grace, stalls[kind])
+				})
+			}
+		}
+	}
+}
+
+// stallRenew is one case of TestRenewThroughStall: stall before the given
+// step of a Renew, then check what the Renew reported against what the
+// server holds once the stall is over.
+func stallRenew(t *testing.T, srv *redistest.Server, admin *redis.Client, stall, readTimeout time.Duration,
+	step string, grace time.Duration, stallNow func(*testing.T) error) {
+	ctx := context.Background()
+	old, next := newID(t), newID(t)
+	key := redisstore.Options{}.SessionKey(old)
+	if step == "Write" {
+		key = redisstore.Options{}.SessionKey(next)
+	}
+	var stalled time.Time
+	i := &interceptor{key: key, f: func() error {
+		stalled = time.Now()
+		return stallNow(t)
+	}}
+	c := redis.NewClient(&redis.Options{Addr: srv.Addr(), ReadTimeout: readTimeout,
+		MaxRetries: 5, MinRetryBackoff: 20 * time.Millisecond, MaxRetryBackoff: 100 * time.Millisecond})
+	t.Cleanup(func() { c.Close() })
+	require.NoError(t, redisstore.LoadScripts(ctx, c))
+	c.AddHook(i)
+	s, err := redisstore.New(c, redisstore.Options{})
+	require.NoError(t, err)
+	plain, err := redisstore.New(admin, redisstore.Options{})
+	require.NoError(t, err)
+	now := time.Now()
+	_, err = plain.Create(ctx, old, &store.Record{Meta: meta(now, "alice"),
+		Values: map[string][]byte{"a": []byte("1")}}, wopts(now))
+	require.NoError(t, err)
+
+	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	start := time.Now()
+	_, renewErr := s.Renew(rctx, old, next, &store.Change{Now: now, Idle: idle, Set: map[string][]byte{"b": []byte("2")}},
+		store.WriteOptions{Now: now, Idle: idle, Grace: grace})
+	t.Logf("Renew returned %v after %v", renewErr, time.Since(start).Round(time.Millisecond))
+	require.False(t, stalled.IsZero(), "the stall never happened")
+	// Until the stall is over, and anything queued behind it has run.
+	time.Sleep(time.Until(stalled.Add(stall + 200*time.Millisecond)))
+	require.NoError(t, admin.Ping(ctx).Err())
+
+	load := func(id string) (*store.Record, error) {
+		return plain.Load(ctx, id, store.LoadOptions{Now: now, Idle: idle, TouchAfter: idle})
+	}
+	if renewErr == nil {
+		rec, err := load(next)
+		require.NoError(t, err, "Renew succeeded, and the new ID holds no session")
+		assert.Equal(t, map[string][]byte{"a": []byte("1"), "b": []byte("2")}, rec.Values)
+		rec, err = load(old)
+		if err == nil {
+			assert.Equal(t, next, rec.Successor, "the old ID is a live session besides the new one")
+		} else {
+			require.ErrorIs(t, err, store.ErrNotFound)
+		}
+		return
+	}
+	requireFailure(t, renewErr, "Renew through a stall")
+	rec, err := load(old)
+	if err == nil && rec.Successor != "" {
+		rec, err = load(rec.Successor)
+	}
+	if err != nil {
+		rec, err = load(next)
+	}
+	require.NoError(t, err, "Renew failed and the session is reachable from neither ID")
+	assert.Equal(t, "1", string(rec.Values["a"]))
 }

@@ -56,8 +56,11 @@ func (s *Store) Load(ctx context.Context, id string, opts store.LoadOptions) (*s
 	if now >= dl || now >= min(ls+opts.Idle.Milliseconds(), exp) {
 		return nil, store.ErrExpired
 	}
+	// For the Update that usually follows, which must move the session's
+	// deadline in its user's index and is not told the user.
+	s.hints.put(id, rec.Meta.UserID, exp)
 	if d := now - ls; d > 0 && d >= opts.TouchAfter.Milliseconds() {
-		return s.touch(ctx, key, rec, now, opts.Idle)
+		return s.touch(ctx, key, id, rec, now, opts.Idle)
 	}
 	return rec, nil
 }
@@ -83,9 +86,20 @@ func (s *Store) forwarding(ctx context.Context, h map[string]string, succ string
 
 // touch moves a record's LastSeen to now and its deadline with it, unless
 // the record stopped being live since it was read (then the outcome is
-// what a Load would now report) or a later request already moved it.
-func (s *Store) touch(ctx context.Context, key string, rec *store.Record, now int64, idle time.Duration) (*store.Record, error) {
-	status, rest, err := reply(touchScript.Run(ctx, s.c, []string{key}, now, idle.Milliseconds()))
+// what a Load would now report) or a later request already moved it. A
+// session bound to a user has its entry in the user's expiry index moved
+// to the new deadline in the same round trip (never back, so a touch
+// refused or beaten by a later one changes nothing there). That move is
+// best effort: a read does not fail for it, and the session's next write
+// moves the entry again.
+func (s *Store) touch(ctx context.Context, key, id string, rec *store.Record, now int64, idle time.Duration) (*store.Record, error) {
+	b := s.batch()
+	touched := b.script(ctx, touchScript, []string{key}, now, idle.Milliseconds())
+	if user := rec.Meta.UserID; user != "" {
+		s.moveDeadline(ctx, b, user, id, min(now+idle.Milliseconds(), millis(rec.Meta.ExpiresAt)))
+	}
+	b.exec(ctx)
+	status, rest, err := reply(touched)
 	if err != nil {
 		return nil, failed("load: touch", err)
 	}

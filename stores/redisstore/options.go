@@ -32,12 +32,14 @@ func (o Options) prefix() string {
 // hex SHA-256 of its token): Prefix + id.
 func (o Options) SessionKey(id string) string { return o.prefix() + id }
 
-// UserKeys are the keys of userID's index: a sorted set of session IDs by
-// creation time, and its companion sorted set of the same IDs by absolute
-// expiry. The user ID appears only as its SHA-256, hex, inside a hash tag,
-// so both keys share a Redis Cluster slot and no application input ever
-// becomes part of a key. A third key, index+":e", holds IDs being evicted
-// under the per-user cap.
+// UserKeys returns two of the three keys of userID's index: index, a
+// sorted set of session IDs by creation time, and expiry, its companion
+// sorted set of the same IDs by deadline (the earlier of the idle and the
+// absolute deadline). The third key is not returned: it is index + ":e",
+// a set of the IDs being evicted under the per-user cap. The user ID
+// appears only as its SHA-256, hex, inside a hash tag, so all three keys
+// share a Redis Cluster slot and no application input ever becomes part
+// of a key.
 func (o Options) UserKeys(userID string) (index, expiry string) {
 	sum := sha256.Sum256([]byte(userID))
 	index = o.prefix() + "u:{" + hex.EncodeToString(sum[:]) + "}"

@@ -78,6 +78,184 @@ func hooked(t *testing.T, i *interceptor, prefix string) (*redisstore.Store, *re
 
 var errInjected = errors.New("injected network failure")
 
+// duplicator is a go-redis hook that sends the first pipeline carrying a
+// script call on key twice, and hands the caller the second reply: what
+// go-redis does when it retries a pipeline whose reply it lost (a read
+// timeout) while the server ran the first one after all.
+type duplicator struct {
+	key     string
+	between func() // if set, runs between the two sends
+	lose    bool   // no second send: the caller gets a network error
+	once    sync.Once
+}
+
+func (d *duplicator) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (d *duplicator) ProcessHook(next redis.ProcessHook) redis.ProcessHook { return next }
+
+func (d *duplicator) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		hit := false
+		for _, c := range cmds {
+			args := c.Args()
+			if len(args) > 3 && (c.Name() == "evalsha" || c.Name() == "eval") && args[3] == d.key {
+				d.once.Do(func() { hit = true })
+			}
+		}
+		if hit {
+			_ = next(ctx, cmds) // the first run, whose reply is lost
+			if d.between != nil {
+				d.between()
+			}
+			if d.lose {
+				for _, c := range cmds {
+					c.SetErr(errInjected)
+				}
+				return errInjected
+			}
+		}
+		return next(ctx, cmds)
+	}
+}
+
+// TestRenewStepRetried: each of Renew's two round trips runs twice, as when
+// go-redis retries it after a read timeout although the server ran it. The
+// retried claim recognises the claim it repeats, and the retried write
+// its own record: the renewal completes, with the session's values.
+func TestRenewStepRetried(t *testing.T) {
+	t.Parallel()
+	for _, step := range []string{"Claim", "Write"} {
+		for name, grace := range map[string]time.Duration{"WithGrace": time.Minute, "WithoutGrace": 0} {
+			t.Run(step+name, func(t *testing.T) {
+				t.Parallel()
+				prefix := redistest.Prefix(t)
+				old, next := newID(t), newID(t)
+				d := &duplicator{key: prefix + old}
+				if step == "Write" {
+					d.key = prefix + next
+				}
+				c := redis.NewClient(&redis.Options{Addr: redistest.SharedStandalone(t).Addr()})
+				t.Cleanup(func() { c.Close() })
+				ctx := context.Background()
+				// Cached scripts, so that the step duplicated is the script
+				// itself, not a NOSCRIPT refusal before the EVAL fallback.
+				require.NoError(t, redisstore.LoadScripts(ctx, c))
+				c.AddHook(d)
+				renewing, err := redisstore.New(c, redisstore.Options{Prefix: prefix})
+				require.NoError(t, err)
+				other, _ := hooked(t, &interceptor{}, prefix)
+				now := time.Now()
+				_, err = other.Create(ctx, old, &store.Record{Meta: meta(now, "alice"),
+					Values: map[string][]byte{"a": []byte("1")}}, wopts(now))
+				require.NoError(t, err)
+
+				_, err = renewing.Renew(ctx, old, next, &store.Change{Now: now, Idle: idle, Set: map[string][]byte{"b": []byte("2")}},
+					store.WriteOptions{Now: now, Idle: idle, Grace: grace})
+				require.NoError(t, err, "a renewal whose %s step ran twice", step)
+				rec, err := other.Load(ctx, next, store.LoadOptions{Now: now, Idle: idle, TouchAfter: idle})
+				require.NoError(t, err, "the new ID")
+				assert.Equal(t, map[string][]byte{"a": []byte("1"), "b": []byte("2")}, rec.Values)
+				assert.Equal(t, "alice", rec.Meta.UserID)
+				rec, err = other.Load(ctx, old, store.LoadOptions{Now: now, Idle: idle, TouchAfter: idle})
+				if grace > 0 {
+					require.NoError(t, err)
+					assert.Equal(t, next, rec.Successor, "the old ID forwards to the new one")
+				} else {
+					require.ErrorIs(t, err, store.ErrNotFound, "the old ID after a renewal without grace")
+				}
+				assert.Equal(t, []string{next}, listIDs(t, other, "alice", now))
+			})
+		}
+	}
+}
+
+// TestRenewClaimReplyLost: the claim runs, and its reply never arrives
+// (the connection breaks; no retry). Renew cannot know whether the claim
+// ran, reports the failure, and puts the session back under the old ID
+// from the copy the claim kept, instead of leaving it behind a forwarding
+// entry or marker to an ID that never appears.
+func TestRenewClaimReplyLost(t *testing.T) {
+	t.Parallel()
+	for name, grace := range map[string]time.Duration{"WithGrace": time.Minute, "WithoutGrace": 0} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			prefix := redistest.Prefix(t)
+			old, next := newID(t), newID(t)
+			c := redis.NewClient(&redis.Options{Addr: redistest.SharedStandalone(t).Addr()})
+			t.Cleanup(func() { c.Close() })
+			ctx := context.Background()
+			require.NoError(t, redisstore.LoadScripts(ctx, c))
+			c.AddHook(&duplicator{key: prefix + old, lose: true})
+			renewing, err := redisstore.New(c, redisstore.Options{Prefix: prefix})
+			require.NoError(t, err)
+			other, _ := hooked(t, &interceptor{}, prefix)
+			now := time.Now()
+			_, err = other.Create(ctx, old, &store.Record{Meta: meta(now, "alice"),
+				Values: map[string][]byte{"a": []byte("1")}}, wopts(now))
+			require.NoError(t, err)
+
+			_, err = renewing.Renew(ctx, old, next, &store.Change{Now: now, Idle: idle},
+				store.WriteOptions{Now: now, Idle: idle, Grace: grace})
+			require.ErrorIs(t, err, errInjected)
+			requireFailure(t, err, "Renew whose claim reply was lost")
+			rec, err := other.Load(ctx, old, store.LoadOptions{Now: now, Idle: idle, TouchAfter: idle})
+			require.NoError(t, err, "the session was lost behind the error")
+			assert.Empty(t, rec.Successor)
+			assert.Equal(t, map[string][]byte{"a": []byte("1")}, rec.Values)
+			assert.Equal(t, "alice", rec.Meta.UserID)
+			ttl := c.PTTL(ctx, prefix+old).Val()
+			assert.InDelta(t, idle.Milliseconds(), ttl.Milliseconds(), 5000, "the restored TTL")
+			_, err = other.Load(ctx, next, store.LoadOptions{Now: now, Idle: idle})
+			require.ErrorIs(t, err, store.ErrNotFound)
+			assert.Equal(t, []string{old}, listIDs(t, other, "alice", now))
+		})
+	}
+}
+
+// TestRevokedBetweenRetries: a renewal's write lands, its reply is lost,
+// the new session is revoked (it is in the user's index, so DeleteUser
+// finds it, and ListUser lists it for a RevokeSession), and then go-redis
+// sends the write again. The revocation left a tombstone, so the repeated
+// write cannot bring the session back.
+func TestRevokedBetweenRetries(t *testing.T) {
+	t.Parallel()
+	for _, how := range []string{"DeleteUser", "Delete"} {
+		t.Run(how, func(t *testing.T) {
+			t.Parallel()
+			prefix := redistest.Prefix(t)
+			old, next := newID(t), newID(t)
+			other, _ := hooked(t, &interceptor{}, prefix)
+			ctx := context.Background()
+			var revokeErr error
+			d := &duplicator{key: prefix + next, between: func() {
+				if how == "DeleteUser" {
+					_, revokeErr = other.DeleteUser(ctx, "alice", "")
+				} else {
+					_, revokeErr = other.Delete(ctx, next)
+				}
+			}}
+			c := redis.NewClient(&redis.Options{Addr: redistest.SharedStandalone(t).Addr()})
+			t.Cleanup(func() { c.Close() })
+			require.NoError(t, redisstore.LoadScripts(ctx, c))
+			c.AddHook(d)
+			renewing, err := redisstore.New(c, redisstore.Options{Prefix: prefix})
+			require.NoError(t, err)
+			now := time.Now()
+			_, err = other.Create(ctx, old, &store.Record{Meta: meta(now, "alice"),
+				Values: map[string][]byte{"a": []byte("1")}}, wopts(now))
+			require.NoError(t, err)
+
+			_, err = renewing.Renew(ctx, old, next, &store.Change{Now: now, Idle: idle},
+				store.WriteOptions{Now: now, Idle: idle, Grace: time.Minute})
+			require.NoError(t, revokeErr)
+			require.ErrorIs(t, err, store.ErrNotFound, "a renewal revoked while it was retried")
+			_, err = other.Load(ctx, next, store.LoadOptions{Now: now, Idle: idle})
+			require.ErrorIs(t, err, store.ErrNotFound, "a revoked session came back")
+			assert.Empty(t, listIDs(t, other, "alice", now))
+		})
+	}
+}
+
 // TestRequestDuringRotation: a request that arrives while a rotation is
 // between its two round trips finds the forwarding entry before the
 // successor exists. Load waits for the successor, so the manager's
@@ -179,6 +357,46 @@ func TestRevokeDuringRenew(t *testing.T) {
 			for _, id := range []string{old, next, bystander} {
 				_, err := other.Load(ctx, id, store.LoadOptions{Now: now, Idle: idle})
 				require.ErrorIs(t, err, store.ErrNotFound, "a revoked session came back")
+			}
+			assert.Empty(t, listIDs(t, other, "alice", now))
+		})
+	}
+}
+
+// TestDeleteDuringRenew: a logout (Delete of the old ID) runs while a
+// rotation or login is between its round trips: the old ID holds the
+// forwarding entry (with grace) or the marker (without), and the successor
+// is not written yet. Delete follows the entry to the successor and bars
+// it, so the renewal's write fails and the logged-out session does not
+// come back under its new ID.
+func TestDeleteDuringRenew(t *testing.T) {
+	t.Parallel()
+	for name, grace := range map[string]time.Duration{"WithGrace": time.Minute, "WithoutGrace": 0} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			prefix := redistest.Prefix(t)
+			next := newID(t)
+			var other *redisstore.Store
+			var old string
+			var existed bool
+			i := &interceptor{key: prefix + next, f: func() error {
+				var err error
+				existed, err = other.Delete(context.Background(), old)
+				return err
+			}}
+			var renewing *redisstore.Store
+			renewing, other = hooked(t, i, prefix)
+			ctx := context.Background()
+			now := time.Now()
+			old = create(t, other, now, "alice", "a", "1")
+
+			_, err := renewing.Renew(ctx, old, next, &store.Change{Now: now, Idle: idle},
+				store.WriteOptions{Now: now, Idle: idle, Grace: grace})
+			require.ErrorIs(t, err, store.ErrNotFound, "a renewal of a deleted session")
+			assert.False(t, existed, "no record was there to delete: the session was in flight")
+			for _, id := range []string{old, next} {
+				_, err := other.Load(ctx, id, store.LoadOptions{Now: now, Idle: idle})
+				require.ErrorIs(t, err, store.ErrNotFound, "a deleted session came back")
 			}
 			assert.Empty(t, listIDs(t, other, "alice", now))
 		})

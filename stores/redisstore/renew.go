@@ -16,20 +16,28 @@ import (
 //
 //  1. The claim script on oldID, pipelined with EXISTS newID: it checks that
 //     oldID is a live record, reads all of it and, in the same step, turns
-//     it into a forwarding entry to newID that Redis expires after
-//     opts.Grace (without grace, into a marker that loads as missing). This
-//     is the exactly-one-winner guard across processes: a concurrent Renew
-//     finds the forwarding entry (*store.ErrRenewed naming the winner) or
-//     the marker (ErrNotFound).
-//  2. A pipeline creating newID with the merged record and moving the
+//     it into a forwarding entry to newID whose grace ends after opts.Grace
+//     (without grace, into a marker that loads as missing). This is the
+//     exactly-one-winner guard across processes: a concurrent Renew finds
+//     the forwarding entry (*store.ErrRenewed naming the winner) or the
+//     marker (ErrNotFound). The entry keeps a copy of the record until
+//     the second round trip, so that the claim run again for the same
+//     newID (go-redis resends a round trip whose reply it lost, and the
+//     server may have run it) gets what the first run got.
+//  2. A pipeline creating newID with the merged record (a record already
+//     there with the same metadata is this write, run again), moving the
 //     session's entry between user indexes (enforcing opts.MaxPerUser when
-//     the session joins a user).
+//     the session joins a user), and dropping the claim's copy, which
+//     gives the forwarding entry the TTL of its grace period.
 //
 // A newID found taken in the first round trip gets ErrExists; the second
 // round trip then undoes the claim instead, restoring oldID. Evictions
-// under the cap take one more round trip. If the call is interrupted between the two round trips
-// (a crash, a network failure), the session is lost, never duplicated: the
-// old ID forwards to, or was replaced for, an ID that never appears.
+// under the cap take two more round trips. A first round trip that fails
+// leaves unknown whether the claim ran: Renew puts the record back from
+// the claim's copy, if there is one, and reports the failure. If the call
+// is interrupted between the two round trips (a crash, a network failure),
+// the session is lost, never duplicated: the old ID forwards to, or was
+// replaced for, an ID that never appears.
 func (s *Store) Renew(ctx context.Context, oldID, newID string, ch *store.Change, opts store.WriteOptions) ([]string, error) {
 	ctx, err := begin(ctx)
 	if err != nil {
@@ -53,6 +61,12 @@ func (s *Store) Renew(ctx context.Context, oldID, newID string, ch *store.Change
 	first.exec(ctx)
 	status, rest, err := reply(claimed)
 	if err != nil {
+		// Whether the claim ran is unknown. If it did, oldID holds its
+		// forwarding entry or marker, with the copy of the record it
+		// keeps: put the record back from that, or the session would be
+		// lost behind an error. Best effort: the error is reported either
+		// way.
+		_ = s.restore(ctx, oldID, newID, nil, "")
 		return nil, failed("renew", err)
 	}
 	switch status {
@@ -100,14 +114,29 @@ func (s *Store) Renew(ctx context.Context, oldID, newID string, ch *store.Change
 
 	b := s.batch()
 	created := b.script(ctx, createScript, []string{s.key(newID)},
-		append([]any{dl - millis(now)}, recordArgs(&meta, dl, values)...)...)
+		append([]any{dl - millis(now), "1"}, recordArgs(&meta, dl, values)...)...)
+	// The claim's copy of the record has served its purpose once this
+	// round trip is sent (a retried claim can no longer come): drop it,
+	// and give the forwarding entry the TTL of its grace period. Plain
+	// commands, harmless on a key deleted or revoked meanwhile.
+	kept := make([]string, 0, 1+len(flat)/2)
+	kept = append(kept, fieldKeptTill)
+	for i := 0; i < len(flat); i += 2 {
+		if name, ok := flat[i].(string); ok {
+			kept = append(kept, keptPrefix+name)
+		}
+	}
+	b.pipe.HDel(ctx, s.key(oldID), kept...)
+	if opts.Grace > 0 {
+		b.pipe.PExpire(ctx, s.key(oldID), opts.Grace)
+	}
 	var indexed *redis.Cmd
 	if user != "" {
 		remove := ""
 		if oldUser == user {
 			remove = oldID
 		}
-		indexed = s.indexAdd(ctx, b, user, newID, &meta, opts.MaxPerUser, remove, "nx")
+		indexed = s.indexAdd(ctx, b, user, newID, &meta, dl, opts.MaxPerUser, remove, "nx")
 	}
 	if oldUser != "" && oldUser != user {
 		// Its outcome is not checked: an entry left behind names a
@@ -136,20 +165,26 @@ func (s *Store) Renew(ctx context.Context, oldID, newID string, ch *store.Change
 		return nil, store.ErrNotFound
 	case "EXISTS":
 		// Taken since the check: a concurrent Create of the same random ID.
-		s.undoRenew(ctx, oldID, newID, flat, str(rest, 1), &old.Meta, ix, oldUser, user)
+		s.undoRenew(ctx, oldID, newID, flat, str(rest, 1), &old.Meta, deadline(old.Meta.LastSeen, idle, old.Meta.ExpiresAt), ix, oldUser, user)
 		return nil, store.ErrExists
 	default:
 		return nil, unexpected("renew", status)
 	}
+	s.hints.put(newID, user, millis(meta.ExpiresAt))
 	return s.evict(ctx, user, now, ix.victims)
 }
 
 // restore undoes a claim: oldID gets its fields and expiry back, unless
-// something else has happened to it since (a Delete, a revocation).
+// something else has happened to it since (a Delete, a revocation). With
+// no fields (the claim's reply never arrived), they come from the copy the
+// claim kept, if it ran.
 func (s *Store) restore(ctx context.Context, oldID, newID string, flat []any, till string) error {
 	args := make([]any, 0, 2+len(flat))
-	args = append(args, newID, till)
-	args = append(args, flat...)
+	args = append(args, newID)
+	if flat != nil {
+		args = append(args, till)
+		args = append(args, flat...)
+	}
 	_, _, err := reply(restoreScript.Run(ctx, s.c, []string{s.key(oldID)}, args...))
 	return err
 }
@@ -158,17 +193,17 @@ func (s *Store) restore(ctx context.Context, oldID, newID string, flat []any, ti
 // new ID turned out to be taken: the old record, its index entries, and any
 // sessions the cap evicted from the index (not deleted yet). Best effort:
 // the caller reports ErrExists either way.
-func (s *Store) undoRenew(ctx context.Context, oldID, newID string, flat []any, till string, old *store.Meta, ix indexResult, oldUser, user string) {
+func (s *Store) undoRenew(ctx context.Context, oldID, newID string, flat []any, till string, old *store.Meta, oldDL int64, ix indexResult, oldUser, user string) {
 	_ = s.restore(ctx, oldID, newID, flat, till)
 	if user != "" {
 		var back []victim
 		if oldUser == user {
-			back = append(back, victim{oldID, fmt.Sprint(millis(old.CreatedAt)), fmt.Sprint(millis(old.ExpiresAt))})
+			back = append(back, victim{oldID, fmt.Sprint(millis(old.CreatedAt)), fmt.Sprint(oldDL)})
 		}
 		_ = s.undoIndexAdd(ctx, user, newID, indexResult{added: ix.added, victims: append(ix.victims, back...)})
 	}
 	if oldUser != "" && oldUser != user {
-		entry := []victim{{oldID, fmt.Sprint(millis(old.CreatedAt)), fmt.Sprint(millis(old.ExpiresAt))}}
+		entry := []victim{{oldID, fmt.Sprint(millis(old.CreatedAt)), fmt.Sprint(oldDL)}}
 		_, _, _ = reply(indexPutScript.Run(ctx, s.c, s.userKeys(oldUser), indexPutArgs(nil, entry)...))
 	}
 }

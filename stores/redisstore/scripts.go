@@ -17,7 +17,7 @@ import "github.com/redis/go-redis/v9"
 // (PEXPIRE deadline-now), so the server's clock does not matter to them.
 // The server's own TIME is used only where the caller's clock must not be
 // trusted across processes: the age of a forwarding entry, and pruning the
-// user index of sessions past their absolute lifetime.
+// user index of sessions past their deadline.
 
 // luaLib is prepended to every script.
 const luaLib = `
@@ -45,6 +45,27 @@ end
 local function int(v)
   if type(v) ~= 'string' or not string.match(v, '^%-?%d+$') or #v > 16 then return nil end
   return tonumber(v)
+end
+
+-- Bars an ID whose record may still be on its way (its creation in
+-- flight): createScript refuses a key holding this tombstone, so an ID
+-- revoked before its record landed never comes to life.
+local function bar(key, ttl)
+  redis.call('HSET', key, 'm:rev', '1')
+  redis.call('PEXPIRE', key, ttl)
+end
+
+-- The copy of a record that a claim keeps in the forwarding entry or
+-- marker it leaves (see claimScript), as a flat field/value list.
+local function kept(flat)
+  local rec = {}
+  for i = 1, #flat, 2 do
+    if string.sub(flat[i], 1, 2) == 'c:' then
+      rec[#rec + 1] = string.sub(flat[i], 3)
+      rec[#rec + 1] = flat[i + 1]
+    end
+  end
+  return rec
 end
 
 local function fieldmap(flat)
@@ -95,10 +116,13 @@ return {'TOUCHED', fmt(dl)}
 `)
 
 // updateScript: KEYS[1] session; ARGV now, idle, clear (1/0), new absolute
-// expiry (” = unchanged), #meta args, #del args, #set args, then the meta
-// field/value pairs, the value fields to delete, the value pairs to set.
+// expiry (an empty string: unchanged), #meta args, #del args, #set args,
+// then the meta field/value pairs, the value fields to delete, the value
+// pairs to set.
 // Refuses, writing nothing, anything but a live record: a missing key is
-// never recreated. Returns the user the record was bound to before.
+// never recreated. Returns the user the record was bound to before, and
+// the new deadline and absolute expiry, for the caller to move the
+// session's entry in that user's expiry index.
 var updateScript = redis.NewScript(luaLib + `
 local key = KEYS[1]
 local names = {'m:next', 'm:gend', 'm:at', 'm:gone', 'm:rev', 'm:ls', 'm:exp', 'm:dl', 'm:ct', 'm:it', 'm:uid'}
@@ -126,7 +150,7 @@ if ARGV[4] ~= '' then exp = tonumber(ARGV[4]) end
 local dl = math.min(now + idle, exp)
 if dl <= now then
   redis.call('DEL', key)
-  return {'OK', f['m:uid'] or ''}
+  return {'OK', f['m:uid'] or '', fmt(dl), fmt(exp)}
 end
 chunked('HDEL', key, ARGV, di, di + ndel - 1, 500)
 -- One HSET for the metadata, the values and the new deadline: a script
@@ -136,39 +160,89 @@ for j = mi, di - 1 do w[#w + 1] = ARGV[j] end
 for j = si, si + nset - 1 do w[#w + 1] = ARGV[j] end
 chunked('HSET', key, w, 1, #w, 500)
 redis.call('PEXPIRE', key, dl - now)
-return {'OK', f['m:uid'] or ''}
+return {'OK', f['m:uid'] or '', fmt(dl), fmt(exp)}
 `)
 
-// createScript: KEYS[1] session; ARGV ttl, then field/value pairs.
-// Creates the record only where nothing is: any entry makes the ID taken,
-// and a revocation tombstone says the ID was revoked before its record
-// arrived (a concurrent DeleteUser or cap eviction saw it in the index).
+// takeScript: KEYS[1] session; ARGV now, idle, value field.
+// Removes one value field of a live record and returns what it held, as
+// one step, so of concurrent takes exactly one gets it. Refuses anything
+// but a live record, writing nothing; leaves LastSeen and the TTL alone.
+var takeScript = redis.NewScript(luaLib + `
+local key = KEYS[1]
+local names = {'m:next', 'm:gend', 'm:at', 'm:gone', 'm:rev', 'm:ls', 'm:exp', 'm:dl', 'm:ct', 'm:it', ARGV[3]}
+local h = redis.call('HMGET', key, unpack(names))
+local f, any = {}, false
+for i, name in ipairs(names) do
+  if h[i] then f[name], any = h[i], true end
+end
+if not any then return {'NOTFOUND'} end
+local out = check(f, tonumber(ARGV[1]), tonumber(ARGV[2]), 'NOTFOUND')
+if out then return out end
+local v = h[#names]
+if not v then return {'NONE'} end
+redis.call('HDEL', key, ARGV[3])
+return {'TAKEN', v}
+`)
+
+// createScript: KEYS[1] session; ARGV ttl, again ('1' or '0'), then
+// field/value pairs. Creates the record only where nothing is: any entry
+// makes the ID taken, and a revocation tombstone says the ID was revoked
+// (a concurrent DeleteUser, eviction or Delete), maybe before its record
+// arrived. With again = '1' (Renew's write of its new ID), a record with
+// the very metadata being written is this write, run a second time:
+// go-redis resends a round trip whose reply it lost, and the server may
+// have run the first. The new ID is random and Renew's claim names it, so
+// nothing else writes that record; its values are not compared, as a
+// request following the forwarding entry may have written some since.
 var createScript = redis.NewScript(luaLib + `
 local key = KEYS[1]
 local ty = redis.call('TYPE', key)['ok']
 if ty ~= 'none' then
-  if ty == 'hash' and redis.call('HEXISTS', key, 'm:rev') == 1 then return {'REVOKED'} end
-  return {'EXISTS'}
+  if ty ~= 'hash' then return {'EXISTS'} end
+  if redis.call('HEXISTS', key, 'm:rev') == 1 then return {'REVOKED'} end
+  if ARGV[2] ~= '1' then return {'EXISTS'} end
+  local w = {}
+  for i = 3, #ARGV - 1, 2 do w[ARGV[i]] = ARGV[i + 1] end
+  local names = {'m:uid', 'm:ct', 'm:it', 'm:exp', 'm:ua', 'm:ip'}
+  local h = redis.call('HMGET', key, unpack(names))
+  for i, name in ipairs(names) do
+    if h[i] ~= w[name] then return {'EXISTS'} end
+  end
+  return {'OK'}
 end
 local ttl = tonumber(ARGV[1])
 if ttl <= 0 then return {'OK'} end
-chunked('HSET', key, ARGV, 2, #ARGV, 500)
+chunked('HSET', key, ARGV, 3, #ARGV, 500)
 redis.call('PEXPIRE', key, ttl)
 return {'OK'}
 `)
 
-// claimScript: KEYS[1] old session; ARGV now, idle, grace, newID, marker TTL.
-// Renew's first step and its exactly-one-winner guard: a live record is
-// read whole and, in the same step, replaced by a forwarding entry to newID
-// that expires after grace (or, without grace, by a marker that loads as
-// missing). A second claim finds the forwarding entry or the marker and
-// loses. Returns the record's fields and its expiry in server time.
+// claimScript: KEYS[1] old session; ARGV now, idle, grace, newID, marker
+// TTL. Renew's first step and its exactly-one-winner guard: a live record
+// is read whole and, in the same step, replaced by a forwarding entry to
+// newID whose grace ends at now + grace (or, without grace, by a marker
+// that loads as missing). A second claim finds the forwarding entry or the
+// marker and loses. Returns the record's fields and its expiry in server
+// time.
+//
+// The entry also keeps a copy of the record (each field as 'c:' + name)
+// and its expiry (m:till), and lives at least the marker TTL, until
+// Renew's second round trip drops the copy and sets the entry's TTL to the
+// grace period. The copy answers a claim run again with the same newID,
+// which is this claim repeated (go-redis resends a round trip whose reply
+// it lost, and the server may have run the first; no other Renew claims
+// for the same random newID): it gets what the first got. The copy also
+// lets a Renew that never got the reply undo the claim (restoreScript).
 var claimScript = redis.NewScript(luaLib + `
 local key = KEYS[1]
 local flat = redis.call('HGETALL', key)
 if #flat == 0 then return {'NOTFOUND'} end
+local f = fieldmap(flat)
+if f['m:till'] and (f['m:next'] or f['m:gone']) == ARGV[4] then
+  return {'OK', kept(flat), f['m:till']}
+end
 local now = tonumber(ARGV[1])
-local out = check(fieldmap(flat), now, tonumber(ARGV[2]), 'EXPIRED')
+local out = check(f, now, tonumber(ARGV[2]), 'EXPIRED')
 if out then return out end
 local srv = server_ms()
 local pttl = redis.call('PTTL', key)
@@ -176,61 +250,102 @@ local till = -1
 if pttl > 0 then till = srv + pttl end
 redis.call('DEL', key)
 local grace = tonumber(ARGV[3])
+local w
 if grace > 0 then
-  redis.call('HSET', key, 'm:next', ARGV[4], 'm:gend', fmt(now + grace), 'm:at', fmt(srv))
-  redis.call('PEXPIRE', key, grace)
+  w = {'m:next', ARGV[4], 'm:gend', fmt(now + grace), 'm:at', fmt(srv), 'm:till', fmt(till)}
 else
-  redis.call('HSET', key, 'm:gone', ARGV[4], 'm:at', fmt(srv))
-  redis.call('PEXPIRE', key, tonumber(ARGV[5]))
+  w = {'m:gone', ARGV[4], 'm:at', fmt(srv), 'm:till', fmt(till)}
 end
+for i = 1, #flat, 2 do
+  w[#w + 1] = 'c:' .. flat[i]
+  w[#w + 1] = flat[i + 1]
+end
+chunked('HSET', key, w, 1, #w, 500)
+redis.call('PEXPIRE', key, math.max(grace, tonumber(ARGV[5])))
 return {'OK', flat, fmt(till)}
 `)
 
-// restoreScript: KEYS[1] old session; ARGV newID, expiry (server ms, -1
-// none), then the record's field/value pairs. Undoes a claim whose Renew
-// could not complete, but only while the old key still holds this claim's
-// forwarding entry or marker: a session deleted meanwhile stays deleted.
+// restoreScript: KEYS[1] old session; ARGV newID, then optionally the
+// expiry (server ms, -1 none) and the record's field/value pairs. Undoes a
+// claim whose Renew could not complete, but only while the old key still
+// holds this claim's forwarding entry or marker: a session deleted
+// meanwhile stays deleted. Given newID alone (the claim's reply never
+// arrived), it takes the record from the copy the claim kept, if the copy
+// is still there.
 var restoreScript = redis.NewScript(luaLib + `
-local h = redis.call('HMGET', KEYS[1], 'm:next', 'm:gone')
+local key = KEYS[1]
+local h = redis.call('HMGET', key, 'm:next', 'm:gone', 'm:till')
 if h[1] ~= ARGV[1] and h[2] ~= ARGV[1] then return {'LOST'} end
-redis.call('DEL', KEYS[1])
-chunked('HSET', KEYS[1], ARGV, 3, #ARGV, 500)
-local till = tonumber(ARGV[2])
-if till > 0 then redis.call('PEXPIREAT', KEYS[1], till) end
+local rec, till = {}, ARGV[2]
+if #ARGV == 1 then
+  if not h[3] then return {'LOST'} end
+  till = h[3]
+  rec = kept(redis.call('HGETALL', key))
+else
+  for i = 3, #ARGV do rec[#rec + 1] = ARGV[i] end
+end
+redis.call('DEL', key)
+chunked('HSET', key, rec, 1, #rec, 500)
+till = tonumber(till)
+if till > 0 then redis.call('PEXPIREAT', key, till) end
 return {'OK'}
 `)
 
-// deleteScript: KEYS[1] session. Deletes whatever is there except a
-// revocation tombstone (it still guards against a write in flight) and
-// reports the user a deleted record was bound to.
+// deleteScript: KEYS[1] session; ARGV now, tombstone TTL, successor ('1'
+// when a forwarding entry or marker named the ID, '0' for the ID Delete
+// was given). One step of Delete's walk along a forwarding chain: deletes
+// a record (whoever it is bound to), leaving a tombstone, and reports the
+// user it was bound to and whether it was live at now; reports, and leaves
+// in place, a forwarding entry or marker, so that the caller can still
+// find the successor should the walk be interrupted, and deletes it once
+// the successor is dealt with. A missing successor may be a renewal whose
+// write is still in flight: it is barred, as revokeScript bars one. A
+// revocation tombstone is left alone (it still guards against a write in
+// flight); anything else this package did not write is deleted.
+//
+// The tombstone that replaces a deleted record stops a write of it that
+// go-redis is still retrying (its first run landed, its reply did not)
+// from bringing it back.
 var deleteScript = redis.NewScript(luaLib + `
 local key = KEYS[1]
+local ttl = tonumber(ARGV[2])
 local ty = redis.call('TYPE', key)['ok']
-if ty == 'none' then return {'NONE'} end
+if ty == 'none' then
+  if ARGV[3] ~= '1' then return {'NONE'} end
+  bar(key, ttl)
+  return {'PENDING'}
+end
 if ty ~= 'hash' then
   redis.call('DEL', key)
   return {'NONE'}
 end
-local h = redis.call('HMGET', key, 'm:uid', 'm:ls', 'm:next', 'm:gone', 'm:rev')
+local h = redis.call('HMGET', key, 'm:uid', 'm:ls', 'm:next', 'm:gone', 'm:rev', 'm:dl')
 if h[5] then return {'NONE'} end
+if h[3] or h[4] then return {'MOVED', h[3] or h[4]} end
 redis.call('DEL', key)
-if h[3] or h[4] or not h[2] then return {'NONE'} end
-return {'DELETED', h[1] or ''}
+if not h[2] then return {'NONE'} end
+bar(key, ttl)
+local dl = tonumber(h[6])
+if dl and dl > tonumber(ARGV[1]) then return {'DELETED', h[1] or '', '1'} end
+return {'DELETED', h[1] or '', '0'}
 `)
 
-// revokeScript: KEYS[1] session; ARGV user, now, tombstone TTL.
-// Deletes a record bound to user (DeleteUser, cap eviction). A missing key
-// may be a session whose creation is still in flight (its index entry was
-// written first): a tombstone makes that creation fail, so a revoked ID
-// can never come to life afterwards. A forwarding entry or marker is
+// revokeScript: KEYS[1] session; ARGV user, now, tombstone TTL, bar ('1'
+// or '0'). Deletes a record bound to user (DeleteUser, cap eviction). A
+// missing key may be a session whose creation is still in flight (its
+// index entry was written first): a tombstone makes that creation fail, so
+// a revoked ID can never come to life afterwards. With bar = '0' (its
+// index entry is past its deadline, which no session in flight has) a
+// missing key is left missing. A forwarding entry or marker is
 // deleted and its successor reported, for the caller to revoke too: the
 // session is moving to it right now. Another user's record is left alone.
+// A deleted record leaves a tombstone too, as in deleteScript.
 var revokeScript = redis.NewScript(luaLib + `
 local key = KEYS[1]
 local ty = redis.call('TYPE', key)['ok']
 if ty == 'none' then
-  redis.call('HSET', key, 'm:rev', '1')
-  redis.call('PEXPIRE', key, tonumber(ARGV[3]))
+  if ARGV[4] ~= '1' then return {'GONE'} end
+  bar(key, tonumber(ARGV[3]))
   return {'PENDING'}
 end
 if ty ~= 'hash' then return {'FOREIGN'} end
@@ -243,21 +358,23 @@ if succ then
 end
 if h[1] ~= ARGV[1] then return {'FOREIGN'} end
 redis.call('DEL', key)
+bar(key, tonumber(ARGV[3]))
 local dl = tonumber(h[5])
 if dl and dl > tonumber(ARGV[2]) then return {'DELETED', '1'} end
 return {'DELETED', '0'}
 `)
 
-// indexAddScript: KEYS index (by creation), expiry, evicting; ARGV id,
-// created, expires, cap, removeID, mode ('nx' or 'set'), margin.
-// Adds id to a user's index and, with a cap, picks the user's oldest
-// sessions beyond it, all in one step, so concurrent additions can neither
-// exceed the cap nor pick one victim twice. Victims move from the index to
-// the evicting set until the caller has deleted them: they stay findable
-// by ListUser and DeleteUser whatever happens to that deletion. Entries
-// past their absolute lifetime (by server time, less a margin for clock
-// skew) are dropped on the way. Returns whether id was added and the
-// victims as (id, created, expires) triples.
+// indexAddScript: KEYS index (by creation), expiry (by deadline),
+// evicting; ARGV id, created, expires, cap, removeID, mode ('nx' or 'set'),
+// margin, deadline. Adds id to a user's index and, with a cap, picks the
+// user's oldest sessions beyond it, all in one step, so concurrent
+// additions can neither exceed the cap nor pick one victim twice. Victims
+// move from the index to the evicting set until the caller has deleted
+// them: they stay findable by ListUser and DeleteUser whatever happens to
+// that deletion. Entries past their deadline (by server time, less a
+// margin for clock skew) are dropped on the way: sessions that ended by
+// idle timeout or lifetime. Returns whether id was added and the victims
+// as (id, created, deadline) triples.
 var indexAddScript = redis.NewScript(luaLib + `
 local ku, kx, ke = KEYS[1], KEYS[2], KEYS[3]
 local id = ARGV[1]
@@ -275,10 +392,10 @@ end
 local added
 if ARGV[6] == 'nx' then
   added = redis.call('ZADD', ku, 'NX', ARGV[2], id)
-  if added == 1 then redis.call('ZADD', kx, ARGV[3], id) end
+  if added == 1 then redis.call('ZADD', kx, ARGV[8], id) end
 else
   added = redis.call('ZADD', ku, ARGV[2], id)
-  redis.call('ZADD', kx, ARGV[3], id)
+  redis.call('ZADD', kx, ARGV[8], id)
 end
 local victims, gone = {}, {}
 local cap = tonumber(ARGV[4])
@@ -298,7 +415,8 @@ if cap > 0 then
     chunked('SADD', ke, gone, 1, #gone, 500)
   end
 end
--- The index lasts as long as its longest-lived member could.
+-- The index lasts as long as its longest-lived member could: to the end
+-- of its absolute lifetime (touches move deadlines, never beyond it).
 local keep = math.max(tonumber(ARGV[3]) - srv, 0) + margin
 for _, k in ipairs({ku, kx, ke}) do
   local p = redis.call('PTTL', k)
@@ -308,13 +426,15 @@ return {'OK', fmt(added), victims}
 `)
 
 // indexPutScript: KEYS index, expiry, evicting; ARGV margin, n, then n IDs
-// to remove, then (id, created, expires) triples to put back. Removes
+// to remove, then (id, created, deadline) triples to put back. Removes
 // entries whose sessions are known to be gone or someone else's, and undoes
 // an indexAddScript whose write failed. A key it brings back to life gets a
-// TTL again, as indexAddScript would have given it.
+// TTL again: the longest the index had, which covered every member's
+// lifetime, or one past the last deadline.
 var indexPutScript = redis.NewScript(luaLib + `
 local ku, kx, ke = KEYS[1], KEYS[2], KEYS[3]
 local margin, n = tonumber(ARGV[1]), tonumber(ARGV[2])
+local had = math.max(redis.call('PTTL', ku), redis.call('PTTL', kx), redis.call('PTTL', ke))
 chunked('ZREM', ku, ARGV, 3, n + 2, 500)
 chunked('SREM', ke, ARGV, 3, n + 2, 500)
 chunked('ZREM', kx, ARGV, 3, n + 2, 500)
@@ -325,11 +445,53 @@ if #ARGV > n + 2 then
     redis.call('SREM', ke, ARGV[i])
   end
   local last = redis.call('ZRANGE', kx, -1, -1, 'WITHSCORES')
-  local keep = margin
-  if #last == 2 then keep = math.max(tonumber(last[2]) - server_ms(), 0) + margin end
+  local keep = math.max(had, margin)
+  if #last == 2 then keep = math.max(keep, tonumber(last[2]) - server_ms() + margin) end
   for _, k in ipairs({ku, kx, ke}) do
     if redis.call('PTTL', k) == -1 then redis.call('PEXPIRE', k, keep) end
   end
 end
 return {'OK'}
+`)
+
+// indexPageScript: KEYS index, expiry, evicting; ARGV n, then n IDs to
+// drop, then the page size, an ID to skip (DeleteUser's keepID, or an
+// empty string) and the margin. One batch of DeleteUser: drops the entries
+// of the sessions just revoked, and returns the next IDs to revoke (those
+// being evicted first, then the oldest), at most a page of them, each with
+// '1' when its deadline passed (by server time, less the margin), and how
+// many entries are left, which bounds the number of batches. DeleteUser keeps
+// each call to a page, so no script runs long however many sessions a
+// user has: Redis runs one script at a time, and every other client waits
+// for it.
+var indexPageScript = redis.NewScript(luaLib + `
+local ku, kx, ke = KEYS[1], KEYS[2], KEYS[3]
+local n = tonumber(ARGV[1])
+chunked('ZREM', ku, ARGV, 2, n + 1, 500)
+chunked('SREM', ke, ARGV, 2, n + 1, 500)
+chunked('ZREM', kx, ARGV, 2, n + 1, 500)
+local size, skip, margin = tonumber(ARGV[n + 2]), ARGV[n + 3], tonumber(ARGV[n + 4])
+local ids, seen = {}, {}
+local function take(from)
+  for _, id in ipairs(from) do
+    if #ids < size and id ~= skip and not seen[id] then
+      seen[id] = true
+      ids[#ids + 1] = id
+    end
+  end
+end
+take(redis.call('SRANDMEMBER', ke, size + 1))
+take(redis.call('ZRANGE', ku, 0, size))
+local page = {}
+if #ids > 0 then
+  local past = server_ms() - margin
+  local dls = redis.call('ZMSCORE', kx, unpack(ids))
+  for i, id in ipairs(ids) do
+    local dl = tonumber(dls[i])
+    page[#page + 1] = id
+    page[#page + 1] = (dl and dl < past) and '1' or '0'
+  end
+end
+local left = math.max(redis.call('ZCARD', kx), redis.call('ZCARD', ku) + redis.call('SCARD', ke))
+return {'OK', page, fmt(left)}
 `)

@@ -15,11 +15,13 @@ import (
 
 const (
 	// markerTTL is how long a revocation tombstone, or the marker a Renew
-	// without grace leaves, outlives its cause. It only has to outlast a
-	// write still in flight to the same key, which takes milliseconds.
+	// without grace leaves, outlives its cause, and the least a claim's
+	// copy of the record lives. It has to outlast a write still in flight
+	// to the same key, and the retries go-redis makes of a round trip
+	// whose reply it lost (MaxRetries times ReadTimeout: seconds).
 	markerTTL = time.Minute
 	// indexMargin absorbs clock skew between the application servers, whose
-	// ExpiresAt the user index records, and Redis, whose clock prunes it.
+	// deadlines the user index records, and Redis, whose clock prunes it.
 	indexMargin = time.Minute
 	// settleWindow: a forwarding entry younger than this may name a
 	// successor whose creation (Renew's second round trip) has not landed
@@ -28,14 +30,21 @@ const (
 	// the successor is late, and never appears only if the renewing
 	// process died in between.
 	settleWindow = time.Second
+	// maxForwardHops bounds how many forwarding entries and markers Delete
+	// follows. A chain is as long as the renewals of one session within a
+	// grace period (or a marker's minute), which is one or two; the bound
+	// only guards against a cycle, which Renew never makes.
+	maxForwardHops = 16
 )
 
 // Store is a store.Store on Redis. It is safe for concurrent use by many
-// goroutines and many processes. It holds no resources of its own: the
-// client belongs to the caller, who closes it after the Store's last use.
+// goroutines and many processes. It holds no resources of its own (a
+// small fixed table of hints aside): the client belongs to the caller,
+// who closes it after the Store's last use.
 type Store struct {
-	c    redis.UniversalClient
-	opts Options
+	c     redis.UniversalClient
+	opts  Options
+	hints *hints
 }
 
 var _ store.Store = (*Store)(nil)
@@ -51,7 +60,7 @@ func New(client redis.UniversalClient, opts Options) (*Store, error) {
 	if client == nil {
 		return nil, errors.New("redisstore: nil client")
 	}
-	return &Store{c: client, opts: opts}, nil
+	return &Store{c: client, opts: opts, hints: newHints()}, nil
 }
 
 func (s *Store) key(id string) string { return s.opts.SessionKey(id) }
@@ -60,6 +69,17 @@ func (s *Store) key(id string) string { return s.opts.SessionKey(id) }
 func (s *Store) userKeys(user string) []string {
 	index, expiry := s.opts.UserKeys(user)
 	return []string{index, expiry, index + ":e"}
+}
+
+// moveDeadline queues, on b, the move of id's entry in user's expiry index
+// to the deadline dl (Unix ms): forward only (GT), and only for an entry
+// that is there (XX), so a late or stray call neither lowers a deadline
+// nor brings back an entry that was dropped. A plain command, not a
+// script: it rides along with the session's own write, in the same round
+// trip.
+func (s *Store) moveDeadline(ctx context.Context, b *batch, user, id string, dl int64) *redis.IntCmd {
+	_, expiry := s.opts.UserKeys(user)
+	return b.pipe.ZAddArgs(ctx, expiry, redis.ZAddArgs{XX: true, GT: true, Members: []redis.Z{{Score: float64(dl), Member: id}}})
 }
 
 // begin makes a nil context usable and reports one already done, so that

@@ -3,6 +3,7 @@ package redisstore
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -11,9 +12,10 @@ import (
 )
 
 // victim is a session the index script evicted under the cap, with the
-// scores it had, to put it back if the write that evicted it fails.
+// scores it had (creation, deadline), to put it back if the write that
+// evicted it fails.
 type victim struct {
-	id, created, expires string
+	id, created, deadline string
 }
 
 // indexResult is what the index script did.
@@ -22,11 +24,12 @@ type indexResult struct {
 	victims []victim
 }
 
-// indexAdd queues the index script adding id (with m's creation and expiry)
-// to user's index, evicting beyond limit, removing removeID.
-func (s *Store) indexAdd(ctx context.Context, b *batch, user, id string, m *store.Meta, limit int, removeID, mode string) *redis.Cmd {
+// indexAdd queues the index script adding id (with m's creation and
+// absolute expiry, and its deadline dl) to user's index, evicting beyond
+// limit, removing removeID.
+func (s *Store) indexAdd(ctx context.Context, b *batch, user, id string, m *store.Meta, dl int64, limit int, removeID, mode string) *redis.Cmd {
 	return b.script(ctx, indexAddScript, s.userKeys(user),
-		id, millis(m.CreatedAt), millis(m.ExpiresAt), max(limit, 0), removeID, mode, indexMargin.Milliseconds())
+		id, millis(m.CreatedAt), millis(m.ExpiresAt), max(limit, 0), removeID, mode, indexMargin.Milliseconds(), dl)
 }
 
 func parseIndexAdd(cmd *redis.Cmd) (indexResult, error) {
@@ -54,7 +57,7 @@ func indexPutArgs(remove []string, restore []victim) []any {
 		args = append(args, id)
 	}
 	for _, v := range restore {
-		args = append(args, v.id, v.created, v.expires)
+		args = append(args, v.id, v.created, v.deadline)
 	}
 	return args
 }
@@ -99,12 +102,19 @@ type revokeResult struct {
 	err       error
 }
 
-// revoke runs revokeScript on ids in one round trip.
-func (s *Store) revoke(ctx context.Context, user string, now time.Time, ids []string, also func(*batch)) []revokeResult {
+// revoke runs revokeScript on ids in one round trip. An ID whose past[i]
+// is true (past is nil or as long as ids) has an index entry past its
+// deadline: if nothing is there, it is not barred, as no creation of it
+// can be in flight.
+func (s *Store) revoke(ctx context.Context, user string, now time.Time, ids []string, past []bool, also func(*batch)) []revokeResult {
 	b := s.batch()
 	cmds := make([]*redis.Cmd, len(ids))
 	for i, id := range ids {
-		cmds[i] = b.script(ctx, revokeScript, []string{s.key(id)}, user, millis(now), markerTTL.Milliseconds())
+		bar := "1"
+		if past != nil && past[i] {
+			bar = "0"
+		}
+		cmds[i] = b.script(ctx, revokeScript, []string{s.key(id)}, user, millis(now), markerTTL.Milliseconds(), bar)
 	}
 	if also != nil {
 		also(b)
@@ -135,9 +145,10 @@ func (s *Store) revoke(ctx context.Context, user string, now time.Time, ids []st
 // evict deletes the sessions the index script evicted for user, and
 // returns those that were live or could still have been on their way in
 // (their creation in flight; the tombstone stops it). Victims stay in the
-// user's evicting set, so a failure here leaves them listed and revocable,
-// not lost. One round trip; a second only when a victim was being renewed
-// at that moment, to revoke its successor as well.
+// user's evicting set until that is done, so a failure here leaves them
+// listed and revocable, not lost; once it is, a second round trip drops
+// them from the evicting set and the expiry index, along with revoking
+// the successor of a victim that was being renewed at that moment.
 func (s *Store) evict(ctx context.Context, user string, now time.Time, victims []victim) ([]string, error) {
 	if len(victims) == 0 {
 		return nil, nil
@@ -146,11 +157,18 @@ func (s *Store) evict(ctx context.Context, user string, now time.Time, victims [
 	for i, v := range victims {
 		ids[i] = v.id
 	}
-	evicted, moved, err := collect(s.revoke(ctx, user, now, ids, nil), true)
-	if err == nil && len(moved) > 0 {
-		var more []string
-		more, _, err = collect(s.revoke(ctx, user, now, moved, nil), true)
-		evicted = append(evicted, more...)
+	evicted, moved, err := collect(s.revoke(ctx, user, now, ids, nil, nil), true)
+	if err != nil {
+		return evicted, failed("evict", err)
+	}
+	var dropped *redis.Cmd
+	second := s.revoke(ctx, user, now, moved, nil, func(b *batch) {
+		dropped = b.script(ctx, indexPutScript, s.userKeys(user), indexPutArgs(ids, nil)...)
+	})
+	more, _, err := collect(second, true)
+	evicted = append(evicted, more...)
+	if err == nil {
+		_, _, err = reply(dropped)
 	}
 	if err != nil {
 		return evicted, failed("evict", err)
@@ -177,43 +195,36 @@ func collect(results []revokeResult, pending bool) (report, successors []string,
 	return report, successors, err
 }
 
-// members returns the IDs in user's index and evicting set, in one round
-// trip.
-func (s *Store) members(ctx context.Context, user string) ([]string, error) {
+// listed returns the IDs in user's expiry index whose deadline is not
+// past at now, less the margin for clock skew: the expiry index holds
+// every indexed and evicting session, and a session past its deadline is
+// not worth a read. One round trip, which also counts the other two keys,
+// so that one of the wrong type is reported (ErrCorrupt) as it is to
+// Create and DeleteUser.
+func (s *Store) listed(ctx context.Context, user string, now time.Time) ([]string, error) {
 	keys := s.userKeys(user)
+	from := strconv.FormatInt(millis(now)-indexMargin.Milliseconds(), 10)
 	pipe := s.c.Pipeline()
-	indexed := pipe.ZRange(ctx, keys[0], 0, -1)
-	evicting := pipe.SMembers(ctx, keys[2])
+	ids := pipe.ZRangeByScore(ctx, keys[1], &redis.ZRangeBy{Min: from, Max: "+inf"})
+	indexed := pipe.ZCard(ctx, keys[0])
+	evicting := pipe.SCard(ctx, keys[2])
 	_, _ = pipe.Exec(ctx)
-	a, err := indexed.Result()
-	if err != nil {
-		return nil, err
-	}
-	b, err := evicting.Result()
-	if err != nil {
-		return nil, err
-	}
-	seen := make(map[string]bool, len(a)+len(b))
-	ids := make([]string, 0, len(a)+len(b))
-	for _, id := range append(a, b...) {
-		if !seen[id] {
-			seen[id] = true
-			ids = append(ids, id)
+	for _, err := range []error{indexed.Err(), evicting.Err()} {
+		if err != nil {
+			return nil, err
 		}
 	}
-	return ids, nil
+	return ids.Result()
 }
 
 // ListUser returns userID's sessions live at now, metadata only, in two
-// round trips whatever their number: the index, then one pipeline of HMGET
-// of the metadata fields of every indexed session, never its values. An
-// entry whose session is gone, past its deadline at now, a forwarding entry
-// or bound to someone else is skipped, never trusted; such entries are
-// dropped from the index by DeleteUser and, once past their absolute
-// lifetime, by any later addition to the index. (Sessions evicted by the
-// per-user cap stay in the evicting set until then, and each costs a
-// listing one field read.) A zero now means
-// time.Now().
+// round trips whatever their number: the entries of the expiry index not
+// past their deadline, then one pipeline of HMGET of the metadata fields
+// of each of those sessions, never its values. An entry whose session is
+// gone, past its deadline at now, a forwarding entry or bound to someone
+// else is skipped, never trusted; such entries are dropped from the index
+// by DeleteUser and, once past their deadline, by any later addition to
+// the index. A zero now means time.Now().
 func (s *Store) ListUser(ctx context.Context, userID string, now time.Time) ([]store.Entry, error) {
 	ctx, err := begin(ctx)
 	if err != nil {
@@ -223,7 +234,7 @@ func (s *Store) ListUser(ctx context.Context, userID string, now time.Time) ([]s
 		return nil, nil // anonymous sessions are in no index
 	}
 	now = nowOr(now)
-	ids, err := s.members(ctx, userID)
+	ids, err := s.listed(ctx, userID, now)
 	if err != nil {
 		return nil, failed("list", err)
 	}
@@ -272,15 +283,27 @@ func (s *Store) ListUser(ctx context.Context, userID string, now time.Time) ([]s
 	return out, nil
 }
 
+// revokeBatch is how many sessions DeleteUser revokes per round trip, and
+// the most IDs any one of its script calls handles.
+const revokeBatch = 200
+
 // DeleteUser deletes every session bound to userID except keepID and
-// returns the IDs of those that were live, in at most three round trips:
-// the index; one pipeline revoking each session (a record bound to the user
-// is deleted; an ID with nothing behind it gets a tombstone, so that a
-// session of the user whose creation is still in flight cannot appear
-// afterwards); then one pipeline dropping the processed entries from the
-// index, along with revoking the successors of sessions that were being
-// renewed at that moment. A session created for the user after the index
-// was read survives: it was created after the revocation.
+// returns the IDs of those that were live. It works in batches of
+// revokeBatch sessions, so that no script call runs long (Redis runs one
+// at a time, and every other client waits): the first round trip reads a
+// batch of IDs from the user's index (those being evicted first, then the
+// oldest); each batch then takes two, one pipeline revoking each session
+// (a record bound to the user is deleted; an ID with nothing behind it
+// gets a tombstone, so that a session of the user whose creation is still
+// in flight cannot appear afterwards, unless its index entry is past its
+// deadline, which no session in flight has), then one pipeline dropping the
+// processed entries from the index and reading the next batch, along with
+// revoking the successors of sessions that were being renewed at that
+// moment. Three round trips for up to revokeBatch sessions, two more for
+// each further batch. A session created for the user while DeleteUser
+// runs is deleted, or is created after the batch that would have found
+// it: either way after the revocation began, and no session revoked comes
+// back.
 func (s *Store) DeleteUser(ctx context.Context, userID, keepID string) ([]string, error) {
 	ctx, err := begin(ctx)
 	if err != nil {
@@ -290,48 +313,79 @@ func (s *Store) DeleteUser(ctx context.Context, userID, keepID string) ([]string
 		return nil, nil
 	}
 	now := time.Now()
-	ids, err := s.members(ctx, userID)
+	b := s.batch()
+	first := b.script(ctx, indexPageScript, s.userKeys(userID), indexPageArgs(nil, keepID)...)
+	b.exec(ctx)
+	page, past, left, err := parsePage(first)
 	if err != nil {
 		return nil, failed("delete user", err)
 	}
-	targets := ids[:0]
-	for _, id := range ids {
-		if id != keepID {
-			targets = append(targets, id)
+	// The index can only shrink by what is revoked, so this many batches
+	// cover everything that was there at the start; sessions created for
+	// the user as fast as they are revoked do not keep DeleteUser going.
+	batches := left/revokeBatch + 2
+	var deleted []string
+	for i := 0; len(page) > 0 && i < batches; i++ {
+		results := s.revoke(ctx, userID, now, page, past, nil)
+		done, successors, err := collect(results, false)
+		deleted = append(deleted, done...)
+		if err != nil {
+			// Entries of sessions that may still live stay in the index.
+			return deleted, failed("delete user", err)
 		}
-	}
-	if len(targets) == 0 {
-		return nil, nil
-	}
-	results := s.revoke(ctx, userID, now, targets, nil)
-	deleted, successors, err := collect(results, false)
-	if err != nil {
-		// Entries of sessions that may still live stay in the index.
-		return deleted, failed("delete user", err)
-	}
-	var drop []string
-	for _, r := range results {
-		drop = append(drop, r.id)
-	}
-	var chased []string
-	for _, id := range successors {
-		if id != keepID {
-			chased = append(chased, id)
+		var chased []string
+		for _, id := range successors {
+			if id != keepID {
+				chased = append(chased, id)
+			}
 		}
-	}
-	var dropped *redis.Cmd
-	second := s.revoke(ctx, userID, now, chased, func(b *batch) {
-		// Only the entries of what is known gone: a successor's entry
-		// stays until its revocation is known to have worked.
-		dropped = b.script(ctx, indexPutScript, s.userKeys(userID), indexPutArgs(drop, nil)...)
-	})
-	more, _, err := collect(second, false)
-	deleted = append(deleted, more...)
-	if err == nil {
-		_, _, err = reply(dropped)
-	}
-	if err != nil {
-		return deleted, failed("delete user", err)
+		var next *redis.Cmd
+		second := s.revoke(ctx, userID, now, chased, nil, func(b *batch) {
+			// Only the entries of what is known gone: a successor's entry
+			// stays until its revocation is known to have worked, and
+			// comes back in a later batch.
+			next = b.script(ctx, indexPageScript, s.userKeys(userID), indexPageArgs(page, keepID)...)
+		})
+		more, _, err := collect(second, false)
+		deleted = append(deleted, more...)
+		if err == nil {
+			page, past, _, err = parsePage(next)
+		}
+		if err != nil {
+			return deleted, failed("delete user", err)
+		}
 	}
 	return deleted, nil
+}
+
+// indexPageArgs are indexPageScript's arguments: drop these IDs, then read
+// a batch, skipping keep.
+func indexPageArgs(drop []string, keep string) []any {
+	args := make([]any, 0, 4+len(drop))
+	args = append(args, len(drop))
+	for _, id := range drop {
+		args = append(args, id)
+	}
+	return append(args, revokeBatch, keep, indexMargin.Milliseconds())
+}
+
+// parsePage reads indexPageScript's reply: a batch of IDs, whether each
+// one's deadline has passed, and how many entries are left.
+func parsePage(cmd *redis.Cmd) (ids []string, past []bool, left int, err error) {
+	status, rest, err := reply(cmd)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	if status != "OK" || len(rest) != 2 {
+		return nil, nil, 0, fmt.Errorf("unexpected index reply %q", status)
+	}
+	flat := arr(rest, 0)
+	for i := 0; i+1 < len(flat); i += 2 {
+		ids = append(ids, str(flat, i))
+		past = append(past, str(flat, i+1) == "1")
+	}
+	if left, err = strconv.Atoi(str(rest, 1)); err != nil {
+		return nil, nil, 0, fmt.Errorf("unexpected index reply: %w", err)
+	}
+	return ids, past, left, nil
 }

@@ -38,13 +38,13 @@ func (s *Store) Create(ctx context.Context, id string, rec *store.Record, opts s
 	if key := s.key(id); m.UserID == "" && !strings.ContainsAny(key, "{}") {
 		return nil, s.createAnonymous(ctx, key, dl-millis(now), recordArgs(m, dl, rec.Values))
 	}
-	args := append([]any{dl - millis(now)}, recordArgs(m, dl, rec.Values)...)
+	args := append([]any{dl - millis(now), "0"}, recordArgs(m, dl, rec.Values)...)
 
 	b := s.batch()
 	created := b.script(ctx, createScript, []string{s.key(id)}, args...)
 	var indexed *redis.Cmd
 	if m.UserID != "" {
-		indexed = s.indexAdd(ctx, b, m.UserID, id, m, opts.MaxPerUser, "", "nx")
+		indexed = s.indexAdd(ctx, b, m.UserID, id, m, dl, opts.MaxPerUser, "", "nx")
 	}
 	b.exec(ctx)
 
@@ -70,6 +70,7 @@ func (s *Store) Create(ctx context.Context, id string, rec *store.Record, opts s
 	default:
 		return nil, unexpected("create", status)
 	}
+	s.hints.put(id, m.UserID, millis(m.ExpiresAt))
 	return s.evict(ctx, m.UserID, now, ix.victims)
 }
 
@@ -114,8 +115,12 @@ func (s *Store) createAnonymous(ctx context.Context, key string, ttl int64, fiel
 // Del, then Set, of the changed keys only; metadata replaced when ch.Meta is
 // set; LastSeen = ch.Now and the TTL moved to the new deadline. A missing,
 // expired or revoked record is ErrNotFound and is never recreated; a
-// forwarding entry is *store.ErrRenewed. One round trip. A ch.Meta naming a
-// user costs one more, before the write: the session's entry goes into that
+// forwarding entry is *store.ErrRenewed. One round trip, which also moves
+// the session's deadline in its user's expiry index, when this process
+// knows the user from a recent Load or write of the session (the
+// manager's Updates follow a Load of theirs); otherwise the script
+// reports the user, and that move takes one more. A ch.Meta naming a user costs one
+// more, before the write: the session's entry goes into that
 // user's index first, because the client already holds this session's
 // token, so a write binding it must never land without the entry (the
 // entry is taken out again if the write is refused). Moving the session
@@ -159,13 +164,23 @@ func (s *Store) Update(ctx context.Context, id string, ch *store.Change) error {
 	var ix indexResult
 	if user != "" {
 		b := s.batch()
-		indexed := s.indexAdd(ctx, b, user, id, ch.Meta, 0, "", "set")
+		indexed := s.indexAdd(ctx, b, user, id, ch.Meta, deadline(now, ch.Idle, ch.Meta.ExpiresAt), 0, "", "set")
 		b.exec(ctx)
 		if ix, err = parseIndexAdd(indexed); err != nil {
 			return failed("update: index", err)
 		}
 	}
-	status, rest, err := reply(updateScript.Run(ctx, s.c, []string{s.key(id)}, args...))
+	b := s.batch()
+	updated := b.script(ctx, updateScript, []string{s.key(id)}, args...)
+	// The write moves the session's deadline: so must its user's expiry
+	// index, in the same round trip if this process knows the user.
+	var moved *redis.IntCmd
+	hintUser, hintExp, hinted := s.hints.get(id)
+	if ch.Meta == nil && hinted {
+		moved = s.moveDeadline(ctx, b, hintUser, id, deadline(now, ch.Idle, time.UnixMilli(hintExp)))
+	}
+	b.exec(ctx)
+	status, rest, err := reply(updated)
 	if err != nil {
 		// Whether the write happened is unknown: the entry stays, and is
 		// never trusted if the session is not the user's.
@@ -187,42 +202,111 @@ func (s *Store) Update(ctx context.Context, id string, ch *store.Change) error {
 	default:
 		return unexpected("update", status)
 	}
+	bound := str(rest, 0)
 	if ch.Meta != nil {
-		if old := str(rest, 0); old != "" && old != user {
-			// The record is no longer old's: drop its entry there. Best
+		if bound != "" && bound != user {
+			// The record is no longer bound's: drop its entry there. Best
 			// effort, as the write is done: an entry naming another user's
 			// session is never trusted, and DeleteUser removes it.
-			_ = s.indexRemove(ctx, old, id)
+			_ = s.indexRemove(ctx, bound, id)
 		}
+		s.hints.put(id, user, millis(ch.Meta.ExpiresAt))
+		return nil
+	}
+	if bound == "" {
+		return nil
+	}
+	dl, err1 := strconv.ParseInt(str(rest, 1), 10, 64)
+	exp, err2 := strconv.ParseInt(str(rest, 2), 10, 64)
+	if err1 != nil || err2 != nil {
+		return unexpected("update", status)
+	}
+	if moved == nil || hintUser != bound {
+		// No hint, or a wrong one: one more round trip, to the index of the
+		// user the script found.
+		b := s.batch()
+		moved = s.moveDeadline(ctx, b, bound, id, dl)
+		b.exec(ctx)
+		s.hints.put(id, bound, exp)
+	}
+	if err := moved.Err(); err != nil {
+		// The write is done, but the index still has the old deadline:
+		// reported, so that the write is tried again (and the index with
+		// it), rather than leave an entry that could be pruned while its
+		// session lives.
+		return failed("update: index", err)
 	}
 	return nil
 }
 
-// Delete removes whatever is under id, a record or a forwarding entry (never
-// its successor), and reports whether it was a record (Redis keeps none past
-// its TTL, so a record found is a live one). One round trip, and a second to
-// drop the session's entry from its user's index (not reported if it fails:
-// the record is gone, and entries are never trusted).
+// Delete removes whatever is under id and reports whether a live record
+// was deleted. A record is deleted, and its entry dropped from its user's
+// index (best effort: the record is gone, and entries are never trusted);
+// a short-lived tombstone takes its place, so that a write of it still
+// being retried by go-redis cannot bring it back.
+//
+// A forwarding entry or the marker of a Renew without grace is followed to
+// the session it names, along the chain of renewals, at most
+// maxForwardHops links: a logout that loaded the session just before a
+// rotation must take the rotated successor with it. A successor that is
+// not there yet may be a renewal still between its round trips: Delete
+// bars it with a tombstone, as DeleteUser does, so that the renewal's
+// write fails. Each link is deleted once what it names is dealt with, so
+// a Delete that fails half-way can be repeated and still find the
+// successor.
+//
+// Round trips: one per link followed and one for the session itself; a
+// record bound to a user or a chain of links costs one more, to drop the
+// index entry and delete the links.
 func (s *Store) Delete(ctx context.Context, id string) (bool, error) {
 	ctx, err := begin(ctx)
 	if err != nil {
 		return false, err
 	}
-	status, rest, err := reply(deleteScript.Run(ctx, s.c, []string{s.key(id)}))
-	if err != nil {
-		return false, failed("delete", err)
+	now := millis(time.Now())
+	var links []string // forwarding entries and markers walked through
+	existed, user, cur, successor := false, "", id, "0"
+	for hop := 0; ; hop++ {
+		status, rest, err := reply(deleteScript.Run(ctx, s.c, []string{s.key(cur)}, now, markerTTL.Milliseconds(), successor))
+		if err != nil {
+			return false, failed("delete", err)
+		}
+		switch status {
+		case "NONE", "PENDING":
+		case "DELETED":
+			user, existed = str(rest, 0), str(rest, 1) == "1"
+		case "MOVED":
+			links = append(links, cur)
+			if hop+1 < maxForwardHops {
+				cur, successor = str(rest, 0), "1"
+				continue
+			}
+		default:
+			return false, unexpected("delete", status)
+		}
+		break
 	}
-	switch status {
-	case "NONE":
-		return false, nil
-	case "DELETED":
-	default:
-		return false, unexpected("delete", status)
+	if len(links) == 0 && user == "" {
+		return existed, nil
 	}
-	if user := str(rest, 0); user != "" {
+	b := s.batch()
+	// One DEL per link: in Redis Cluster each is in a slot of its own.
+	unlinked := make([]*redis.IntCmd, len(links))
+	for i, l := range links {
+		unlinked[i] = b.pipe.Del(ctx, s.key(l))
+	}
+	if user != "" {
 		// Best effort, as the record is gone: an entry naming nothing is
 		// never trusted, and DeleteUser or its expiry removes it.
-		_ = s.indexRemove(ctx, user, id)
+		b.script(ctx, indexPutScript, s.userKeys(user), indexPutArgs([]string{cur}, nil)...)
 	}
-	return true, nil
+	b.exec(ctx)
+	for _, cmd := range unlinked {
+		if err := cmd.Err(); err != nil {
+			// The links are harmless now (what they name is gone or
+			// barred), and a repeated Delete walks them again.
+			return existed, failed("delete", err)
+		}
+	}
+	return existed, nil
 }

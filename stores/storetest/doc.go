@@ -66,7 +66,6 @@
 //   - One Update is applied whole: a concurrent Load sees all of it or none.
 //   - An empty (or nil) value is kept as a key with an empty value.
 //
-// Left open, and not asserted: Delete's existed for a forwarding entry, the
-// outcome when a deadline equals Now exactly, and the order of Set and Del
-// for a key that is in both.
+// Left open, and not asserted: the outcome when a deadline equals Now
+// exactly, and the order of Set and Del for a key that is in both.
 package storetest

@@ -47,7 +47,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	}{
 		{"Create", f.create}, {"Load", f.load}, {"Update", f.update},
 		{"Deadline", f.deadline}, {"Touch", f.touch}, {"Renew", f.renew},
-		{"Delete", f.delete}, {"User", f.user}, {"Cap", f.cap},
+		{"Delete", f.delete}, {"Take", f.take}, {"User", f.user}, {"Cap", f.cap},
 		{"Concurrency", f.concurrency}, {"Context", f.context},
 	}
 	// The areas run in parallel, so their real-time waits overlap; the

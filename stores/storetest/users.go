@@ -34,18 +34,37 @@ func (f factory) delete(t *testing.T) {
 		assert.False(t, existed)
 	})
 
-	t.Run("ForwardingEntryKeepsSuccessor", func(t *testing.T) {
+	t.Run("ForwardingEntryTakesSuccessor", func(t *testing.T) {
+		// A logout that loaded the session just before another request
+		// rotated it deletes the old ID; the successor must go with it, or
+		// the rotating response would leave the user logged in.
 		h := f.begin(t)
 		now := time.Now()
-		old, next := h.session(now, "alice", "a", "1"), newID(t)
+		old, next, other := h.session(now, "alice", "a", "1"), newID(t), h.session(now, "alice")
 		_, err := h.s.Renew(h.ctx, old, next, change(now), store.WriteOptions{Now: now, Idle: idle, Grace: time.Hour})
 		require.NoError(t, err)
 
-		_, err = h.s.Delete(h.ctx, old)
+		existed, err := h.s.Delete(h.ctx, old)
 		require.NoError(t, err)
+		assert.True(t, existed, "Delete through a forwarding entry deleted a live record")
 		h.missing(old, now, "forwarding entry after Delete")
-		assert.Equal(t, map[string]string{"a": "1"}, strs(h.get(next, at(now)).Values), "the successor after deleting its forwarding entry")
-		assert.Equal(t, []string{next}, h.listIDs("alice", now))
+		h.missing(next, now, "the successor after deleting its forwarding entry")
+		assert.Equal(t, []string{other}, h.listIDs("alice", now), "only the unrelated session is left")
+	})
+
+	t.Run("ForwardingChain", func(t *testing.T) {
+		h := f.begin(t)
+		now := time.Now()
+		a, b, c := h.session(now, "alice", "a", "1"), newID(t), newID(t)
+		grace := store.WriteOptions{Now: now, Idle: idle, Grace: time.Hour}
+		_, err := h.s.Renew(h.ctx, a, b, change(now), grace)
+		require.NoError(t, err)
+		_, err = h.s.Renew(h.ctx, b, c, change(now), grace)
+		require.NoError(t, err)
+		_, err = h.s.Delete(h.ctx, a)
+		require.NoError(t, err)
+		h.missing(c, now, "the end of the chain after deleting its first link")
+		assert.Empty(t, h.listIDs("alice", now))
 	})
 }
 

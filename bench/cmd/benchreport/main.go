@@ -195,7 +195,7 @@ func report(b *bytes.Buffer, r *run, svg string) {
 	scaling(b, r)
 
 	fmt.Fprintf(b, "## What each library label is\n\n| label | configuration |\n|---|---|\n")
-	for _, lib := range []string{"sessionkit", "scs", "scs-idle", "gin-sessions", "gin-sessions-cookie", "echo-session", "echo-session-cookie", "fiber-session", "none"} {
+	for _, lib := range []string{"sessionkit", "scs", "scs-idle", "gin-sessions", "gin-sessions-cookie", "echo-session", "echo-session-cookie", "echov5-session", "echov5-session-cookie", "fiber-session", "fiberv3-session", "none"} {
 		fmt.Fprintf(b, "| %s | %s |\n", lib, libConfig[lib])
 	}
 	fmt.Fprintf(b, "\nScenarios: **NewSession** (no cookie; the handler sets one value), **ReadOnly** (a valid cookie; the handler reads that value), **ReadWrite** (a valid cookie; the handler increments a counter), **ReadOnlyParallel** (ReadOnly under `b.RunParallel`, one session per goroutine). ")

@@ -6,7 +6,7 @@ import (
 
 // The suite's layout: Top/framework/library/Scenario (see bench/doc.go).
 var (
-	frameworks = []string{"nethttp", "gin", "echo", "fiber"}
+	frameworks = []string{"nethttp", "gin", "echo", "echov5", "fiber", "fiberv3"}
 	scenarios  = []string{"NewSession", "ReadOnly", "ReadWrite", "ReadOnlyParallel"}
 	stores     = []string{"Memory", "Redis"}
 )
@@ -19,8 +19,10 @@ const (
 var frameworkTitle = map[string]string{
 	"nethttp": "net/http",
 	"gin":     "Gin",
-	"echo":    "Echo",
+	"echo":    "Echo v4",
+	"echov5":  "Echo v5",
 	"fiber":   "Fiber v2",
+	"fiberv3": "Fiber v3",
 }
 
 // clientSide reports whether lib keeps its values in the cookie: shown for
@@ -30,13 +32,16 @@ func clientSide(lib string) bool { return strings.HasSuffix(lib, "-cookie") }
 // libConfig says what each library label in the suite is, configuration
 // included. Keep in step with the factories in bench/*_test.go.
 var libConfig = map[string]string{
-	"sessionkit":          "sessionkit with its defaults: `core.Config{}` (memory store, or `redisstore` on Redis; 30m idle timeout on, 24h lifetime, `Secure` `HttpOnly` `SameSite=Lax` `__Host-session` cookie) and a discarding logger",
-	"scs":                 "`alexedwards/scs/v2` v2.9.0, `scs.New()` as its README shows: default `memstore` (cleanup every minute) or `redisstore` on a redigo pool, gob codec, 24h lifetime, **no idle timeout** (scs's default)",
-	"scs-idle":            "scs as above with `IdleTimeout = 30m` (sessionkit's default): scs then re-saves the session and re-sends its cookie on every request",
-	"gin-sessions":        "`gin-contrib/sessions` v1.0.4, `sessions.Sessions(\"session\", store)` with `memstore.NewStore(key)` (server-side: `quasoft/memstore`, values gob-copied on every load and save) or `redis.NewStore` (`boj/redistore`, redigo pool of 10), one 32-byte HMAC key, default options (Path /, MaxAge 30 days); handlers call `Save()`",
-	"gin-sessions-cookie": "`gin-contrib/sessions/cookie` `cookie.NewStore(key)`, the README's default: **client-side**, the gob-encoded values travel in the HMAC-signed cookie; for reference only",
-	"echo-session":        "`labstack/echo-contrib/session` v0.17.4 (gorilla/sessions v1.4.0) with `quasoft/memstore` `NewMemStore(key)` (gorilla has no memory store of its own; this is the one gin-contrib wraps) or `boj/redistore` on Redis (redigo pool of 10), one 32-byte HMAC key, default options; handlers call `Save(c.Request(), c.Response())`",
-	"echo-session-cookie": "echo-contrib/session with `sessions.NewCookieStore(key)`, the README's default: **client-side** (values in the signed cookie); for reference only",
-	"fiber-session":       "Fiber v2.52 `middleware/session` `session.New()`: default in-memory storage, or `gofiber/storage/redis/v3` on Redis; gob-encoded values under a UUIDv4 key, 24h expiration, cookie `session_id`",
-	"none":                "the framework alone: the same routes and responses, no session middleware",
+	"sessionkit":            "sessionkit with its defaults: `core.Config{}` (memory store, or `redisstore` on Redis; 30m idle timeout on, 24h lifetime, `Secure` `HttpOnly` `SameSite=Lax` `__Host-session` cookie) and a discarding logger",
+	"scs":                   "`alexedwards/scs/v2` v2.9.0, `scs.New()` as its README shows: default `memstore` (cleanup every minute) or `redisstore` on a redigo pool, gob codec, 24h lifetime, **no idle timeout** (scs's default)",
+	"scs-idle":              "scs as above with `IdleTimeout = 30m` (sessionkit's default): scs then re-saves the session and re-sends its cookie on every request",
+	"gin-sessions":          "`gin-contrib/sessions` v1.0.4, `sessions.Sessions(\"session\", store)` with `memstore.NewStore(key)` (server-side: `quasoft/memstore`, values gob-copied on every load and save) or `redis.NewStore` (`boj/redistore`, redigo pool of 10), one 32-byte HMAC key, default options (Path /, MaxAge 30 days); handlers call `Save()`",
+	"gin-sessions-cookie":   "`gin-contrib/sessions/cookie` `cookie.NewStore(key)`, the README's default: **client-side**, the gob-encoded values travel in the HMAC-signed cookie; for reference only",
+	"echo-session":          "`labstack/echo-contrib/session` v0.17.4 (gorilla/sessions v1.4.0) with `quasoft/memstore` `NewMemStore(key)` (gorilla has no memory store of its own; this is the one gin-contrib wraps) or `boj/redistore` on Redis (redigo pool of 10), one 32-byte HMAC key, default options; handlers call `Save(c.Request(), c.Response())`",
+	"echo-session-cookie":   "echo-contrib/session with `sessions.NewCookieStore(key)`, the README's default: **client-side** (values in the signed cookie); for reference only",
+	"fiber-session":         "Fiber v2.52 `middleware/session` `session.New()`: default in-memory storage, or `gofiber/storage/redis/v3` on Redis; gob-encoded values under a UUIDv4 key, 24h expiration, cookie `session_id`",
+	"echov5-session":        "`labstack/echo-contrib/v5/session` v5.0.1 (gorilla/sessions v1.4.0) on Echo v5, configured as echo-session: `quasoft/memstore` or `boj/redistore`, one 32-byte HMAC key, default options; handlers call `Save(c.Request(), c.Response())`",
+	"echov5-session-cookie": "echo-contrib/v5/session with `sessions.NewCookieStore(key)`: **client-side** (values in the signed cookie); for reference only",
+	"fiberv3-session":       "Fiber v3.1 `middleware/session` as its docs use it, `app.Use(session.New())` and `session.FromContext(c)`: default in-memory storage, or `gofiber/storage/redis/v3` on Redis; values under a random key, 30m idle timeout (the middleware saves the session after every request), cookie `session_id`",
+	"none":                  "the framework alone: the same routes and responses, no session middleware",
 }

@@ -1,0 +1,22 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/sessionkit/sessionkit/core"
+	"github.com/sessionkit/sessionkit/examples/demo/demotest"
+)
+
+// start serves the demo's Echo instance as run serves it.
+func start(t *testing.T, m *core.Manager, tls bool) demotest.Target {
+	return demotest.ServeHTTP(t, newEcho(m, demotest.Quiet()), tls)
+}
+
+func TestMain(m *testing.M) { demotest.Main(m) }
+
+func TestContract(t *testing.T) { demotest.Run(t, start) }
+
+// The same contract with the sessions in Redis, standalone and Cluster.
+func TestContractRedis(t *testing.T) { demotest.RunRedis(t, start) }
+
+func TestRun(t *testing.T) { demotest.RunCommand(t, run) }

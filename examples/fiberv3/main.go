@@ -1,0 +1,69 @@
+// Command fiberv3 is the sessionkit demo on Fiber v3: the routes of the demo
+// contract (docs/DESIGN.md), answering exactly as the net/http demo does.
+//
+//	go run ./examples/fiberv3 -secure=false
+//	curl -c jar -b jar -X POST http://127.0.0.1:8080/counter
+//
+// Flags: go run ./examples/fiberv3 -h
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+
+	"github.com/gofiber/fiber/v3"
+
+	"github.com/sessionkit/sessionkit/examples/demo"
+)
+
+func main() { demo.Main("fiberv3", run) }
+
+// run serves the demo until ctx ends, then shuts down gracefully. ready,
+// when not nil, is told the address the server listens on.
+func run(ctx context.Context, args []string, stderr io.Writer, ready func(net.Addr)) error {
+	s, err := demo.Start("fiberv3", args, stderr)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	// The demo's own listener rather than app.Listen: "tcp" serves IPv6
+	// addresses too (Fiber's default network is tcp4), a taken port fails
+	// in demo.Start, and ready learns the address of -addr 127.0.0.1:0.
+	app := newApp(s.Manager, s.Logger)
+	s.Listening("Fiber v3", ready)
+
+	served := make(chan error, 1)
+	// run logs the address with the demo's logger instead of Fiber's
+	// banner.
+	go func() { served <- app.Listener(s.Listener, fiber.ListenConfig{DisableStartupMessage: true}) }()
+
+	select {
+	case err := <-served:
+		// fasthttp returns nil only once the listener is closed, which
+		// nothing but the shutdown below does.
+		if err == nil {
+			err = errors.New("the listener closed")
+		}
+		return err
+	case <-ctx.Done():
+	}
+	s.Logger.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), demo.ShutdownTimeout)
+	defer cancel()
+	err = app.ShutdownWithContext(shutdownCtx)
+	// fasthttp closes the listeners Serve has registered; a signal that
+	// comes before the serving goroutine got that far would leave ours
+	// open and Serve running, so close it too (twice is harmless).
+	_ = s.Listener.Close()
+	if err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-served; err != nil {
+		return err
+	}
+	s.Logger.Info("stopped")
+	return nil
+}

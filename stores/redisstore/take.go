@@ -1,0 +1,36 @@
+package redisstore
+
+import (
+	"context"
+
+	"github.com/sessionkit/sessionkit/core/store"
+)
+
+// Take removes key from the live record under id and returns its value, in
+// one script (one round trip), so concurrent Takes of one key give it to
+// exactly one caller.
+func (s *Store) Take(ctx context.Context, id, key string, opts store.LoadOptions) ([]byte, bool, error) {
+	ctx, err := begin(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	now := nowOr(opts.Now)
+	status, rest, err := reply(takeScript.Run(ctx, s.c, []string{s.key(id)},
+		millis(now), opts.Idle.Milliseconds(), valuePrefix+key))
+	if err != nil {
+		return nil, false, failed("take", err)
+	}
+	switch status {
+	case "TAKEN":
+		return []byte(str(rest, 0)), true, nil
+	case "NONE":
+		return nil, false, nil
+	case "NOTFOUND":
+		return nil, false, store.ErrNotFound
+	case "FWD":
+		return nil, false, &store.ErrRenewed{Successor: str(rest, 0)}
+	case "CORRUPT":
+		return nil, false, corrupt("take", rest)
+	}
+	return nil, false, unexpected("take", status)
+}
