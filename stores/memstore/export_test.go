@@ -41,10 +41,10 @@ const (
 	ForwardOverhead = forwardOverhead
 )
 
-// Apply is how Update and Renew apply a change: the new values and what
-// they account for.
-func Apply(old map[string][]byte, ch *store.Change) (map[string][]byte, int64) {
-	return apply(old, valuesSize(old), ch)
+// AppliedSize is what Update and Renew account the values ch makes of old
+// for, worked out from the change.
+func AppliedSize(old map[string][]byte, ch *store.Change) int64 {
+	return appliedSize(valuesSize(old), old, ch, ch.ApplyValues(old))
 }
 
 // ValuesSize is what a values map accounts for, counted from scratch.

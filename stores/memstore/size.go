@@ -1,7 +1,7 @@
 package memstore
 
 import (
-	"maps"
+	"slices"
 
 	"github.com/sessionkit/sessionkit/core/store"
 )
@@ -67,44 +67,55 @@ func valuesBytes(e *entry) int64 {
 	return e.size - recordOverhead - metaSize(e.id, &e.meta)
 }
 
-// apply is ch.ApplyValues(old) (Clear, then Del, then Set; old itself
-// when ch changes no value), built in the same pass as its accounting:
-// oldBytes is what old accounts for, and the result's count is worked out
-// from the keys ch names, so the cost of a write is that of its change,
-// whatever the session's size. old is only read.
-func apply(old map[string][]byte, oldBytes int64, ch *store.Change) (map[string][]byte, int64) {
+// appliedSize is what values account for once ch has turned old, which
+// accounted for oldBytes, into values (ch.ApplyValues(old), the one merge
+// of values in the module), worked out from the keys ch names rather than
+// by counting values: the cost of a write is that of its change, whatever
+// the session's size. old and values are only read.
+func appliedSize(oldBytes int64, old map[string][]byte, ch *store.Change, values map[string][]byte) int64 {
 	if ch == nil || (!ch.Clear && len(ch.Set) == 0 && len(ch.Del) == 0) {
-		return old, oldBytes
+		return oldBytes
 	}
-	var m map[string][]byte
-	var n int64
 	if ch.Clear {
-		m = make(map[string][]byte, len(ch.Set))
-	} else {
-		m = make(map[string][]byte, len(old)+len(ch.Set))
-		maps.Copy(m, old)
-		n = oldBytes
-		if len(old) > 0 {
-			n -= mapOverhead
-		}
+		// Clear, then Del (of nothing), then Set: only Set is left.
+		return valuesSize(values)
 	}
-	for _, k := range ch.Del {
-		// Looked up in the new map, so a key deleted twice is discounted
-		// once.
-		if ov, ok := m[k]; ok {
-			n -= valueSize(k, ov)
-			delete(m, k)
-		}
+	n := oldBytes
+	if len(old) > 0 {
+		n -= mapOverhead
 	}
-	for k, v := range ch.Set {
-		if ov, ok := m[k]; ok {
-			n -= valueSize(k, ov)
-		}
-		m[k] = v
-		n += valueSize(k, v)
-	}
-	if len(m) > 0 {
+	if len(values) > 0 {
 		n += mapOverhead
 	}
-	return m, n
+	for k, v := range ch.Set {
+		if ov, ok := old[k]; ok {
+			n -= valueSize(k, ov)
+		}
+		n += valueSize(k, v)
+	}
+	// A key deleted twice must be discounted once; the set is made only
+	// for a change long enough for the quadratic check to cost more.
+	var seen map[string]struct{}
+	if len(ch.Del) > 16 {
+		seen = make(map[string]struct{}, len(ch.Del))
+	}
+	for i, k := range ch.Del {
+		ov, ok := old[k]
+		if !ok {
+			continue
+		}
+		if _, set := ch.Set[k]; set {
+			continue // already replaced above
+		}
+		if seen != nil {
+			if _, dup := seen[k]; dup {
+				continue
+			}
+			seen[k] = struct{}{}
+		} else if slices.Contains(ch.Del[:i], k) {
+			continue
+		}
+		n -= valueSize(k, ov)
+	}
+	return n
 }

@@ -31,7 +31,9 @@ func (s *Store) Take(ctx context.Context, id, key string, opts store.LoadOptions
 		return nil, false, nil
 	}
 	oldBytes := valuesBytes(e)
-	values, newBytes := apply(e.values, oldBytes, &store.Change{Del: []string{key}})
+	ch := store.Change{Del: []string{key}}
+	values := ch.ApplyValues(e.values)
+	newBytes := appliedSize(oldBytes, e.values, &ch, values)
 	e.values = values
 	e.size -= oldBytes - newBytes
 	s.release(0, oldBytes-newBytes)

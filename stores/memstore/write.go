@@ -200,7 +200,8 @@ func (s *Store) update(id string, ch *store.Change, now time.Time) (oldUser stri
 
 	// The copy, and the accounting of the change, with no lock held: old
 	// is never written once stored, so reading it needs none.
-	values, newBytes := apply(old, oldBytes, ch)
+	values := ch.ApplyValues(old)
+	newBytes := appliedSize(oldBytes, old, ch, values)
 	if s.valuesBuilt != nil {
 		s.valuesBuilt(id)
 	}
@@ -335,7 +336,8 @@ func (s *Store) renewOnce(r *renewal) (evicted []string, oldUser, target string,
 	sh.mu.RUnlock()
 
 	// The copy and its accounting with no lock held, as in Update.
-	b.values, b.bytes = apply(b.old, oldBytes, r.ch)
+	b.values = r.ch.ApplyValues(b.old)
+	b.bytes = appliedSize(oldBytes, b.old, r.ch, b.values)
 	if s.valuesBuilt != nil {
 		s.valuesBuilt(r.oldID)
 	}
