@@ -506,6 +506,13 @@ func TestAccountingOfChanges(t *testing.T) {
 		require.NoError(t, s.Update(ctx, id, &ch), "change %d", i)
 		require.NoError(t, s.CheckInvariants(), "after change %d", i)
 	}
+	lo := store.LoadOptions{Now: now, Idle: time.Hour}
+	require.NoError(t, s.Update(ctx, id, &store.Change{Now: now, Idle: time.Hour, Set: map[string][]byte{"f": []byte("flash")}}))
+	for _, k := range []string{"f", "", "f"} { // a value, the last value, a missing one
+		_, _, err := s.Take(ctx, id, k, lo)
+		require.NoError(t, err)
+		require.NoError(t, s.CheckInvariants(), "after Take(%q)", k)
+	}
 	next := newID(t)
 	_, err = s.Renew(ctx, id, next, &store.Change{Now: now, Idle: time.Hour, Set: map[string][]byte{"r": []byte("1")}, Del: []string{""}},
 		store.WriteOptions{Now: now, Idle: time.Hour, Grace: time.Minute})

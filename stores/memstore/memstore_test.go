@@ -339,7 +339,7 @@ func stress(t *testing.T, o memstore.Options, out ...**memstore.Store) {
 					m.CreatedAt = now.Add(-time.Duration(r.IntN(1000)) * time.Millisecond)
 					wo := store.WriteOptions{Now: now, Idle: idle, MaxPerUser: r.IntN(4), Grace: time.Duration(r.IntN(2)) * 10 * time.Millisecond}
 					var err error
-					switch r.IntN(8) {
+					switch r.IntN(9) {
 					case 0:
 						_, err = s.Create(ctx, pick(), &store.Record{Meta: m, Values: map[string][]byte{"w": []byte(strconv.Itoa(w))}}, wo)
 					case 1:
@@ -361,6 +361,8 @@ func stress(t *testing.T, o memstore.Options, out ...**memstore.Store) {
 						_, err = s.ListUser(ctx, users[r.IntN(len(users))], now)
 					case 7:
 						_, err = s.Load(ctx, pick(), store.LoadOptions{Now: now, Idle: idle, TouchAfter: time.Duration(r.IntN(20)) * time.Millisecond})
+					case 8:
+						_, _, err = s.Take(ctx, pick(), []string{"w", "i", "r"}[r.IntN(3)], store.LoadOptions{Now: now, Idle: idle})
 					}
 					if !outcome(err) {
 						t.Errorf("worker %d op %d: %v", w, i, err)
