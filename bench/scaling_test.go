@@ -213,7 +213,9 @@ func benchHoldMillion(b *testing.B) {
 	gate := newSweepGate(now)
 	before := heapInUse()
 	// SweepInterval 1ns: the janitor is always due, and the gate decides.
-	st := memstore.New(memstore.Options{SweepInterval: time.Nanosecond, Now: gate.clock})
+	// No bounds: this measures a store that holds a million sessions, ten
+	// times the default bound, which would evict all but 100,000.
+	st := memstore.New(memstore.Options{MaxSessions: -1, MaxBytes: -1, SweepInterval: time.Nanosecond, Now: gate.clock})
 	defer func() { gate.release(); _ = st.Close() }()
 	idle := core.DefaultIdleTimeout
 	wo := store.WriteOptions{Now: now.Add(-time.Minute), Idle: idle}

@@ -1,6 +1,9 @@
 // Package memstore is the embedded default session store: every record lives
 // in the memory of one process. It implements store.Store and passes the
-// conformance suite in stores/storetest.
+// conformance suite in stores/storetest. Its memory is bounded by default:
+// at its bounds it evicts the least recently used anonymous sessions, and
+// logged-in ones only when no anonymous one is left (see Bounds and
+// Eviction).
 //
 // # Sharding
 //
@@ -22,6 +25,14 @@
 // ownership of what Create, Update and Renew are given and never writes into
 // them.
 //
+// The new map is built with no lock held: a write reads the record's map
+// under the read lock, copies and changes it unlocked, then takes the write
+// lock only to swap the copy in, and only if the record's map is still the
+// one it copied (if another write swapped it meanwhile, it starts again from
+// the new one, so neither change is lost). A write to a session of 100,000
+// keys costs that copy, but no other request in its shard waits for it. Its
+// accounting (below) looks only at the keys the change names.
+//
 // # Expiry
 //
 // Each entry carries the deadline computed at its last write or touch
@@ -30,7 +41,69 @@
 // an expired record is never returned even before it is removed. A janitor
 // goroutine removes expired entries every Options.SweepInterval, shard by
 // shard, holding each shard's write lock only to delete what a read-locked
-// scan found, and then prunes their user-index entries. Close stops it.
+// scan found, and then prunes their user-index entries. Close stops it. The
+// janitor is the only thing that scans the store; no request does.
+//
+// # Bounds
+//
+// The store holds at most Options.MaxSessions records (default
+// DefaultMaxSessions, 100,000) and at most Options.MaxBytes accounted bytes
+// (default DefaultMaxBytes, 256 MiB); negative values lift a bound, which
+// leaves the store open to a flood of requests that each create a session.
+// The counts are global atomics: a write reserves its records and bytes with
+// a compare-and-swap before it stores anything, so concurrent writes in
+// different shards never overshoot together, and Len and Bytes never exceed
+// the bounds (they may count reservations of writes in progress).
+//
+// # Eviction
+//
+// A write that does not fit evicts instead of failing: Create, and Update
+// or Renew when they grow the session. Each shard keeps its entries in two
+// lists in insertion order, one for anonymous sessions (Meta.UserID empty)
+// and one for logged-in ones (a forwarding entry goes in its successor's).
+// Eviction takes from the anonymous lists as long as any anonymous entry is
+// left, so a flood of new sessions never logs out a logged-in user while
+// there is an anonymous session to evict; only then from the logged-in
+// lists. Within a list it runs a CLOCK hand (second chance), an
+// approximation of least recently used that keeps reads as cheap as before:
+// a read sets an atomic flag on the entry under the read lock, and never
+// moves it. From the front of the list, an expired entry goes at once (an
+// expired logged-in entry at the front of its list goes even when an
+// anonymous one is wanted: expired entries are the first victims); one whose
+// flag is set has it cleared and goes to the back; the first other one is
+// evicted. After evictWalk (64) second chances in one eviction the next entry
+// goes whatever its flag, so one eviction costs a bounded number of steps,
+// however many sessions are held and however recently they were read.
+//
+// The writing ID's shard is tried first, then the next shards in turn, each
+// locked on its own, with no other lock held; a shard whose list is empty is
+// skipped without locking it, and an empty class is skipped without looking
+// at any shard. IDs are uniformly random, so the per-shard lists
+// approximate one global order. An evicted logged-in session's user-index
+// entry is pruned and Options.OnEvict called once the write is done and
+// holds no lock. Nothing the write itself involves is evicted for it (the
+// session being written, a Renew's old and new IDs), and a write that frees
+// as much as it adds (a login whose per-user cap removes an older session)
+// evicts nothing. What cannot fit even then, a record over MaxBytes on its
+// own, is refused with ErrFull.
+//
+// An entry a write or the janitor removes goes to a small free list of its
+// shard (at most 32 entries, about 8 KB), and the shard's next write reuses
+// it, so a Create at the bounds, which has just evicted one, allocates
+// nothing of the store's own: the garbage a flood leaves is only the
+// caller's.
+//
+// # Accounting
+//
+// MaxBytes counts, for each record, its ID, user ID, user agent and IP, a
+// fixed recordOverhead (332 bytes), mapOverhead (292) once it holds any
+// value, and for each value its key and value bytes plus valueOverhead
+// (56); a forwarding entry counts its ID and its successor's plus
+// forwardOverhead (200). The overheads stand for
+// what the heap spends on holding those bytes (the entry, its map slot, the
+// values map's header and slots, allocation rounding) and were measured, not
+// guessed; see Measurements. A write's accounting is the difference its
+// change makes, computed from the keys it names.
 //
 // # User index
 //
@@ -51,6 +124,10 @@
 //  2. then record-shard locks, several only in ascending shard order.
 //
 // No operation acquires a user-index lock while it holds a record-shard lock.
+// Eviction holds one record-shard lock at a time and nothing else: a write
+// makes room before it takes its own locks (or, finding no room under them,
+// releases them, makes room and starts again), and reports what it evicted
+// after releasing them.
 //
 // # Inputs the contract leaves open
 //

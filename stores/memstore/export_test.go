@@ -1,6 +1,10 @@
 package memstore
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/sessionkit/sessionkit/core/store"
+)
 
 // Test-only views of the store's internals.
 
@@ -27,8 +31,34 @@ func (s *Store) UserIndexLen(u string) int {
 // ShardCount is the number of record shards.
 func (s *Store) ShardCount() int { return len(s.shards) }
 
+// EvictWalk is how many second chances one eviction gives at most.
+const EvictWalk = evictWalk
+
+// Overheads are the accounting constants, for tests that measure them.
+const (
+	RecordOverhead  = recordOverhead
+	ValueOverhead   = valueOverhead
+	ForwardOverhead = forwardOverhead
+)
+
+// AppliedSize is what Update and Renew account the values ch makes of old
+// for, worked out from the change.
+func AppliedSize(old map[string][]byte, ch *store.Change) int64 {
+	return appliedSize(valuesSize(old), old, ch, ch.ApplyValues(old))
+}
+
+// ValuesSize is what a values map accounts for, counted from scratch.
+func ValuesSize(m map[string][]byte) int64 { return valuesSize(m) }
+
+// SetValuesBuiltHook makes every Update and Renew call f(id) once it has
+// built its new values map, before it takes the lock to swap it in. Set it
+// before the store is used concurrently.
+func (s *Store) SetValuesBuiltHook(f func(id string)) { s.valuesBuilt = f }
+
 // CheckInvariants verifies, on a quiescent store, that every record bound
-// to a user is in that user's index and that Len counts the records.
+// to a user is in that user's index, that Len counts the records, that
+// every entry is in the list of its class exactly once, and that Bytes is
+// the sum of what each entry accounts for, recomputed from its contents.
 func (s *Store) CheckInvariants() error {
 	for i := range s.users {
 		s.users[i].mu.Lock()
@@ -39,8 +69,25 @@ func (s *Store) CheckInvariants() error {
 		defer s.shards[i].mu.RUnlock()
 	}
 	records := 0
+	var bytes int64
+	var listed [classes]int64
 	for i := range s.shards {
-		for id, e := range s.shards[i].m {
+		sh := &s.shards[i]
+		for id, e := range sh.m {
+			if e.id != id {
+				return fmt.Errorf("entry under %.8s says it is %.8s", id, e.id)
+			}
+			want := forwardSize(id, e.successor)
+			if !e.forwarding() {
+				want = recordSize(id, &e.meta, e.values)
+				if c := classOf(e.meta.UserID); e.class != c {
+					return fmt.Errorf("record %.8s of user %q is in class %d, want %d", id, e.meta.UserID, e.class, c)
+				}
+			}
+			if e.size != want {
+				return fmt.Errorf("entry %.8s accounts for %d bytes, but its contents for %d", id, e.size, want)
+			}
+			bytes += e.size
 			if e.forwarding() {
 				continue
 			}
@@ -51,9 +98,54 @@ func (s *Store) CheckInvariants() error {
 				}
 			}
 		}
+		n := 0
+		for c := range classes {
+			l := &sh.lists[c]
+			var prev *entry
+			k := int64(0)
+			for e := l.head; e != nil; e = e.next {
+				if e.prev != prev {
+					return fmt.Errorf("shard %d list %d: broken back link at %.8s", i, c, e.id)
+				}
+				if sh.m[e.id] != e {
+					return fmt.Errorf("shard %d list %d holds %.8s, which the map does not", i, c, e.id)
+				}
+				if e.class != c {
+					return fmt.Errorf("entry %.8s of class %d is in list %d", e.id, e.class, c)
+				}
+				prev = e
+				k++
+			}
+			if l.tail != prev || l.n.Load() != k {
+				return fmt.Errorf("shard %d list %d: %d entries, n = %d, tail ok %v", i, c, k, l.n.Load(), l.tail == prev)
+			}
+			listed[c] += k
+			n += int(k)
+		}
+		if n != len(sh.m) {
+			return fmt.Errorf("shard %d: %d entries listed, %d in the map", i, n, len(sh.m))
+		}
+		free := 0
+		for e := sh.free; e != nil; e = e.next {
+			if e.id != "" || e.values != nil || e.prev != nil || e.size != 0 {
+				return fmt.Errorf("shard %d: a recycled entry still holds %.8s", i, e.id)
+			}
+			free++
+		}
+		if free != sh.nfree || free > maxFree {
+			return fmt.Errorf("shard %d: %d entries free, nfree %d, at most %d", i, free, sh.nfree, maxFree)
+		}
 	}
 	if n := s.Len(); n != records {
 		return fmt.Errorf("Len() = %d, but %d records are held", n, records)
+	}
+	if b := s.Bytes(); b != bytes {
+		return fmt.Errorf("Bytes() = %d, but the entries account for %d", b, bytes)
+	}
+	for c := range classes {
+		if got := s.listed[c].Load(); got != listed[c] {
+			return fmt.Errorf("class %d: %d entries counted, %d listed", c, got, listed[c])
+		}
 	}
 	return nil
 }

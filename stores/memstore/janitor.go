@@ -50,13 +50,11 @@ func (s *Store) sweep() {
 			if e == nil || e.aliveAt(now) {
 				continue
 			}
-			delete(sh.m, id)
-			if !e.forwarding() {
-				s.live.Add(-1)
-				if e.meta.UserID != "" {
-					orphans = append(orphans, binding{e.meta.UserID, id})
-				}
+			s.discard(sh, e)
+			if !e.forwarding() && e.meta.UserID != "" {
+				orphans = append(orphans, binding{e.meta.UserID, id})
 			}
+			sh.recycle(e)
 		}
 		sh.mu.Unlock()
 		for _, o := range orphans {

@@ -15,6 +15,8 @@ import (
 // Only the shard's read lock is taken unless the idle deadline is due for
 // extension (Now-LastSeen >= TouchAfter); then the write lock is taken and
 // the record checked again under it, since it may have changed in between.
+// Either way the entry is marked as used, for eviction, with an atomic
+// flag: a read never moves it in its list.
 func (s *Store) Load(ctx context.Context, id string, opts store.LoadOptions) (*store.Record, error) {
 	if err := ctxErr(ctx); err != nil {
 		return nil, err
@@ -29,6 +31,7 @@ func (s *Store) Load(ctx context.Context, id string, opts store.LoadOptions) (*s
 		var rec *store.Record
 		if err == nil {
 			rec = snapshot(e)
+			e.used()
 		}
 		sh.mu.RUnlock()
 		return rec, err
@@ -47,6 +50,7 @@ func (s *Store) Load(ctx context.Context, id string, opts store.LoadOptions) (*s
 		e.expires = e.meta.Deadline(opts.Idle)
 	}
 	rec := snapshot(e)
+	e.used()
 	sh.mu.Unlock()
 	return rec, nil
 }

@@ -124,10 +124,12 @@ func BenchmarkUpdateParallel(b *testing.B) {
 	})
 }
 
-// Create of an anonymous session; the ID string is made in the loop.
+// Create of an anonymous session into a store that is not full (no
+// bounds, so that a long run never reaches them); the ID string is made in
+// the loop.
 func BenchmarkCreate(b *testing.B) {
 	now := time.Now()
-	s := memstore.New(memstore.Options{})
+	s := memstore.New(memstore.Options{MaxSessions: -1, MaxBytes: -1})
 	b.Cleanup(func() { s.Close() })
 	wo := store.WriteOptions{Now: now, Idle: time.Hour}
 	b.ReportAllocs()
@@ -144,7 +146,7 @@ func BenchmarkCreate(b *testing.B) {
 // shard locks.
 func BenchmarkCreateCapped(b *testing.B) {
 	now := time.Now()
-	s := memstore.New(memstore.Options{})
+	s := memstore.New(memstore.Options{MaxSessions: -1, MaxBytes: -1})
 	b.Cleanup(func() { s.Close() })
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -155,5 +157,44 @@ func BenchmarkCreateCapped(b *testing.B) {
 		if _, err := s.Create(ctx, benchID(uint64(i)), rec, store.WriteOptions{Now: now, Idle: time.Hour, MaxPerUser: 5}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// Create of an anonymous session into a default store that is full: each
+// one evicts the least recently used anonymous session. The store is
+// filled with DefaultMaxSessions sessions before the timer starts, half of
+// them read since (a second chance for each of those).
+func BenchmarkCreateWhenFull(b *testing.B) {
+	now := time.Now()
+	s := memstore.New(memstore.Options{})
+	b.Cleanup(func() { s.Close() })
+	wo := store.WriteOptions{Now: now, Idle: time.Hour}
+	lo := store.LoadOptions{Now: now, Idle: time.Hour, TouchAfter: time.Hour}
+	for i := range memstore.DefaultMaxSessions {
+		id := benchID(uint64(i))
+		rec := &store.Record{Meta: meta(now, ""), Values: map[string][]byte{"count": []byte("1")}}
+		if _, err := s.Create(ctx, id, rec, wo); err != nil {
+			b.Fatal(err)
+		}
+		if i%2 == 0 {
+			if _, err := s.Load(ctx, id, lo); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	if s.Len() != memstore.DefaultMaxSessions {
+		b.Fatalf("filled to %d sessions, want %d", s.Len(), memstore.DefaultMaxSessions)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		rec := &store.Record{Meta: meta(now, ""), Values: map[string][]byte{"count": []byte("1")}}
+		if _, err := s.Create(ctx, benchID(uint64(memstore.DefaultMaxSessions+i)), rec, wo); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	if s.Len() != memstore.DefaultMaxSessions {
+		b.Fatalf("%d sessions after the timed loop, want %d", s.Len(), memstore.DefaultMaxSessions)
 	}
 }

@@ -71,6 +71,25 @@ func meta(now time.Time, user string) store.Meta {
 
 var ctx = context.Background()
 
+// anon creates an anonymous session with one small value and returns its ID.
+func anon(t testing.TB, s *memstore.Store, now time.Time) string {
+	t.Helper()
+	id := newID(t)
+	_, err := s.Create(ctx, id, &store.Record{Meta: meta(now, ""), Values: map[string][]byte{"n": []byte("1")}},
+		store.WriteOptions{Now: now, Idle: time.Hour})
+	require.NoError(t, err, "Create")
+	return id
+}
+
+// strvals turns values into strings, for readable comparisons.
+func strvals(m map[string][]byte) map[string]string {
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = string(v)
+	}
+	return out
+}
+
 func TestDefaults(t *testing.T) {
 	for shards, want := range map[int]int{0: 64, -5: 64, 1: 1, 3: 4, 64: 64, 100: 128, 1 << 20: 1 << 16} {
 		s := memstore.New(memstore.Options{Shards: shards, SweepInterval: -1})
@@ -144,95 +163,6 @@ func TestCloseWithoutJanitor(t *testing.T) {
 	s := memstore.New(memstore.Options{SweepInterval: -1})
 	require.NoError(t, s.Close())
 	require.NoError(t, s.Close())
-}
-
-func TestMaxSessions(t *testing.T) {
-	now := time.Now()
-	wo := store.WriteOptions{Now: now, Idle: time.Hour}
-	s := memstore.New(memstore.Options{MaxSessions: 2})
-	defer s.Close()
-	create := func(user string, o store.WriteOptions) (string, []string, error) {
-		id := newID(t)
-		evicted, err := s.Create(ctx, id, &store.Record{Meta: meta(now, user)}, o)
-		return id, evicted, err
-	}
-
-	a, _, err := create("", wo)
-	require.NoError(t, err)
-	b, _, err := create("", wo)
-	require.NoError(t, err)
-	c, _, err := create("", wo)
-	require.ErrorIs(t, err, memstore.ErrFull)
-	_, err = s.Load(ctx, c, store.LoadOptions{Now: now, Idle: time.Hour})
-	require.ErrorIs(t, err, store.ErrNotFound, "a refused Create stored its record")
-	assert.Equal(t, 2, s.Len())
-
-	// Forwarding entries don't count.
-	_, err = s.Renew(ctx, b, newID(t), &store.Change{Now: now, Idle: time.Hour}, store.WriteOptions{Now: now, Idle: time.Hour, Grace: time.Hour})
-	require.NoError(t, err)
-	_, _, err = create("", wo)
-	require.ErrorIs(t, err, memstore.ErrFull)
-	existed, err := s.Delete(ctx, a)
-	require.NoError(t, err)
-	require.True(t, existed)
-	alice, _, err := create("alice", wo)
-	require.NoError(t, err, "Create after a Delete made room")
-
-	// At MaxSessions, a Create that evicts one of the user's sessions adds
-	// none overall, so it is allowed.
-	capped := wo
-	capped.MaxPerUser = 1
-	_, evicted, err := create("alice", capped)
-	require.NoError(t, err)
-	assert.Equal(t, []string{alice}, evicted)
-	assert.Equal(t, 2, s.Len())
-	require.NoError(t, s.CheckInvariants())
-}
-
-func TestMaxSessionsSweepsExpiredBeforeRefusing(t *testing.T) {
-	t0 := time.Now()
-	c := newClock(t0)
-	s := memstore.New(memstore.Options{MaxSessions: 2, SweepInterval: -1, Now: c.Now})
-	defer s.Close()
-	for range 2 {
-		_, err := s.Create(ctx, newID(t), &store.Record{Meta: meta(t0, "alice")}, store.WriteOptions{Now: t0, Idle: time.Minute})
-		require.NoError(t, err)
-	}
-	c.advance(2 * time.Minute)
-	later := c.Now()
-	_, err := s.Create(ctx, newID(t), &store.Record{Meta: meta(later, "")}, store.WriteOptions{Now: later, Idle: time.Minute})
-	require.NoError(t, err, "expired records kept the store full")
-	assert.Equal(t, 1, s.Len())
-	assert.Zero(t, s.UserIndexLen("alice"))
-}
-
-func TestMaxSessionsConcurrent(t *testing.T) {
-	const limit, n = 10, 50
-	s := memstore.New(memstore.Options{MaxSessions: limit})
-	defer s.Close()
-	now := time.Now()
-	var ok, full atomic.Int32
-	var wg group
-	start := make(chan struct{})
-	for range n {
-		wg.Go(func() {
-			<-start
-			_, err := s.Create(ctx, newID(t), &store.Record{Meta: meta(now, "")}, store.WriteOptions{Now: now, Idle: time.Hour})
-			switch {
-			case err == nil:
-				ok.Add(1)
-			case errors.Is(err, memstore.ErrFull):
-				full.Add(1)
-			default:
-				t.Error(err)
-			}
-		})
-	}
-	close(start)
-	wg.Wait()
-	assert.EqualValues(t, limit, ok.Load())
-	assert.EqualValues(t, n-limit, full.Load())
-	assert.Equal(t, limit, s.Len())
 }
 
 // Load hands out the stored map itself until a write replaces it.
@@ -351,9 +281,33 @@ func TestZeroNowUsesStoreClock(t *testing.T) {
 // deadlock fails the test by timeout; afterwards the user index must still
 // cover every bound record.
 func TestStressLockOrder(t *testing.T) {
+	stress(t, memstore.Options{Shards: 2, SweepInterval: time.Millisecond})
+}
+
+// The same at tight bounds, so that nearly every write evicts, and with an
+// OnEvict that reads the store: eviction collides with everything else.
+func TestStressWithEviction(t *testing.T) {
+	var s *memstore.Store
+	var evicted atomic.Int64
+	stress(t, memstore.Options{Shards: 2, SweepInterval: time.Millisecond, MaxSessions: 12, MaxBytes: 12 << 10,
+		OnEvict: func(id, user string) {
+			evicted.Add(1)
+			_, _ = s.Load(ctx, id, store.LoadOptions{Idle: time.Hour})
+			_, _ = s.ListUser(ctx, user, time.Time{})
+		}}, &s)
+	assert.NotZero(t, evicted.Load(), "nothing was evicted: the bounds were not reached")
+	assert.LessOrEqual(t, s.Len(), 12)
+	assert.LessOrEqual(t, s.Bytes(), int64(12<<10))
+}
+
+func stress(t *testing.T, o memstore.Options, out ...**memstore.Store) {
 	c := newClock(time.Now())
-	s := memstore.New(memstore.Options{Shards: 2, SweepInterval: time.Millisecond, Now: c.Now})
+	o.Now = c.Now
+	s := memstore.New(o)
 	defer s.Close()
+	for _, p := range out {
+		*p = s
+	}
 	ids := make([]string, 48)
 	for i := range ids {
 		ids[i] = newID(t)
@@ -385,7 +339,7 @@ func TestStressLockOrder(t *testing.T) {
 					m.CreatedAt = now.Add(-time.Duration(r.IntN(1000)) * time.Millisecond)
 					wo := store.WriteOptions{Now: now, Idle: idle, MaxPerUser: r.IntN(4), Grace: time.Duration(r.IntN(2)) * 10 * time.Millisecond}
 					var err error
-					switch r.IntN(8) {
+					switch r.IntN(9) {
 					case 0:
 						_, err = s.Create(ctx, pick(), &store.Record{Meta: m, Values: map[string][]byte{"w": []byte(strconv.Itoa(w))}}, wo)
 					case 1:
@@ -407,6 +361,8 @@ func TestStressLockOrder(t *testing.T) {
 						_, err = s.ListUser(ctx, users[r.IntN(len(users))], now)
 					case 7:
 						_, err = s.Load(ctx, pick(), store.LoadOptions{Now: now, Idle: idle, TouchAfter: time.Duration(r.IntN(20)) * time.Millisecond})
+					case 8:
+						_, _, err = s.Take(ctx, pick(), []string{"w", "i", "r"}[r.IntN(3)], store.LoadOptions{Now: now, Idle: idle})
 					}
 					if !outcome(err) {
 						t.Errorf("worker %d op %d: %v", w, i, err)

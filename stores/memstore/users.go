@@ -127,13 +127,26 @@ func (s *Store) evictionPlan(us *userShard, u string, limit int, now time.Time, 
 }
 
 // removeBound deletes the records at ids (all bound to u) and their index
-// entries. The caller accounts for them in s.live and holds us.mu and the
+// entries. The caller accounts for them (sizeOf) and holds us.mu and the
 // ids' shard write locks.
 func (s *Store) removeBound(us *userShard, u string, ids []string) {
 	for _, id := range ids {
-		delete(s.shard(id).m, id)
+		sh := s.shard(id)
+		e := sh.m[id]
+		s.remove(sh, e)
+		sh.recycle(e)
 		us.remove(u, id)
 	}
+}
+
+// sizeOf is the accounted bytes of the entries at ids, which all exist.
+// Caller holds the ids' shard locks.
+func (s *Store) sizeOf(ids []string) int64 {
+	var n int64
+	for _, id := range ids {
+		n += s.shard(id).m[id].size
+	}
+	return n
 }
 
 // ListUser returns userID's sessions that are live at now, metadata only.
@@ -188,11 +201,12 @@ func (s *Store) DeleteUser(ctx context.Context, userID, keepID string) ([]string
 		if e == nil {
 			continue
 		}
-		delete(s.shard(id).m, id)
-		s.live.Add(-1)
+		sh := s.shard(id)
+		s.discard(sh, e)
 		if e.aliveAt(now) {
 			deleted = append(deleted, id)
 		}
+		sh.recycle(e)
 	}
 	return deleted, nil
 }

@@ -3,22 +3,28 @@ package memstore
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
+	"unsafe"
 
 	"github.com/sessionkit/sessionkit/core/store"
 )
 
-// errRetry tells Renew that the record changed user between its unlocked
-// peek and its locked check, so it locked the wrong user index.
+// errRetry tells a write to start again: the record changed user between
+// its unlocked peek and its locked check (so it locked the wrong user
+// index), or its values map was replaced while it built the new one.
 var errRetry = errors.New("memstore: retry")
+
+// errNoRoom tells Create that the store was full when it came to account
+// for the record under its locks, so it must evict with none held.
+var errNoRoom = errors.New("memstore: no room")
 
 // Create stores rec under id, taking ownership of rec.Values. An entry of
 // either kind that is still alive at opts.Now makes id taken (ErrExists); an
 // expired one is replaced. With opts.MaxPerUser set and rec bound to a user,
 // the user's oldest sessions beyond the cap are deleted in the same locked
-// step and returned. Beyond Options.MaxSessions it returns an error wrapping
-// ErrFull, after sweeping expired records once to make room.
+// step and returned. At Options.MaxSessions or MaxBytes it first evicts
+// other sessions (see the package doc, Eviction); a record that on its own
+// is over MaxBytes gets an error wrapping ErrFull.
 func (s *Store) Create(ctx context.Context, id string, rec *store.Record, opts store.WriteOptions) ([]string, error) {
 	if err := ctxErr(ctx); err != nil {
 		return nil, err
@@ -27,17 +33,50 @@ func (s *Store) Create(ctx context.Context, id string, rec *store.Record, opts s
 		return nil, errNilRecord
 	}
 	now := s.nowOr(opts.Now)
-	e := &entry{meta: rec.Meta, values: rec.Values, expires: rec.Meta.Deadline(opts.Idle)}
-	evicted, err := s.create(id, e, now, opts.MaxPerUser)
-	if errors.Is(err, ErrFull) {
-		// Expired records count until removed; don't refuse on their account.
-		s.sweep()
-		evicted, err = s.create(id, e, now, opts.MaxPerUser)
+	e := newRecord{meta: rec.Meta, values: rec.Values, expires: rec.Meta.Deadline(opts.Idle), class: classOf(rec.Meta.UserID)}
+	e.size = recordSize(id, &rec.Meta, rec.Values)
+	if err := s.tooBig(e.size); err != nil {
+		return nil, err
 	}
-	return evicted, err
+	var res reservation
+	var ev victims
+	defer s.report(&ev)
+	if (e.class == anonymous || opts.MaxPerUser <= 0) && !s.fits(1, e.size) {
+		// At the bounds, and nothing of the user's to replace: make room
+		// before taking any lock, rather than lock, find no room and start
+		// again. Eviction must not run under the locks Create holds.
+		if err := s.makeRoom(&res, reservation{1, e.size}, s.shardIndex(id), now, id, "", &ev); err != nil {
+			return nil, err
+		}
+	}
+	for {
+		evicted, missing, err := s.create(id, &e, now, opts.MaxPerUser, &res)
+		if err != errNoRoom {
+			return evicted, err
+		}
+		if err := s.makeRoom(&res, missing, s.shardIndex(id), now, id, "", &ev); err != nil {
+			s.release(res.n, res.b)
+			return nil, err
+		}
+	}
 }
 
-func (s *Store) create(id string, e *entry, now time.Time, limit int) ([]string, error) {
+// create does Create's locked part. It settles res, what Create reserved
+// so far, to the record net of what it replaces and what the per-user cap
+// removes, so that a write that frees as much as it adds never evicts;
+// when the rest does not fit it changes nothing and returns errNoRoom with
+// what is missing. On any other outcome res is settled: used, or given
+// back.
+// newRecord is what Create stores, until create takes an entry for it.
+type newRecord struct {
+	meta    store.Meta
+	values  map[string][]byte
+	expires time.Time
+	class   class
+	size    int64
+}
+
+func (s *Store) create(id string, e *newRecord, now time.Time, limit int, res *reservation) (evicted []string, missing reservation, err error) {
 	u := e.meta.UserID
 	var us *userShard
 	var idx []uint32
@@ -55,38 +94,55 @@ func (s *Store) create(id string, e *entry, now time.Time, limit int) ([]string,
 	defer s.unlockShards(idx)
 
 	sh := s.shard(id)
-	var freed int64
-	if old := sh.m[id]; old != nil {
-		if old.aliveAt(now) {
-			return nil, store.ErrExists
-		}
-		if !old.forwarding() {
-			freed++
-		}
+	old := sh.m[id]
+	if old != nil && old.aliveAt(now) {
+		s.release(res.n, res.b)
+		return nil, reservation{}, store.ErrExists
 	}
 	var victims, dead []string
 	if us != nil && limit > 0 {
 		victims, dead = s.evictionPlan(us, u, limit, now, id)
 	}
-	freed += int64(len(victims) + len(dead))
-	if !s.admit(1 - freed) {
-		return nil, fmt.Errorf("%w (%d sessions)", ErrFull, s.maxSessions)
+	net := reservation{1 - int64(len(victims)+len(dead)), e.size - s.sizeOf(victims) - s.sizeOf(dead)}
+	if old != nil {
+		net.b -= old.size
+		if !old.forwarding() {
+			net.n--
+		}
+	}
+	if missing, ok := s.settle(res, net.n, net.b); !ok {
+		return nil, missing, errNoRoom
+	}
+	if old != nil {
+		s.remove(sh, old)
+		sh.recycle(old)
 	}
 	s.removeBound(us, u, victims)
 	s.removeBound(us, u, dead)
-	sh.m[id] = e
+	ne := sh.alloc()
+	ne.meta, ne.values, ne.expires, ne.class, ne.size = e.meta, e.values, e.expires, e.class, e.size
+	s.put(sh, id, ne)
 	if us != nil {
 		us.add(u, id)
 	}
-	return victims, nil
+	return victims, reservation{}, nil
 }
 
 // Update applies ch to the live record under id: values copied and changed
 // (never written in place), metadata replaced when ch.Meta is set, LastSeen
 // set to ch.Now and the deadline moved to Meta.Deadline(ch.Idle). A record
 // that is missing or past its deadline at ch.Now gets ErrNotFound, a live
-// forwarding entry *store.ErrRenewed; either is left as it is. A nil ch writes nothing and only reports
-// whether the record is live by the store's clock.
+// forwarding entry *store.ErrRenewed; either is left as it is. A nil ch
+// writes nothing and only reports whether the record is live by the
+// store's clock.
+//
+// The new values map is built with no lock held, from the map read under
+// the read lock; the write lock is taken only to swap it in, if the
+// record's map is still the one it was built from (otherwise Update starts
+// again), so that a write to a large session never holds up the others in
+// its shard. A write that grows the session past Options.MaxBytes evicts
+// other sessions first; one that would make the session alone exceed it
+// gets an error wrapping ErrFull and changes nothing.
 func (s *Store) Update(ctx context.Context, id string, ch *store.Change) error {
 	if err := ctxErr(ctx); err != nil {
 		return err
@@ -103,16 +159,69 @@ func (s *Store) Update(ctx context.Context, id string, ch *store.Change) error {
 		return nil
 	}
 	now := s.nowOr(ch.Now)
-	oldUser, err := s.update(id, ch, now)
-	if err == nil && ch.Meta != nil && oldUser != "" && oldUser != ch.Meta.UserID {
-		s.prune(oldUser, id)
+	for {
+		oldUser, err := s.update(id, ch, now)
+		if err == errRetry {
+			continue
+		}
+		if err == nil && ch.Meta != nil && oldUser != "" && oldUser != ch.Meta.UserID {
+			s.prune(oldUser, id)
+		}
+		return err
 	}
-	return err
 }
 
-// update does Update's locked part and returns the user the record was
-// bound to before, whose index entry the caller prunes once unlocked.
+// updatable is the outcome of an Update at now of e, the entry under its ID.
+func updatable(e *entry, now time.Time, idle time.Duration) error {
+	if e != nil && e.forwarding() && e.aliveAt(now) {
+		return &store.ErrRenewed{Successor: e.successor}
+	}
+	if e == nil || !e.recordAt(now, idle) {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
+// update is one attempt at Update: it returns errRetry if the record's
+// values changed while it built the new map. It returns the user the
+// record was bound to before, whose index entry the caller prunes once
+// unlocked.
 func (s *Store) update(id string, ch *store.Change, now time.Time) (oldUser string, err error) {
+	sh := s.shard(id)
+	sh.mu.RLock()
+	e := sh.m[id]
+	if err := updatable(e, now, ch.Idle); err != nil {
+		sh.mu.RUnlock()
+		return "", err
+	}
+	old, oldSize, oldFixed := e.values, e.size, metaSize(id, &e.meta)
+	oldBytes := valuesBytes(e)
+	sh.mu.RUnlock()
+
+	// The copy, and the accounting of the change, with no lock held: old
+	// is never written once stored, so reading it needs none.
+	values := ch.ApplyValues(old)
+	newBytes := appliedSize(oldBytes, old, ch, values)
+	if s.valuesBuilt != nil {
+		s.valuesBuilt(id)
+	}
+	newFixed := oldFixed
+	if ch.Meta != nil {
+		newFixed = metaSize(id, ch.Meta)
+	}
+	size := recordOverhead + newFixed + newBytes
+	if err := s.tooBig(size); err != nil {
+		return "", err
+	}
+	var res reservation
+	var ev victims
+	defer s.report(&ev)
+	if grow := size - oldSize; grow > 0 {
+		if err := s.makeRoom(&res, reservation{0, grow}, s.shardIndex(id), now, id, "", &ev); err != nil {
+			return "", err
+		}
+	}
+
 	// Binding to a user puts the record in that user's index, so that
 	// user's lock comes first.
 	var us *userShard
@@ -121,24 +230,46 @@ func (s *Store) update(id string, ch *store.Change, now time.Time) (oldUser stri
 		us.mu.Lock()
 		defer us.mu.Unlock()
 	}
-	sh := s.shard(id)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	e := sh.m[id]
-	if e != nil && e.forwarding() && e.aliveAt(now) {
-		return "", &store.ErrRenewed{Successor: e.successor}
+	// Still stored under id (removal clears e.id), still holding the map
+	// the copy was built from.
+	if e.id != id || !sameMap(e.values, old) {
+		s.release(res.n, res.b)
+		return "", errRetry
 	}
-	if e == nil || !e.recordAt(now, ch.Idle) {
-		return "", store.ErrNotFound
+	if err := updatable(e, now, ch.Idle); err != nil {
+		s.release(res.n, res.b)
+		return "", err
+	}
+	meta := applyMeta(e.meta, ch, now)
+	// Metadata may have changed since the peek (an Update with no value
+	// change does not replace the map); the size is settled here.
+	size = recordOverhead + metaSize(id, &meta) + newBytes
+	if _, ok := s.settle(&res, 0, size-e.size); !ok {
+		s.release(res.n, res.b)
+		return "", errRetry
 	}
 	oldUser = e.meta.UserID
-	e.values = ch.ApplyValues(e.values)
-	e.meta = applyMeta(e.meta, ch, now)
+	e.values, e.meta, e.size = values, meta, size
 	e.expires = e.meta.Deadline(ch.Idle)
+	e.used()
+	s.reclass(sh, e)
 	if us != nil {
 		us.add(ch.Meta.UserID, id)
 	}
 	return oldUser, nil
+}
+
+// sameMap reports whether a and b are the same map, not merely equal ones.
+// Identity is what tells a write that nobody swapped the record's values
+// while it built its copy: the map it holds cannot be freed and its
+// address reused meanwhile. It is all the write needs to trust: even if
+// the entry was recycled for another record under the same ID meanwhile
+// (see recycle), a record holding that very map has exactly the values the
+// copy was built from, and the metadata is read again under the lock.
+func sameMap(a, b map[string][]byte) bool {
+	return *(*unsafe.Pointer)(unsafe.Pointer(&a)) == *(*unsafe.Pointer)(unsafe.Pointer(&b))
 }
 
 // Renew moves the live record under oldID to newID with ch applied (values
@@ -165,21 +296,7 @@ func (s *Store) Renew(ctx context.Context, oldID, newID string, ch *store.Change
 		r.lastSeen = ch.Now
 	}
 	for {
-		// Peek without locks to learn which user index to lock first.
-		sh := s.shard(oldID)
-		sh.mu.RLock()
-		e := sh.m[oldID]
-		err := r.check(e)
-		var target string
-		if err == nil {
-			target = r.user(e)
-		}
-		sh.mu.RUnlock()
-		if err != nil {
-			return nil, err
-		}
-
-		evicted, oldUser, err := s.renew(&r, target)
+		evicted, oldUser, target, err := s.renewOnce(&r)
 		if err == errRetry {
 			continue
 		}
@@ -188,6 +305,58 @@ func (s *Store) Renew(ctx context.Context, oldID, newID string, ch *store.Change
 		}
 		return evicted, err
 	}
+}
+
+// built is the new record's values, made outside the locks from the
+// values of the entry a Renew peeked at.
+type built struct {
+	e      *entry            // the entry peeked at under oldID
+	old    map[string][]byte // its values, which the new map was built from
+	values map[string][]byte
+	bytes  int64 // what values account for
+	// res is what makeRoom accounted for ahead of the move.
+	res reservation
+}
+
+// renewOnce is one attempt at Renew; errRetry means start again.
+func (s *Store) renewOnce(r *renewal) (evicted []string, oldUser, target string, err error) {
+	// Peek under the read lock to learn which user index to lock first,
+	// and to read the values the new record is built from.
+	sh := s.shard(r.oldID)
+	sh.mu.RLock()
+	e := sh.m[r.oldID]
+	if err := r.check(e); err != nil {
+		sh.mu.RUnlock()
+		return nil, "", "", err
+	}
+	target = r.user(e)
+	b := built{e: e, old: e.values}
+	oldBytes, oldSize := valuesBytes(e), e.size
+	newFixed := metaSize(r.newID, &e.meta)
+	sh.mu.RUnlock()
+
+	// The copy and its accounting with no lock held, as in Update.
+	b.values = r.ch.ApplyValues(b.old)
+	b.bytes = appliedSize(oldBytes, b.old, r.ch, b.values)
+	if s.valuesBuilt != nil {
+		s.valuesBuilt(r.oldID)
+	}
+	if r.ch != nil && r.ch.Meta != nil {
+		newFixed = metaSize(r.newID, r.ch.Meta)
+	}
+	size := recordOverhead + newFixed + b.bytes
+	if err := s.tooBig(size); err != nil {
+		return nil, "", "", err
+	}
+	var ev victims
+	defer s.report(&ev)
+	if grow := size + r.forwardSize() - oldSize; grow > 0 {
+		if err := s.makeRoom(&b.res, reservation{0, grow}, s.shardIndex(r.newID), r.now, r.oldID, r.newID, &ev); err != nil {
+			return nil, "", "", err
+		}
+	}
+	evicted, oldUser, err = s.renew(r, target, &b)
+	return evicted, oldUser, target, err
 }
 
 // renewal carries one Renew call's arguments through its retries.
@@ -215,6 +384,14 @@ func (r *renewal) check(e *entry) error {
 	return nil
 }
 
+// forwardSize is what the forwarding entry the Renew leaves accounts for.
+func (r *renewal) forwardSize() int64 {
+	if r.opts.Grace > 0 {
+		return forwardSize(r.oldID, r.newID)
+	}
+	return 0
+}
+
 // user is the user the renewed record will be bound to.
 func (r *renewal) user(e *entry) string {
 	if r.ch != nil && r.ch.Meta != nil {
@@ -223,7 +400,10 @@ func (r *renewal) user(e *entry) string {
 	return e.meta.UserID
 }
 
-func (s *Store) renew(r *renewal, target string) (evicted []string, oldUser string, err error) {
+// renew does Renew's locked part, with the values b built. Whatever it
+// returns, b's reservation is accounted for: turned into the move's or
+// given back.
+func (s *Store) renew(r *renewal, target string, b *built) (evicted []string, oldUser string, err error) {
 	limit := r.opts.MaxPerUser
 	var us *userShard
 	if target != "" {
@@ -240,19 +420,25 @@ func (s *Store) renew(r *renewal, target string) (evicted []string, oldUser stri
 	idx = s.lockShards(idx)
 	defer s.unlockShards(idx)
 
+	fail := func(err error) ([]string, string, error) {
+		s.release(b.res.n, b.res.b)
+		return nil, "", err
+	}
 	oldSh, newSh := s.shard(r.oldID), s.shard(r.newID)
 	e := oldSh.m[r.oldID]
 	if err := r.check(e); err != nil {
-		return nil, "", err
+		return fail(err)
 	}
-	if r.user(e) != target {
-		return nil, "", errRetry
+	if r.user(e) != target || e != b.e || !sameMap(e.values, b.old) {
+		return fail(errRetry)
 	}
-	var freed int64
-	if n := newSh.m[r.newID]; n != nil {
+	var freed, freedBytes int64
+	n := newSh.m[r.newID]
+	if n != nil {
 		if n.aliveAt(r.now) { // also when newID == oldID
-			return nil, "", store.ErrExists
+			return fail(store.ErrExists)
 		}
+		freedBytes += n.size
 		if !n.forwarding() {
 			freed++
 		}
@@ -261,20 +447,39 @@ func (s *Store) renew(r *renewal, target string) (evicted []string, oldUser stri
 	if us != nil && limit > 0 {
 		evicted, dead = s.evictionPlan(us, target, limit, r.now, r.oldID, r.newID)
 	}
+	freed += int64(len(evicted) + len(dead))
+	freedBytes += s.sizeOf(evicted) + s.sizeOf(dead)
+
+	meta := applyMeta(e.meta, r.ch, r.lastSeen)
+	size := recordOverhead + metaSize(r.newID, &meta) + b.bytes
+	fwd := r.forwardSize()
+	// The move itself neither adds nor removes a record; its bytes are
+	// settled against the reservation, the metadata having possibly
+	// changed since the peek.
+	if _, ok := s.settle(&b.res, -freed, size+fwd-e.size-freedBytes); !ok {
+		return fail(errRetry)
+	}
+
+	if n != nil {
+		s.remove(newSh, n)
+		newSh.recycle(n)
+	}
 	s.removeBound(us, target, evicted)
 	s.removeBound(us, target, dead)
-	// The move itself neither adds nor removes a record.
-	s.live.Add(-(freed + int64(len(evicted)+len(dead))))
-
-	ne := &entry{values: r.ch.ApplyValues(e.values), meta: applyMeta(e.meta, r.ch, r.lastSeen)}
-	ne.expires = ne.meta.Deadline(r.idle)
-	newSh.m[r.newID] = ne
-	if r.opts.Grace > 0 {
-		oldSh.m[r.oldID] = &entry{successor: r.newID, expires: r.now.Add(r.opts.Grace)}
-	} else {
-		delete(oldSh.m, r.oldID)
-	}
 	oldUser = e.meta.UserID
+	s.remove(oldSh, e)
+	oldSh.recycle(e)
+	ne := newSh.alloc()
+	ne.values, ne.meta, ne.size = b.values, meta, size
+	ne.expires = meta.Deadline(r.idle)
+	ne.class = classOf(meta.UserID)
+	ne.ref.Store(true) // a request is using it right now
+	s.put(newSh, r.newID, ne)
+	if r.opts.Grace > 0 {
+		fe := oldSh.alloc()
+		fe.successor, fe.expires, fe.class, fe.size = r.newID, r.now.Add(r.opts.Grace), ne.class, fwd
+		s.put(oldSh, r.oldID, fe)
+	}
 	if us != nil {
 		us.add(target, r.newID)
 		if oldUser == target {
@@ -298,23 +503,24 @@ func (s *Store) Delete(ctx context.Context, id string) (existed bool, err error)
 		sh := s.shard(id)
 		sh.mu.Lock()
 		e := sh.m[id]
-		if e != nil {
-			delete(sh.m, id)
-		}
-		sh.mu.Unlock()
-		// e is unreachable now, so reading it without the lock is safe.
 		if e == nil {
+			sh.mu.Unlock()
 			break
 		}
-		if e.forwarding() {
-			id = e.successor
+		s.discard(sh, e)
+		// Read before e is recycled: another write may reuse it as soon as
+		// the shard is unlocked.
+		successor, user, expires := e.successor, e.meta.UserID, e.expires
+		sh.recycle(e)
+		sh.mu.Unlock()
+		if successor != "" {
+			id = successor
 			continue
 		}
-		s.live.Add(-1)
-		if e.meta.UserID != "" {
-			s.prune(e.meta.UserID, id)
+		if user != "" {
+			s.prune(user, id)
 		}
-		return e.aliveAt(s.now()), nil
+		return s.now().Before(expires), nil
 	}
 	return false, nil
 }

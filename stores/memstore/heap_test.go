@@ -1,0 +1,112 @@
+package memstore_test
+
+import (
+	"runtime"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sessionkit/sessionkit/core/store"
+	"github.com/sessionkit/sessionkit/stores/memstore"
+)
+
+// heapAlloc is the live heap after collecting everything collectable.
+func heapAlloc() int64 {
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	return int64(ms.HeapAlloc)
+}
+
+// shape is one kind of session, as the core would store it: n values of
+// valLen bytes each, logged in or not.
+type shape struct {
+	name   string
+	user   bool
+	values int
+	valLen int
+}
+
+// heapPerSession fills an unbounded store with n sessions of shape sh and
+// returns what each costs the live heap and what it is accounted for. The
+// ID strings and values are made inside the measurement, as the core would
+// hand them over; only the keys, constants in an application, are not.
+func heapPerSession(t testing.TB, sh shape, n int) (real, accounted float64) {
+	now := time.Now()
+	keys := make([]string, sh.values)
+	for i := range keys {
+		keys[i] = "key" + strconv.Itoa(i)
+	}
+	s := memstore.New(memstore.Options{MaxSessions: -1, MaxBytes: -1, SweepInterval: -1})
+	defer s.Close()
+	before := heapAlloc()
+	for i := range n {
+		m := meta(now, "")
+		if sh.user {
+			m.UserID, m.UserAgent, m.IP = "user"+strconv.Itoa(i), "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0", "192.0.2.7"
+		}
+		vals := make(map[string][]byte, sh.values)
+		for _, k := range keys {
+			vals[k] = make([]byte, sh.valLen)
+		}
+		_, err := s.Create(ctx, newID(t), &store.Record{Meta: m, Values: vals}, store.WriteOptions{Now: now, Idle: time.Hour})
+		require.NoError(t, err)
+	}
+	after := heapAlloc()
+	runtime.KeepAlive(s)
+	return float64(after-before) / float64(n), float64(s.Bytes()) / float64(n)
+}
+
+// The accounting overheads are measured, and stay true: for sessions of
+// the shapes an application stores, what MaxBytes counts is close to what
+// the heap holds.
+func TestAccountingMatchesHeap(t *testing.T) {
+	for _, sh := range []shape{
+		{"anonymous, no values", false, 0, 0},
+		{"anonymous, 1 value of 8 bytes", false, 1, 8},
+		{"anonymous, 4 values of 16 bytes", false, 4, 16},
+		{"anonymous, 16 values of 16 bytes", false, 16, 16},
+		{"anonymous, 100 values of 16 bytes", false, 100, 16},
+		{"anonymous, 4 values of 1,000 bytes", false, 4, 1000},
+		{"logged in, 4 values of 16 bytes", true, 4, 16},
+	} {
+		real, accounted := heapPerSession(t, sh, 20_000)
+		t.Logf("%-36s heap %6.0f B/session, accounted %6.0f (%.2f)", sh.name, real, accounted, accounted/real)
+		assert.InEpsilon(t, real, accounted, 0.3, "%s: accounted %.0f bytes for a heap of %.0f", sh.name, accounted, real)
+		if sh.values <= 1 {
+			assert.InEpsilon(t, real, accounted, 0.05, "%s: the overhead no longer matches the heap", sh.name)
+		}
+	}
+}
+
+// A forwarding entry is accounted for close to what it holds: the entry,
+// its map slot and the old ID.
+func TestAccountingOfForwarding(t *testing.T) {
+	now := time.Now()
+	s := memstore.New(memstore.Options{MaxSessions: -1, MaxBytes: -1, SweepInterval: -1})
+	defer s.Close()
+	const n = 20_000
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = anon(t, s, now)
+	}
+	next := make([]string, n) // held by the renewed records: not the forwarding entries' cost
+	for i := range next {
+		next[i] = newID(t)
+	}
+	before, b0 := heapAlloc(), s.Bytes()
+	for i := range ids {
+		_, err := s.Renew(ctx, ids[i], next[i], nil, store.WriteOptions{Now: now, Idle: time.Hour, Grace: time.Hour})
+		require.NoError(t, err)
+	}
+	ids = nil // the forwarding entries hold the old IDs now
+	real := float64(heapAlloc()-before)/n + 64
+	accounted := float64(s.Bytes()-b0) / n
+	t.Logf("forwarding entry: heap %.0f B, accounted %.0f", real, accounted)
+	assert.InEpsilon(t, real, accounted, 0.15)
+	runtime.KeepAlive(next)
+}
