@@ -48,7 +48,9 @@ type Config struct {
 	Store Store
 	// Memory configures that default in-memory store, when Store is nil:
 	// its bounds on sessions and bytes, above all (see memstore.Options;
-	// the zero value has the documented defaults).
+	// the zero value has the documented defaults). Each session it evicts
+	// to stay within them is an EventEvicted (and still reaches
+	// Memory.OnEvict, if set).
 	Memory memstore.Options
 
 	// IdleTimeout ends a session after this long without activity.

@@ -22,6 +22,7 @@ const (
 	EventInvalidToken                      // a token arrived that is malformed or unknown
 	EventStoreError                        // the store failed
 	EventWriteDropped                      // a change could not be saved (see Event.Err)
+	EventEvicted                           // the embedded store dropped the session to stay within its bounds
 )
 
 var eventNames = [...]string{
@@ -34,6 +35,7 @@ var eventNames = [...]string{
 	EventInvalidToken: "invalid_token",
 	EventStoreError:   "store_error",
 	EventWriteDropped: "write_dropped",
+	EventEvicted:      "evicted",
 }
 
 func (k EventKind) String() string {
@@ -51,6 +53,10 @@ func (k EventKind) level() slog.Level {
 		return slog.LevelWarn
 	case EventStoreError, EventWriteDropped:
 		return slog.LevelError
+	case EventEvicted:
+		// A flood evicts in the thousands; one line each at Info would be
+		// a second flood, of logs.
+		return slog.LevelDebug
 	}
 	return slog.LevelInfo
 }

@@ -30,7 +30,17 @@ func New(cfg Config) (*Manager, error) {
 	}
 	m := &Manager{cfg: cfg, store: cfg.Store}
 	if m.store == nil {
-		m.ownStore = memstore.New(cfg.Memory)
+		mo := cfg.Memory
+		appOnEvict := mo.OnEvict
+		mo.OnEvict = func(id, userID string) {
+			// The store calls this with no lock held, so the hook may use
+			// the manager.
+			m.emit(context.Background(), Event{Kind: EventEvicted, SessionID: id, UserID: userID})
+			if appOnEvict != nil {
+				appOnEvict(id, userID)
+			}
+		}
+		m.ownStore = memstore.New(mo)
 		m.store = m.ownStore
 	}
 	// Extending the idle deadline on every request would cost a store write

@@ -345,3 +345,29 @@ func TestReadOnlyApplyAllocatesNothing(t *testing.T) {
 	assert.Equal(t, []string{"Cookie"}, other["Vary"], "an append to one response's header reached another")
 	assert.Equal(t, []string{"private"}, other["Cache-Control"])
 }
+
+// TestEvictionIsAnEvent: the embedded store's evictions reach the hook and
+// the log as EventEvicted, anonymous sessions first, and the app's own
+// Memory.OnEvict still runs.
+func TestEvictionIsAnEvent(t *testing.T) {
+	var appSaw int
+	f := newFixture(t, func(c *core.Config) {
+		c.Memory.MaxSessions = 3
+		c.Memory.OnEvict = func(string, string) { appSaw++ }
+	})
+	user := f.request(t, "", func(s *core.Session) { s.Login("ann") })
+	for range 5 {
+		f.request(t, "", func(s *core.Session) { _ = s.Put("n", 1) })
+	}
+	assert.Equal(t, 3, f.count(core.EventEvicted), "five anonymous sessions into two free places")
+	assert.Equal(t, 3, appSaw)
+	f.mu.Lock()
+	for _, e := range f.events {
+		if e.Kind == core.EventEvicted {
+			assert.Empty(t, e.UserID, "a logged-in session was evicted while anonymous ones remained")
+		}
+	}
+	f.mu.Unlock()
+	f.request(t, user, func(s *core.Session) { assert.Equal(t, "ann", s.UserID(), "the logged-in session survived") })
+	assert.Contains(t, f.logs.String(), `"event":"evicted"`)
+}

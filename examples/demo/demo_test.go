@@ -75,6 +75,30 @@ func TestMaxSessionsBoundsTheMemoryStore(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, closeFn()) })
 	assert.Equal(t, 5, m.Config().Memory.MaxSessions)
+
+	ctx := context.Background()
+	commit := func(token string, fn func(*core.Session)) string {
+		req := &core.Request{}
+		if token != "" {
+			req.Cookie = []string{m.Config().Cookie.Name + "=" + token}
+		}
+		s, err := m.Load(ctx, req)
+		require.NoError(t, err)
+		fn(s)
+		res, err := m.Commit(ctx, s)
+		require.NoError(t, err)
+		if res.Cookie != nil {
+			return res.Cookie.Value
+		}
+		return token
+	}
+	user := commit("", func(s *core.Session) { s.Login("ann") })
+	first := commit("", func(s *core.Session) { require.NoError(t, s.Put("n", 1)) })
+	for range 10 {
+		commit("", func(s *core.Session) { require.NoError(t, s.Put("n", 1)) })
+	}
+	commit(first, func(s *core.Session) { assert.True(t, s.IsNew(), "the oldest anonymous session was evicted") })
+	commit(user, func(s *core.Session) { assert.Equal(t, "ann", s.UserID(), "the logged-in session was kept") })
 }
 
 func TestParseRejects(t *testing.T) {
