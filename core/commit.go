@@ -32,7 +32,10 @@ func (m *Manager) Commit(ctx context.Context, s *Session) (Result, error) {
 	if s.read && !late && res.Vary == "" {
 		res.Vary = m.cfg.Transport.vary()
 	}
-	events := s.events
+	// The queue is copied out, so that a commit of this session from
+	// another goroutine (a late write) cannot overwrite it while it is read.
+	var first [1]Event
+	events := append(first[:0], s.events...)
 	s.events = nil
 	s.mu.Unlock()
 	// Hooks run after the unlock: one that reaches the session (through

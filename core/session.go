@@ -47,8 +47,10 @@ type Session struct {
 	// forwarded: the client's token was rotated away and is in its grace
 	// window. Such a token may finish what it was doing, never renew.
 	forwarded bool
-	// events wait here while a commit holds mu (see Commit).
+	// events wait here while a commit holds mu (see Commit); evbuf holds
+	// the first, so the usual one event of a commit costs no allocation.
 	events []Event
+	evbuf  [1]Event
 	// The client's details, recorded at Login (see Request.Client).
 	client  ClientSource
 	reqUA   string
@@ -168,10 +170,26 @@ func (s *Session) footprint() (keys, size int) {
 	if s.sized {
 		return s.keys, s.size
 	}
-	for _, k := range s.keysLocked() {
-		b, _ := s.value(k)
+	// The maps are walked directly, not through keysLocked: counting must
+	// not cost a Put an allocation.
+	for k, b := range s.set {
 		keys++
 		size += len(k) + len(b)
+	}
+	if !s.cleared {
+		for k, b := range s.base {
+			if _, dup := s.set[k]; dup {
+				continue
+			}
+			if _, gone := s.del[k]; gone {
+				continue
+			}
+			if _, gone := s.taken[k]; gone {
+				continue
+			}
+			keys++
+			size += len(k) + len(b)
+		}
 	}
 	s.keys, s.size, s.sized = keys, size, true
 	return keys, size
@@ -326,7 +344,12 @@ func (s *Session) Destroy() {
 }
 
 // note queues e for Commit to emit once mu is released. mu held.
-func (s *Session) note(e Event) { s.events = append(s.events, e) }
+func (s *Session) note(e Event) {
+	if s.events == nil {
+		s.events = s.evbuf[:0]
+	}
+	s.events = append(s.events, e)
+}
 
 // dirty reports whether there is anything to write. mu held.
 func (s *Session) dirty() bool {
@@ -347,7 +370,16 @@ func (s *Session) settle() {
 // values is every value as the handler sees it now, for a new record or
 // as the new base. mu held.
 func (s *Session) values() map[string][]byte {
-	v := s.change(time.Time{}, nil).ApplyValues(s.base)
+	// A Change on the stack, not s.change's: a new session's commit must not
+	// pay an allocation for it.
+	ch := store.Change{Clear: s.cleared, Set: s.set}
+	if len(s.del) > 0 {
+		ch.Del = make([]string, 0, len(s.del))
+		for k := range s.del {
+			ch.Del = append(ch.Del, k)
+		}
+	}
+	v := ch.ApplyValues(s.base)
 	if v == nil {
 		return map[string][]byte{}
 	}
