@@ -17,8 +17,9 @@
 //
 // # Copy on write
 //
-// A stored record's Values map is never written once it is stored: Update and
-// Renew build a new map (the old keys plus the change) and swap it in. That is
+// A stored record's Values map is never written once it is stored: Update,
+// Renew and Take build a new map (store.Change.ApplyValues of the old one)
+// and swap it in. That is
 // what lets Load return the stored map itself, without a copy, as the
 // contract's read-only result; Load's fast path allocates only the returned
 // *store.Record. The byte slices are shared the same way: the store takes
@@ -29,9 +30,10 @@
 // under the read lock, copies and changes it unlocked, then takes the write
 // lock only to swap the copy in, and only if the record's map is still the
 // one it copied (if another write swapped it meanwhile, it starts again from
-// the new one, so neither change is lost). A write to a session of 100,000
-// keys costs that copy, but no other request in its shard waits for it. Its
-// accounting (below) looks only at the keys the change names.
+// the new one, so neither change is lost, and of two Takes of one key only
+// one gets it). A write to a session of 100,000 keys costs that copy, but
+// no other request in its shard waits for it. Its accounting (below) looks
+// only at the keys the change names.
 //
 // # Expiry
 //
@@ -99,11 +101,56 @@
 // fixed recordOverhead (332 bytes), mapOverhead (292) once it holds any
 // value, and for each value its key and value bytes plus valueOverhead
 // (56); a forwarding entry counts its ID and its successor's plus
-// forwardOverhead (200). The overheads stand for
-// what the heap spends on holding those bytes (the entry, its map slot, the
-// values map's header and slots, allocation rounding) and were measured, not
-// guessed; see Measurements. A write's accounting is the difference its
-// change makes, computed from the keys it names.
+// forwardOverhead (200). The overheads stand for what the heap spends on
+// holding those bytes (the entry, its map slot, the values map's header and
+// slots, allocation rounding) and were measured, not guessed; see
+// Measurements. A write's accounting is the difference its change makes,
+// worked out from the keys it names.
+//
+// # Measurements
+//
+// amd64, Go 1.26.8, a shared 2-vCPU VM. Heap per session is HeapAlloc after
+// two GCs, over 20,000 sessions of one shape (TestAccountingMatchesHeap logs
+// and checks these), against what MaxBytes accounts for:
+//
+//	session                              heap     accounted
+//	anonymous, no values                  396 B     396 B
+//	anonymous, 1 value of 8 bytes         756 B     756 B
+//	anonymous, 4 values of 16 bytes       812 B     992 B
+//	anonymous, 16 values of 16 bytes    2,100 B   1,910 B
+//	anonymous, 100 values of 16 bytes   7,411 B   8,378 B
+//	anonymous, 4 values of 1,000 bytes  4,844 B   4,928 B
+//	logged in, 4 values of 16 bytes     1,127 B   1,054 B
+//	forwarding entry                      331 B     328 B
+//
+// Through the request path (core's TestMemFlood: go test ./core/ -run
+// TestMemFlood -memflood -v), 10 million new sessions, each a cookieless
+// request that writes one value, against core.New(core.Config{}): the
+// store holds 100,000 sessions from the first 100,000 on, accounted at 749
+// bytes each, 77 MB of live heap after a GC (810 bytes each, the core's
+// share included); VmRSS is 223 to 241 MB after every million from the
+// first to the tenth (VmHWM 241 MB), the rest being the collector's
+// headroom at GOGC=100. Before the bounds, the security review measured the
+// same flood growing RSS by about 1.2 KB per session, without limit (245 MB
+// at 200,000 sessions).
+//
+// A Create into a full default store (BenchmarkCreateWhenFull: 100,000
+// sessions, half of them read since, so the hand gives second chances)
+// costs 2.7 µs, 577 B and 5 allocations per op (median of 5), all five the
+// benchmark's own record, map, value and ID, against 2.8 µs, 866 B and 6
+// allocations for a Create into a store that is not full (BenchmarkCreate;
+// its map grows instead). Counted by cachegrind with the collector off,
+// 5,300 and 4,900 instructions; a Create is 800 instructions more than
+// before the bounds (about 330 of them counting its values for MaxBytes,
+// the rest listing the entry and reserving its room). A Load runs the same
+// code as before but for the used flag (a few instructions), but its entry
+// is 240 bytes rather than 192, which costs a Load of an entry not in cache
+// about one more L1 miss.
+//
+// While a goroutine writes one key at a time to a session of 100,000 keys,
+// reads of another session in the same shard complete at p99.9 20 to 24 µs
+// (2.8 to 5.2 million of them in 3 s); when the copy was made under the
+// lock, at p99.9 45 ms (25,000 to 34,000 in 3 s).
 //
 // # User index
 //
