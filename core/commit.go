@@ -119,7 +119,7 @@ func (m *Manager) update(ctx context.Context, s *Session, now time.Time) error {
 		s.meta.LastSeen = now
 		s.settle()
 		return nil
-	case errors.Is(err, store.ErrNotFound), errors.As(err, &moved):
+	case gone(err), errors.As(err, &moved):
 		return m.dropped(ctx, s, ErrSessionGone)
 	default:
 		return m.storeFailed(ctx, s, "update", s.id, err)
@@ -183,7 +183,7 @@ func (m *Manager) renew(ctx context.Context, s *Session, now time.Time) (Result,
 		s.settle()
 		m.issue(&res, token, meta.ExpiresAt)
 		return res, nil
-	case errors.Is(err, store.ErrNotFound), errors.As(err, &lost):
+	case gone(err), errors.As(err, &lost):
 		// Revoked, destroyed or renewed by another request meanwhile.
 		// Carrying its values into a new session would undo a revocation
 		// (an app may keep its own auth state in values), so the renewal is
@@ -239,7 +239,7 @@ func (m *Manager) rotate(ctx context.Context, s *Session, now time.Time) (Result
 			return res, nil
 		}
 		return res, m.update(ctx, s, now)
-	case errors.Is(err, store.ErrNotFound), errors.As(err, &lost):
+	case gone(err), errors.As(err, &lost):
 		return res, m.dropped(ctx, s, ErrSessionGone)
 	default:
 		return res, m.storeFailed(ctx, s, "rotate", oldID, err)
@@ -284,4 +284,12 @@ func (m *Manager) report(ctx context.Context, s *Session, e Event) {
 		return
 	}
 	m.emit(ctx, e)
+}
+
+// gone reports whether a write found its session no longer there: deleted
+// or renewed away (ErrNotFound), or past its deadline since the request
+// loaded it (ErrExpired, which the contract lets a store say instead).
+// Either is the session's end, not a store failure.
+func gone(err error) bool {
+	return errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrExpired)
 }

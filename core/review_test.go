@@ -371,3 +371,35 @@ func TestEvictionIsAnEvent(t *testing.T) {
 	f.request(t, user, func(s *core.Session) { assert.Equal(t, "ann", s.UserID(), "the logged-in session survived") })
 	assert.Contains(t, f.logs.String(), `"event":"evicted"`)
 }
+
+// expiringStore answers every write as a store may for a session whose
+// deadline passed after the request loaded it.
+type expiringStore struct{ store.Store }
+
+func (expiringStore) Update(context.Context, string, *store.Change) error { return store.ErrExpired }
+func (expiringStore) Renew(context.Context, string, string, *store.Change, store.WriteOptions) ([]string, error) {
+	return nil, store.ErrExpired
+}
+
+// TestWriteToExpiredSessionIsNoOutage: a store may answer a write to a
+// session that expired mid-request with ErrExpired (Redis's claim does);
+// that is the session's end, dropped like a revoked one, not a 503. Before,
+// a login at that moment answered 503.
+func TestWriteToExpiredSessionIsNoOutage(t *testing.T) {
+	inner := memstore.New(memstore.Options{})
+	defer inner.Close()
+	f := newFixture(t, func(c *core.Config) { c.Store = expiringStore{inner} })
+	ctx := context.Background()
+	tok := f.request(t, "", func(s *core.Session) { _ = s.Put("a", 1) })
+	for name, change := range map[string]func(*core.Session){
+		"Login": func(s *core.Session) { s.Login("ann") },
+		"Put":   func(s *core.Session) { _ = s.Put("b", 2) },
+	} {
+		s, err := f.m.Load(ctx, &core.Request{Cookie: []string{"__Host-session=" + tok}})
+		require.NoError(t, err)
+		change(s)
+		res, err := f.m.Commit(ctx, s)
+		assert.NoError(t, err, "%s on a session that expired mid-request", name)
+		assert.Nil(t, res.Cookie, name)
+	}
+}

@@ -95,7 +95,7 @@ func (s *Session) takeLocked(ctx context.Context, key string) ([]byte, *Event, e
 	}
 	switch {
 	case err == nil:
-	case errors.Is(err, store.ErrNotFound), errors.As(err, &moved):
+	case gone(err), errors.As(err, &moved):
 		ok = false // the session is gone, and its values with it
 	default:
 		err = storeError("take", id, err)
