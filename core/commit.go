@@ -9,11 +9,11 @@ import (
 )
 
 // Commit saves what the request changed and says what the response must
-// carry (Adapter API: the adapter's step 4). An adapter that sees the header moment calls it twice: just before
-// the response headers are first written, where it sends the Result, and
-// once more when the handler has returned, where the Result is ignored (an
-// adapter that writes the headers itself after the handler, as Fiber's
-// does, calls it once then).
+// carry (Adapter API: the adapter's step 4). An adapter that sees the
+// header moment calls it twice: just before the response headers are first
+// written, where it sends the Result, and once more when the handler has
+// returned, where the Result is ignored (an adapter that writes the headers
+// itself after the handler, as Fiber's does, calls it once then).
 //
 // The second call saves changes made after the headers went out when the
 // token does not need to change. A change that needs a new token (a new
@@ -196,10 +196,10 @@ func (m *Manager) renew(ctx context.Context, s *Session, now time.Time) (Result,
 }
 
 // CommitHeadersGone commits as though the response headers had already
-// been written (Adapter API), for a response that will never carry them (a hijacked
-// connection): changes that keep the token are saved; a change that needs
-// a new token is dropped and reported, and no rotation starts, so no token
-// is issued that the client could never receive.
+// been written (Adapter API), for a response that will never carry them (a
+// hijacked connection): changes that keep the token are saved; a change
+// that needs a new token is dropped and reported, and no rotation starts,
+// so no token is issued that the client could never receive.
 func (m *Manager) CommitHeadersGone(ctx context.Context, s *Session) error {
 	s.mu.Lock()
 	s.sent = true

@@ -170,27 +170,10 @@ func (s *Session) footprint() (keys, size int) {
 	if s.sized {
 		return s.keys, s.size
 	}
-	// The maps are walked directly, not through keysLocked: counting must
-	// not cost a Put an allocation.
-	for k, b := range s.set {
+	s.visible(func(k string, b []byte) {
 		keys++
 		size += len(k) + len(b)
-	}
-	if !s.cleared {
-		for k, b := range s.base {
-			if _, dup := s.set[k]; dup {
-				continue
-			}
-			if _, gone := s.del[k]; gone {
-				continue
-			}
-			if _, gone := s.taken[k]; gone {
-				continue
-			}
-			keys++
-			size += len(k) + len(b)
-		}
-	}
+	})
 	s.keys, s.size, s.sized = keys, size, true
 	return keys, size
 }
@@ -258,23 +241,32 @@ func (s *Session) Keys() []string {
 // keysLocked returns the keys the handler sees now, unsorted. mu held.
 func (s *Session) keysLocked() []string {
 	keys := make([]string, 0, len(s.base)+len(s.set))
-	if !s.cleared {
-		for k := range s.base {
-			if _, gone := s.del[k]; gone {
-				continue
-			}
-			if _, gone := s.taken[k]; gone {
-				continue
-			}
-			if _, dup := s.set[k]; !dup {
-				keys = append(keys, k)
-			}
-		}
-	}
-	for k := range s.set {
-		keys = append(keys, k)
-	}
+	s.visible(func(k string, _ []byte) { keys = append(keys, k) })
 	return keys
+}
+
+// visible calls fn for each key and value the handler sees now: the
+// pending writes, then the stored values not overwritten, deleted, popped
+// or cleared. It allocates nothing. mu held.
+func (s *Session) visible(fn func(key string, value []byte)) {
+	for k, b := range s.set {
+		fn(k, b)
+	}
+	if s.cleared {
+		return
+	}
+	for k, b := range s.base {
+		if _, dup := s.set[k]; dup {
+			continue
+		}
+		if _, gone := s.del[k]; gone {
+			continue
+		}
+		if _, gone := s.taken[k]; gone {
+			continue
+		}
+		fn(k, b)
+	}
 }
 
 // raw returns key's encoded value as the handler sees it now, and marks
@@ -372,13 +364,7 @@ func (s *Session) settle() {
 func (s *Session) values() map[string][]byte {
 	// A Change on the stack, not s.change's: a new session's commit must not
 	// pay an allocation for it.
-	ch := store.Change{Clear: s.cleared, Set: s.set}
-	if len(s.del) > 0 {
-		ch.Del = make([]string, 0, len(s.del))
-		for k := range s.del {
-			ch.Del = append(ch.Del, k)
-		}
-	}
+	ch := store.Change{Clear: s.cleared, Set: s.set, Del: s.deleted()}
 	v := ch.ApplyValues(s.base)
 	if v == nil {
 		return map[string][]byte{}
@@ -388,14 +374,19 @@ func (s *Session) values() map[string][]byte {
 
 // change is the pending write as a store Change. mu held.
 func (s *Session) change(now time.Time, meta *Meta) *store.Change {
-	ch := &store.Change{Now: now, Idle: s.m.cfg.IdleTimeout, Meta: meta, Clear: s.cleared, Set: s.set}
-	if len(s.del) > 0 {
-		ch.Del = make([]string, 0, len(s.del))
-		for k := range s.del {
-			ch.Del = append(ch.Del, k)
-		}
+	return &store.Change{Now: now, Idle: s.m.cfg.IdleTimeout, Meta: meta, Clear: s.cleared, Set: s.set, Del: s.deleted()}
+}
+
+// deleted lists the stored keys to delete at commit; nil when none. mu held.
+func (s *Session) deleted() []string {
+	if len(s.del) == 0 {
+		return nil
 	}
-	return ch
+	keys := make([]string, 0, len(s.del))
+	for k := range s.del {
+		keys = append(keys, k)
+	}
+	return keys
 }
 
 // Sessions lists the sessions of the user this session is bound to.
