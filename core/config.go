@@ -40,8 +40,11 @@ const (
 
 // Config configures a Manager. The zero value is a working, secure
 // configuration: an in-memory store, 30m idle timeout, 24h lifetime, no
-// rotation, a Secure HttpOnly SameSite=Lax session cookie. A zero duration
-// means its default; a negative one is an error.
+// rotation, a Secure HttpOnly SameSite=Lax session cookie, and bounds on
+// what a client can make it keep (see MaxKeys, MaxValueBytes,
+// MaxSessionsPerUser, StoreTimeout and Memory). A zero value means its
+// default; a negative duration is an error, except StoreTimeout's, which
+// turns it off, and a negative cap lifts that cap.
 type Config struct {
 	// Store keeps the sessions. Default: an in-memory store (memstore)
 	// that the manager owns and Close stops.

@@ -51,6 +51,11 @@
 //     period the old ID is kept as a forwarding entry (Record.Successor) for
 //     that long, by the store's own expiry mechanism; without one it is
 //     dead at once.
+//   - Delete of a forwarding entry deletes the session it forwards to, down
+//     the chain, so a logout or revocation racing a rotation leaves no
+//     successor alive.
+//   - Take removes one value and returns it in one atomic step: of
+//     concurrent Takes of a key exactly one gets the value.
 //   - Each record bound to a user is in that user's index. ListUser never
 //     returns an entry whose record is gone or past its deadline; a store
 //     may keep stale index entries and prune them lazily, but never trusts
