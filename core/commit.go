@@ -24,11 +24,9 @@ import (
 // A store failure is returned wrapping ErrStore; before the headers went
 // out the adapter answers it with its error handler (503 by default).
 func (m *Manager) Commit(ctx context.Context, s *Session) (Result, error) {
-	sctx, cancel := m.bounded(ctx)
-	defer cancel()
 	s.mu.Lock()
 	late := s.sent
-	res, err := m.commit(sctx, s)
+	res, err := m.commit(ctx, s)
 	if s.read && !late && res.Vary == "" {
 		res.Vary = m.cfg.Transport.vary()
 	}
@@ -53,9 +51,11 @@ func (m *Manager) commit(ctx context.Context, s *Session) (Result, error) {
 	s.sent = true
 	if s.doomed == "" && !s.dirty() && (late || s.id == "" || m.cfg.RotateAfter == 0) {
 		// The common read-only request: nothing to write, no rotation to
-		// check, so not even the clock is read.
+		// check, so not even the clock is read, nor a timer started.
 		return res, nil
 	}
+	ctx, cancel := m.bounded(ctx)
+	defer cancel()
 	now := m.cfg.Now()
 
 	if s.doomed != "" {
