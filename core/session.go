@@ -374,7 +374,9 @@ func (s *Session) values() map[string][]byte {
 
 // change is the pending write as a store Change. mu held.
 func (s *Session) change(now time.Time, meta *Meta) *store.Change {
-	return &store.Change{Now: now, Idle: s.m.cfg.IdleTimeout, Meta: meta, Clear: s.cleared, Set: s.set, Del: s.deleted()}
+	return &store.Change{Now: now, Idle: s.m.cfg.IdleTimeout, Meta: meta,
+		UserID: s.meta.UserID, ExpiresAt: s.meta.ExpiresAt,
+		Clear: s.cleared, Set: s.set, Del: s.deleted()}
 }
 
 // deleted lists the stored keys to delete at commit; nil when none. mu held.

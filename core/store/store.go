@@ -120,6 +120,13 @@ type Change struct {
 	// that is always Now). Binding to a different user moves the record
 	// between user indexes.
 	Meta *Meta
+	// UserID and ExpiresAt, when Meta is nil, are the session's user and
+	// absolute deadline as the caller loaded them. They change nothing: a
+	// store may use them to keep an index in step within the write's own
+	// round trip (the Redis store moves the user index's deadline), and
+	// checks them against what it holds.
+	UserID    string
+	ExpiresAt time.Time
 	// Clear deletes every value before Set is applied.
 	Clear bool
 	// Set writes these keys; Del deletes these keys.

@@ -56,9 +56,6 @@ func (s *Store) Load(ctx context.Context, id string, opts store.LoadOptions) (*s
 	if now >= dl || now >= min(ls+opts.Idle.Milliseconds(), exp) {
 		return nil, store.ErrExpired
 	}
-	// For the Update that usually follows, which must move the session's
-	// deadline in its user's index and is not told the user.
-	s.hints.put(id, rec.Meta.UserID, exp)
 	if d := now - ls; d > 0 && d >= opts.TouchAfter.Milliseconds() {
 		return s.touch(ctx, key, id, rec, now, opts.Idle)
 	}

@@ -170,7 +170,6 @@ func (s *Store) Renew(ctx context.Context, oldID, newID string, ch *store.Change
 	default:
 		return nil, unexpected("renew", status)
 	}
-	s.hints.put(newID, user, millis(meta.ExpiresAt))
 	return s.evict(ctx, user, now, ix.victims)
 }
 

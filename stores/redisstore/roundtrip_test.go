@@ -169,8 +169,9 @@ func TestRoundTrips(t *testing.T) {
 	assert.ElementsMatch(t, []string{"hset", "pexpire", "zadd"}, wrote(r.delta), "the touch")
 
 	r = m.run("Update (one key)", func() {
+		// As the manager sends it: naming the session's user and lifetime.
 		require.NoError(t, s.Update(ctx, id, &store.Change{Now: now.Add(21 * time.Minute), Idle: idle,
-			Set: map[string][]byte{"count": []byte("2")}}))
+			UserID: "alice", ExpiresAt: now.Add(lifetime), Set: map[string][]byte{"count": []byte("2")}}))
 	})
 	assert.Equal(t, 1, r.trips, "Update")
 	// The write, and the move of the deadline in the user's expiry index
@@ -267,7 +268,8 @@ func TestRoundTripsCluster(t *testing.T) {
 	}), "Load")
 	assert.Equal(t, 1, trips(func() { create(t, s, now, "alice") }), "Create")
 	assert.Equal(t, 1, trips(func() {
-		require.NoError(t, s.Update(ctx, id, &store.Change{Now: now, Idle: idle, Set: map[string][]byte{"k": []byte("v")}}))
+		require.NoError(t, s.Update(ctx, id, &store.Change{Now: now, Idle: idle,
+			UserID: "alice", ExpiresAt: now.Add(lifetime), Set: map[string][]byte{"k": []byte("v")}}))
 	}), "Update")
 	assert.LessOrEqual(t, trips(func() {
 		_, err := s.Renew(ctx, id, newID(t), &store.Change{Now: now, Idle: idle}, wopts(now))

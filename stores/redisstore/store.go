@@ -38,13 +38,11 @@ const (
 )
 
 // Store is a store.Store on Redis. It is safe for concurrent use by many
-// goroutines and many processes. It holds no resources of its own (a
-// small fixed table of hints aside): the client belongs to the caller,
-// who closes it after the Store's last use.
+// goroutines and many processes. It holds no resources of its own: the
+// client belongs to the caller, who closes it after the Store's last use.
 type Store struct {
-	c     redis.UniversalClient
-	opts  Options
-	hints *hints
+	c    redis.UniversalClient
+	opts Options
 }
 
 var _ store.Store = (*Store)(nil)
@@ -60,7 +58,7 @@ func New(client redis.UniversalClient, opts Options) (*Store, error) {
 	if client == nil {
 		return nil, errors.New("redisstore: nil client")
 	}
-	return &Store{c: client, opts: opts, hints: newHints()}, nil
+	return &Store{c: client, opts: opts}, nil
 }
 
 func (s *Store) key(id string) string { return s.opts.SessionKey(id) }

@@ -70,7 +70,6 @@ func (s *Store) Create(ctx context.Context, id string, rec *store.Record, opts s
 	default:
 		return nil, unexpected("create", status)
 	}
-	s.hints.put(id, m.UserID, millis(m.ExpiresAt))
 	return s.evict(ctx, m.UserID, now, ix.victims)
 }
 
@@ -173,11 +172,12 @@ func (s *Store) Update(ctx context.Context, id string, ch *store.Change) error {
 	b := s.batch()
 	updated := b.script(ctx, updateScript, []string{s.key(id)}, args...)
 	// The write moves the session's deadline: so must its user's expiry
-	// index, in the same round trip if this process knows the user.
+	// index, in the same round trip when the change names the user (the
+	// manager's always do).
 	var moved *redis.IntCmd
-	hintUser, hintExp, hinted := s.hints.get(id)
-	if ch.Meta == nil && hinted {
-		moved = s.moveDeadline(ctx, b, hintUser, id, deadline(now, ch.Idle, time.UnixMilli(hintExp)))
+	hintUser := ch.UserID
+	if ch.Meta == nil && hintUser != "" {
+		moved = s.moveDeadline(ctx, b, hintUser, id, deadline(now, ch.Idle, ch.ExpiresAt))
 	}
 	b.exec(ctx)
 	status, rest, err := reply(updated)
@@ -210,24 +210,23 @@ func (s *Store) Update(ctx context.Context, id string, ch *store.Change) error {
 			// session is never trusted, and DeleteUser removes it.
 			_ = s.indexRemove(ctx, bound, id)
 		}
-		s.hints.put(id, user, millis(ch.Meta.ExpiresAt))
 		return nil
 	}
 	if bound == "" {
 		return nil
 	}
 	dl, err1 := strconv.ParseInt(str(rest, 1), 10, 64)
-	exp, err2 := strconv.ParseInt(str(rest, 2), 10, 64)
+	_, err2 := strconv.ParseInt(str(rest, 2), 10, 64)
 	if err1 != nil || err2 != nil {
 		return unexpected("update", status)
 	}
-	if moved == nil || hintUser != bound {
-		// No hint, or a wrong one: one more round trip, to the index of the
-		// user the script found.
+	if moved == nil || hintUser != bound || dl != deadline(now, ch.Idle, ch.ExpiresAt) {
+		// The change named no user, or not the one or the deadline the
+		// script found: one more round trip, to the index of the user the
+		// script found, with the deadline it wrote.
 		b := s.batch()
 		moved = s.moveDeadline(ctx, b, bound, id, dl)
 		b.exec(ctx)
-		s.hints.put(id, bound, exp)
 	}
 	if err := moved.Err(); err != nil {
 		// The write is done, but the index still has the old deadline:
