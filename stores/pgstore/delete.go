@@ -26,11 +26,12 @@ type deleted struct {
 // the marker of a renewal without grace, the rows it leads to: a logout or
 // revocation that loaded the session just before a rotation must not
 // leave the rotated successor alive. existed reports whether a live
-// session (by the store's clock) was among them. One statement, one round
-// trip; values go with their session (ON DELETE CASCADE). Should a
-// renewal land while the statement waits for its lock, the successor it
-// made comes back with the deleted row and is deleted in the next round
-// trip.
+// session (by the store's clock) was among them. One round trip: the
+// lock of the session's lineage, which a Renew holds while it rotates
+// (so a rotation in flight lands first and its successor is deleted, or
+// waits and then finds its row gone), then one statement; values go with
+// their session (ON DELETE CASCADE). A chain longer than the statement
+// follows is deleted in further round trips.
 func (s *Store) Delete(ctx context.Context, id string) (bool, error) {
 	ctx, err := begin(ctx, "delete")
 	if err != nil {
@@ -61,13 +62,16 @@ func (s *Store) deleteChain(ctx context.Context, ids []string, user string, now 
 	if keep == nil {
 		keep = []string{} // a NULL array would keep everything
 	}
+	b := &pgx.Batch{}
+	b.Queue(s.q.lockLineage, ids)
+	b.Queue(s.q.deleteChain, ids, userParam(user), now, keep)
 	var out []deleted
-	err := retry(func() error {
-		rows, err := s.pool.Query(ctx, s.q.deleteChain, ids, userParam(user), now, keep)
-		if err != nil {
+	err := s.run(ctx, b, func(br pgx.BatchResults) error {
+		if _, err := br.Exec(); err != nil {
 			return err
 		}
-		out, err = collectDeleted(rows)
+		var err error
+		out, err = scanDeleted(br)
 		return err
 	})
 	return out, err

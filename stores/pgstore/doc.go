@@ -41,6 +41,9 @@
 //	            recorded at login (text: bytes that are not UTF-8, or NUL,
 //	            become U+FFFD; they are for display, where JSON or HTML
 //	            would replace them anyway)
+//	lineage     the session a row descends from (bigint: a hash of the ID
+//	            it was created under, copied by every Renew), the key of
+//	            the advisory lock that Renew and Delete take
 //
 // sessionkit_values holds one row per value, (session_id, key) its primary
 // key: a write touches only the keys it changes, so two requests writing
@@ -68,22 +71,25 @@
 //	               the insert, the eviction
 //	Update      1  one batch: the row's UPDATE, then the values' DELETE
 //	               and upsert, each only what the change names
-//	Renew       1  one batch: claim, new row, values moved, eviction (with
+//	Renew       1  one batch: the locks of the session's user (shared) and
+//	               lineage, claim, new row, values moved, eviction (with
 //	               a cap, after the user's lock). Under a cap without
 //	               ch.Meta, +1 before it to read the user (the manager
 //	               always sends Meta)
 //	Take        1  one statement
-//	Delete      1  one statement, following forwarding entries
+//	Delete      1  one batch: the lineage's lock, then one statement
+//	               deleting the row and the rows its forwarding entries
+//	               lead to
 //	ListUser    1  one indexed query; values never read
 //	DeleteUser  1  one batch: the user's lock, then one statement
 //	Sweep       1  per Options.JanitorBatch rows
 //
 // So a read-only request costs one round trip, a read-write request two
 // (the Load and the Update), a new session one, a login two (Load and
-// Renew) and a logout two (Load and Delete). Deletions add one round trip
-// when a renewal landed while they waited for a lock, to delete the
-// successor it made; a write refused after such a wait adds one to read
-// the row as it now is.
+// Renew) and a logout two (Load and Delete). A deletion adds a round trip
+// per 16 forwarding entries beyond the first 16 (a session rotated that
+// often within one grace period); a write refused after waiting for a
+// lock adds one to read the row as it now is.
 //
 // Two costs come from pgx, not the store: a statement's first use on a
 // connection is prepared in a round trip of its own (once per connection
@@ -124,20 +130,29 @@
 //     which locks each: a Take of one through the old ID waits for the
 //     move and then finds nothing, so a flash is shown once.
 //   - The per-user cap is counted under a transaction-scoped advisory lock
-//     on the user (pg_advisory_xact_lock of a hash of the tables' name and
-//     the user ID), taken first by every write that adds a session to a
-//     user under a cap, and by DeleteUser: such writes of one user run one
-//     after the other, so none can exceed the cap. Rotations take no such
-//     lock, and do not change the count.
+//     on the user (pg_advisory_xact_lock of a hash of the user ID seeded
+//     with the tables' name), taken first by every write that adds a
+//     session to a user under a cap, and by DeleteUser: such writes of one
+//     user run one after the other, so none can exceed the cap.
+//   - A rotation cannot outrun a revocation. Every Renew first takes the
+//     lock of the row's user shared and the lock of the session's lineage
+//     (the column every row of one session shares) exclusive; Delete takes
+//     the lineage's lock and DeleteUser the user's, exclusive. So a
+//     deletion waits for a rotation in flight and sees its successor, or
+//     the rotation waits and then finds its row gone; without these, a
+//     session renewed in a tight loop stayed one successor ahead of a
+//     deletion chasing it (TestRevocationVersusRotation). Renewals of one
+//     user's sessions share the user's lock and do not wait for each
+//     other.
 //   - Statements that lock several session rows (deletions, evictions)
 //     lock them in ID order, so they cannot deadlock each other; should
 //     the server still report a deadlock (or a serialization failure), the
 //     rolled-back transaction is run again, at most three times.
 //   - Delete and DeleteUser delete forwarding entries and markers with the
 //     sessions, and follow them: a logout or revocation that loaded a
-//     session just before a rotation deletes the successor too, also when
-//     the rotation committed while the deletion waited for its lock (the
-//     successor then comes back with the deleted row).
+//     session just before a rotation deletes the successor too. A chain
+//     longer than one statement follows (16 hops: more rotations than
+//     that within one grace period) is deleted in further round trips.
 //
 // A read (Load inside the touch window, ListUser) takes no lock, and works
 // in a read-only transaction.

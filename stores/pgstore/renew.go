@@ -17,6 +17,9 @@ import (
 // whole or not at all, whatever interrupts it (a cancelled context, a
 // statement timeout, a crash).
 //
+//  0. The locks: the row's user's, shared, and its lineage's, so that a
+//     DeleteUser or a Delete of the session waits for this rotation or
+//     this rotation for it; neither can miss the other's work.
 //  1. The claim: oldID's row, if it is a live record and newID is free,
 //     becomes a forwarding entry to newID that ends after opts.Grace
 //     (without grace, a marker that loads as missing and ends after a
@@ -119,8 +122,11 @@ func (s *Store) renew(ctx context.Context, r *renewal) ([]string, error) {
 	ch := r.ch
 	b := &pgx.Batch{}
 	if evict {
-		b.Queue(s.q.lock, s.userLock(r.target))
+		b.Queue(s.q.lock, userParam(r.target))
 	}
+	b.Queue(s.q.lockRenewalUser, r.oldID)
+	b.Queue(s.q.lockLineage, []string{r.oldID})
+	locks := b.Len()
 	if r.guarded {
 		b.Queue(s.q.claimUser, r.oldID, r.newID, r.state, r.now, r.cutoff, r.ends, userParam(r.target))
 	} else {
@@ -143,7 +149,7 @@ func (s *Store) renew(ctx context.Context, r *renewal) ([]string, error) {
 	}
 
 	err := s.run(ctx, b, func(br pgx.BatchResults) error {
-		if evict {
+		for range locks {
 			if _, err := br.Exec(); err != nil {
 				return err
 			}
@@ -153,9 +159,9 @@ func (s *Store) renew(ctx context.Context, r *renewal) ([]string, error) {
 			return err
 		}
 		r.claimed = n == 1
-		rest := b.Len() - 1
+		rest := b.Len() - locks - 1
 		if evict {
-			rest -= 2
+			rest-- // the eviction, read below
 		}
 		for range rest {
 			if _, err := br.Exec(); err != nil {

@@ -28,7 +28,12 @@ CREATE TABLE IF NOT EXISTS public.sessionkit_sessions (
     -- janitor deletes rows past it.
     deadline    timestamptz NOT NULL,
     user_agent  text NOT NULL,         -- recorded at login, for listing
-    ip          text NOT NULL
+    ip          text NOT NULL,
+    -- The session a row descends from, the same in every row its renewals
+    -- leave: a hash of the ID it was created under. Renew and Delete take
+    -- an advisory lock on it, so that a deletion and the rotations of one
+    -- session run one after the other and a deletion cannot be outrun.
+    lineage     bigint NOT NULL
 );
 
 -- The user index: a user's sessions, for listing and revoking them.

@@ -1,6 +1,9 @@
 package pgstore
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+)
 
 // queries are the store's statements, with its table names in place. Each
 // is a fixed text (the varying parts are parameters, arrays included), so
@@ -13,6 +16,7 @@ import "strings"
 type queries struct {
 	load, touch, status                    string
 	create, lock, evictCreate, evictRenew  string
+	lockRenewalUser, lockLineage           string
 	update, updateMeta, updateDel, upsert  string
 	claim, claimUser, moveNew, moveNewMeta string
 	moveValues, dropValues, insertValues   string
@@ -37,8 +41,13 @@ func liveAt(a, now, cutoff string) string {
 // r replaces pairs of old, new in s.
 func r(s string, oldnew ...string) string { return strings.NewReplacer(oldnew...).Replace(s) }
 
-func buildQueries(sessions, values string) queries {
+func buildQueries(sessions, values string, userSeed int64) queries {
 	t := func(s string) string { return r(s, "{T}", sessions, "{V}", values) }
+	// userKey is the key of the advisory lock on the user in the bytea
+	// expression col: a hash of the user ID seeded with the tables' name.
+	userKey := func(col string) string {
+		return fmt.Sprintf("hashtextextended(encode(%s, 'hex'), %d)", col, userSeed)
+	}
 	meta := metaColumns("s")
 	var q queries
 
@@ -67,16 +76,30 @@ WHERE s.id = $1 AND ` + liveAt("s", "$2", "$3") + ` AND s.last_seen < $2`)
 	// statement: the row and its values, or (a taken ID: the primary key
 	// refuses it) nothing.
 	q.create = t(`WITH s AS (
-	INSERT INTO {T} (id, state, user_id, created_at, issued_at, last_seen, expires_at, deadline, user_agent, ip)
-	VALUES ($1, 'live', $2, $3, $4, $5, $6, $7, $8, $9)
+	INSERT INTO {T} (id, state, user_id, created_at, issued_at, last_seen, expires_at, deadline, user_agent, ip, lineage)
+	VALUES ($1, 'live', $2, $3, $4, $5, $6, $7, $8, $9, hashtextextended($1, 0))
 	RETURNING id
 )
 INSERT INTO {V} (session_id, key, value)
 SELECT s.id, u.k, u.v FROM s, unnest($10::bytea[], $11::bytea[]) AS u(k, v)`)
 
-	// lock: the per-user lock ($1: lockKey), held to the end of the
-	// transaction, that serializes what must count a user's sessions.
-	q.lock = `SELECT pg_advisory_xact_lock($1)`
+	// lock: the user's lock ($1 the user ID), exclusive, held to the end
+	// of the transaction: what counts or revokes a user's sessions takes
+	// it, and waits for the renewals of the user's sessions, which hold it
+	// shared (lockRenewal).
+	q.lock = `SELECT pg_advisory_xact_lock(` + userKey("$1::bytea") + `)`
+
+	// lockRenewal, the start of every Renew of $1 (two statements, in
+	// this order): the lock of the row's user, shared (renewals of one
+	// user's sessions do not wait for each other, but a DeleteUser waits
+	// for them and they for it), then its lineage's, exclusive (a Delete
+	// of any ID of the session waits for the rotation, or the rotation for
+	// the Delete). Each statement after them has a snapshot taken once
+	// they are held, so whichever goes second sees what the first did.
+	q.lockRenewalUser = t(`SELECT pg_advisory_xact_lock_shared(` + userKey("o.user_id") + `) FROM {T} o WHERE o.id = $1 AND o.user_id IS NOT NULL`)
+	q.lockLineage = t(`SELECT pg_advisory_xact_lock(x.l) FROM (
+	SELECT DISTINCT lineage AS l FROM {T} WHERE id = ANY($1::text[]) ORDER BY l OFFSET 0
+) x`)
 
 	// evict: $1 user, $2 now, $3 how many of the user's other live
 	// sessions may stay (cap-1), $4 the session being added (never
@@ -149,13 +172,13 @@ FROM (VALUES (1)) AS x(one) LEFT JOIN {T} s ON s.id = $1`
 	// The rest of a Renew, each only if the claim of $1 by $2 succeeded.
 	claimed := `EXISTS (SELECT 1 FROM {T} o WHERE o.id = $1 AND o.successor = $2)`
 	// moveNew: $3 last seen, $4 now+idle; the metadata is the old row's.
-	q.moveNew = t(`INSERT INTO {T} (id, state, user_id, created_at, issued_at, last_seen, expires_at, deadline, user_agent, ip)
-SELECT $2, 'live', o.user_id, o.created_at, o.issued_at, $3, o.expires_at, least($4::timestamptz, o.expires_at), o.user_agent, o.ip
+	q.moveNew = t(`INSERT INTO {T} (id, state, user_id, created_at, issued_at, last_seen, expires_at, deadline, user_agent, ip, lineage)
+SELECT $2, 'live', o.user_id, o.created_at, o.issued_at, $3, o.expires_at, least($4::timestamptz, o.expires_at), o.user_agent, o.ip, o.lineage
 FROM {T} o WHERE o.id = $1 AND o.successor = $2`)
 	// moveNewMeta: $5 user, $6-$8 created, issued, expires, $9 user
 	// agent, $10 IP.
-	q.moveNewMeta = t(`INSERT INTO {T} (id, state, user_id, created_at, issued_at, last_seen, expires_at, deadline, user_agent, ip)
-SELECT $2, 'live', $5, $6, $7, $3, $8, least($4::timestamptz, $8::timestamptz), $9, $10
+	q.moveNewMeta = t(`INSERT INTO {T} (id, state, user_id, created_at, issued_at, last_seen, expires_at, deadline, user_agent, ip, lineage)
+SELECT $2, 'live', $5, $6, $7, $3, $8, least($4::timestamptz, $8::timestamptz), $9, $10, o.lineage
 FROM {T} o WHERE o.id = $1 AND o.successor = $2`)
 	// moveValues: $3 clear, $4 keys deleted, $5 keys set. Moving the rows
 	// (not copying them) locks each: a Take of one of them waits, and then

@@ -74,7 +74,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts Options) (*Store, error) 
 	s := &Store{
 		pool:         pool,
 		opts:         opts,
-		q:            buildQueries(sessions, values),
+		q:            buildQueries(sessions, values, lockKey("user", sessions)),
 		now:          opts.Now,
 		log:          opts.Logger,
 		sessionsName: opts.prefix() + "sessions",
@@ -169,13 +169,6 @@ func lockKey(kind string, names ...string) int64 {
 		h.Write([]byte(n))
 	}
 	return int64(binary.BigEndian.Uint64(h.Sum(nil)))
-}
-
-// userLock is the advisory lock serializing what counts user's sessions
-// in this store's tables.
-func (s *Store) userLock(user string) int64 {
-	sessions, _ := s.opts.Tables()
-	return lockKey("user", sessions, user)
 }
 
 // userParam is the user_id column's value: NULL for an anonymous session.

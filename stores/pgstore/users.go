@@ -61,14 +61,14 @@ func (s *Store) ListUser(ctx context.Context, userID string, now time.Time) ([]s
 
 // DeleteUser deletes every row bound to userID except keepID and what
 // keepID was renewed to, and returns the IDs of the live sessions among
-// them. One round trip: the user's advisory lock (so that a capped Create
-// or a login for the user waits, or goes first), then one statement
-// deleting the user's rows in ID order, forwarding entries and markers
-// included. A renewal that landed while the statement waited left a
-// successor it did not see: it comes back with the renewed row, and is
-// deleted (if still the user's) in the next round trip. A session created
-// for the user after the statement's snapshot survives: it was created
-// after the revocation.
+// them. One round trip: the user's advisory lock, exclusive (so that a
+// capped Create or a login for the user, and every renewal of one of the
+// user's sessions, which holds it shared, waits or goes first), then one
+// statement deleting the user's rows in ID order, forwarding entries and
+// markers included. A renewal cannot outrun it: one in flight lands
+// before the statement's snapshot, and one after finds its row gone. A
+// session created for the user after the statement's snapshot survives:
+// it was created after the revocation.
 func (s *Store) DeleteUser(ctx context.Context, userID, keepID string) ([]string, error) {
 	ctx, err := begin(ctx, "delete user")
 	if err != nil {
@@ -79,7 +79,7 @@ func (s *Store) DeleteUser(ctx context.Context, userID, keepID string) ([]string
 	}
 	now := s.clock(time.Time{})
 	b := &pgx.Batch{}
-	b.Queue(s.q.lock, s.userLock(userID))
+	b.Queue(s.q.lock, userParam(userID))
 	b.Queue(s.q.deleteUser, userParam(userID), keepID, now)
 	var rows []deleted
 	err = s.run(ctx, b, func(br pgx.BatchResults) error {

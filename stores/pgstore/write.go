@@ -45,7 +45,7 @@ func (s *Store) Create(ctx context.Context, id string, rec *store.Record, opts s
 	}
 
 	b := &pgx.Batch{}
-	b.Queue(s.q.lock, s.userLock(m.UserID))
+	b.Queue(s.q.lock, userParam(m.UserID))
 	b.Queue(s.q.create, args...)
 	b.Queue(s.q.evictCreate, userParam(m.UserID), now, opts.MaxPerUser-1, id)
 	var ev []deleted
