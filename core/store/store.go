@@ -86,12 +86,45 @@ type Meta struct {
 	// UserAgent and IP are recorded at login, for listing.
 	UserAgent string
 	IP        string
+
+	// The rest is chosen at login (core.LoginOptions) and kept as it is
+	// through every write, renewal and rotation, like UserAgent and IP.
+
+	// Idle, when non-zero, is the session's own idle timeout (a remembered
+	// session's): it replaces the Idle of the call (LoadOptions, Change,
+	// WriteOptions) wherever a store applies that, in the liveness check,
+	// in the deadline a write or touch sets, and in the expiry the store
+	// gives the record. Zero: the call's.
+	Idle time.Duration
+	// Remembered: the login asked to be remembered, so the session's
+	// cookie outlives the browser. Kept for listing; stores do nothing
+	// else with it.
+	Remembered bool
+	// Label is the name the user gave the session ("Work laptop"), at most
+	// 64 characters; empty for none.
+	Label string
+	// Metadata holds the application's strings (at most 16 entries and
+	// 1 KiB); nil for none. Read-only once handed to a store, like Values.
+	Metadata map[string]string
+	// Binding is the digest of the client the session was bound to at
+	// login (core.Config.Binding); empty when not bound.
+	Binding string
+}
+
+// IdleTimeout is the idle timeout that applies to the session: its own
+// when set, else def (the call's).
+func (m *Meta) IdleTimeout(def time.Duration) time.Duration {
+	if m.Idle > 0 {
+		return m.Idle
+	}
+	return def
 }
 
 // Deadline is when the session ends: the earlier of its idle deadline and
-// its absolute deadline.
+// its absolute deadline. idle is the call's idle timeout; the session's own
+// (Meta.Idle) replaces it when set.
 func (m *Meta) Deadline(idle time.Duration) time.Time {
-	d := m.LastSeen.Add(idle)
+	d := m.LastSeen.Add(m.IdleTimeout(idle))
 	if m.ExpiresAt.Before(d) {
 		return m.ExpiresAt
 	}
@@ -187,6 +220,23 @@ type WriteOptions struct {
 type Entry struct {
 	ID   string
 	Meta Meta
+}
+
+// Walker is implemented by a store that can go over every session it
+// holds (an admin page, a bulk purge). It is a separate interface so that
+// a store that cannot is still a Store; the manager then answers
+// core.ErrWalkUnsupported.
+type Walker interface {
+	// Walk calls fn with every session live at now (by its stored
+	// deadline, as ListUser; a listing has no idle timeout of the call),
+	// metadata only, never values, in no particular order. It streams: the
+	// memory it holds is bounded by a batch, never by the number of
+	// sessions. A session live for the whole walk is seen at least once; a
+	// store whose scan can repeat itself (Redis during a rehash) may show
+	// one twice; one created or deleted during the walk may or may not be
+	// seen. Forwarding entries and markers are never shown. The walk stops
+	// at fn's first error, which Walk returns as it is, and at ctx's end.
+	Walk(ctx context.Context, now time.Time, fn func(Entry) error) error
 }
 
 // Outcomes a store reports; anything else is a store failure.

@@ -49,6 +49,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Deadline", f.deadline}, {"Touch", f.touch}, {"Renew", f.renew},
 		{"Delete", f.delete}, {"Take", f.take}, {"User", f.user}, {"Cap", f.cap},
 		{"Concurrency", f.concurrency}, {"Context", f.context},
+		{"Login", f.login}, {"Walk", f.walk},
 	}
 	// The areas run in parallel, so their real-time waits overlap; the
 	// wrapping subtest is not parallel, so Run waits for all of them.
@@ -86,7 +87,9 @@ func newID(t testing.TB) string {
 	return id
 }
 
-// meta is a session's metadata as the manager would write it at now.
+// meta is a session's metadata as the manager would write it at now. The
+// login's details are set (Idle excepted, which changes deadlines), so
+// that every test comparing metadata also proves they are kept.
 func meta(now time.Time, user string) store.Meta {
 	return store.Meta{
 		UserID:    user,
@@ -96,6 +99,9 @@ func meta(now time.Time, user string) store.Meta {
 		ExpiresAt: now.Add(lifetime),
 		UserAgent: "storetest/1.0 (" + user + ")",
 		IP:        "192.0.2.7",
+		Label:     "Work laptop \u2014 " + user,
+		Metadata:  map[string]string{"device": "laptop", "ünïcode": "\u2603 snow", "empty": ""},
+		Binding:   "b1nd1ng-" + user,
 	}
 }
 
@@ -212,6 +218,15 @@ func assertMeta(t testing.TB, want, got store.Meta, what string) {
 	assertTime(t, want.IssuedAt, got.IssuedAt, what+": IssuedAt")
 	assertTime(t, want.LastSeen, got.LastSeen, what+": LastSeen")
 	assertTime(t, want.ExpiresAt, got.ExpiresAt, what+": ExpiresAt")
+	assert.Equal(t, want.Idle, got.Idle, "%s: Idle", what)
+	assert.Equal(t, want.Remembered, got.Remembered, "%s: Remembered", what)
+	assert.Equal(t, want.Label, got.Label, "%s: Label", what)
+	assert.Equal(t, want.Binding, got.Binding, "%s: Binding", what)
+	if len(want.Metadata) == 0 {
+		assert.Empty(t, got.Metadata, "%s: Metadata", what)
+	} else {
+		assert.Equal(t, want.Metadata, got.Metadata, "%s: Metadata", what)
+	}
 }
 
 func assertTime(t testing.TB, want, got time.Time, what string) {
