@@ -25,6 +25,10 @@ type Request struct {
 	// ForwardedFor is X-Forwarded-For; read only when the remote address is
 	// one of Config.TrustedProxies.
 	ForwardedFor string
+	// Token, when not empty, is the token itself, from a transport that is
+	// not a cookie or an Authorization header (Manager.LoadToken); the
+	// Cookie and Authorization fields are not read then.
+	Token string
 	// Client, when set, supplies UserAgent, RemoteAddr and ForwardedFor
 	// instead of the fields above, and is asked only if the handler calls
 	// Login, during the request. Most requests never need them; an adapter

@@ -52,7 +52,17 @@ func (m *Manager) commit(ctx context.Context, s *Session) (Result, error) {
 	if s.doomed == "" && !s.dirty() && (late || s.id == "" || m.cfg.RotateAfter == 0) {
 		// The common read-only request: nothing to write, no rotation to
 		// check, so not even the clock is read, nor a timer started.
+		if s.stale && !late {
+			s.stale = false
+			m.clear(&res)
+		}
 		return res, nil
+	}
+	if s.stale && !late {
+		// Cleared now; a new token issued below replaces the clearing
+		// cookie.
+		s.stale = false
+		m.clear(&res)
 	}
 	ctx, cancel := m.bounded(ctx)
 	defer cancel()
@@ -131,7 +141,7 @@ func (m *Manager) create(ctx context.Context, s *Session, now time.Time) (Result
 	var res Result
 	meta := s.meta
 	meta.CreatedAt, meta.IssuedAt, meta.LastSeen = now, now, now
-	meta.ExpiresAt = now.Add(m.cfg.Lifetime)
+	meta.ExpiresAt = now.Add(m.lifetime(&meta))
 	rec := &Record{Meta: meta, Values: s.values()}
 	opts := store.WriteOptions{Now: now, Idle: m.cfg.IdleTimeout, MaxPerUser: max(m.cfg.MaxSessionsPerUser, 0)}
 	for attempt := 0; ; attempt++ {
@@ -153,7 +163,7 @@ func (m *Manager) create(ctx context.Context, s *Session, now time.Time) (Result
 		s.id, s.token, s.meta = id, token, meta
 		s.settle()
 		res.Cookie = nil
-		m.issue(&res, token, meta.ExpiresAt)
+		m.issue(&res, token, &meta)
 		return res, nil
 	}
 }
@@ -164,7 +174,7 @@ func (m *Manager) renew(ctx context.Context, s *Session, now time.Time) (Result,
 	meta := s.meta
 	meta.IssuedAt, meta.LastSeen = now, now
 	if meta.ExpiresAt.IsZero() { // Login starts the lifetime again
-		meta.ExpiresAt = now.Add(m.cfg.Lifetime)
+		meta.ExpiresAt = now.Add(m.lifetime(&meta))
 	}
 	token, err := newToken(m.cfg.Rand)
 	if err != nil {
@@ -181,7 +191,7 @@ func (m *Manager) renew(ctx context.Context, s *Session, now time.Time) (Result,
 		m.evicted(ctx, s, meta.UserID, evicted)
 		s.id, s.token, s.meta = newID, token, meta
 		s.settle()
-		m.issue(&res, token, meta.ExpiresAt)
+		m.issue(&res, token, &meta)
 		return res, nil
 	case gone(err), errors.As(err, &lost):
 		// Revoked, destroyed or renewed by another request meanwhile.
@@ -229,7 +239,7 @@ func (m *Manager) rotate(ctx context.Context, s *Session, now time.Time) (Result
 		s.note(Event{Kind: EventRotated, SessionID: oldID, Successor: newID, UserID: meta.UserID})
 		s.id, s.token, s.meta = newID, token, meta
 		s.settle()
-		m.issue(&res, token, meta.ExpiresAt)
+		m.issue(&res, token, &meta)
 		return res, nil
 	case errors.As(err, &lost) && lost.Successor != "":
 		// Another request rotated first and sent the new token; this one
@@ -246,11 +256,20 @@ func (m *Manager) rotate(ctx context.Context, s *Session, now time.Time) (Result
 	}
 }
 
+// lifetime is the absolute lifetime a session with meta gets at creation
+// or login.
+func (m *Manager) lifetime(meta *Meta) time.Duration {
+	if meta.Remembered {
+		return m.cfg.RememberLifetime
+	}
+	return m.cfg.Lifetime
+}
+
 // dropped reports a change that cannot be saved and forgets it, so a later
 // commit does not try again. mu held.
 func (m *Manager) dropped(ctx context.Context, s *Session, why error) error {
 	s.note(Event{Kind: EventWriteDropped, SessionID: s.id, UserID: s.meta.UserID, Err: why})
-	s.set, s.del, s.cleared, s.renew = nil, nil, false, false
+	s.set, s.del, s.cleared, s.renew, s.touch = nil, nil, false, false, false
 	if errors.Is(why, ErrSessionGone) || errors.Is(why, ErrRenewForwarded) {
 		return nil // an outcome of someone else's action, not a failure of this request
 	}

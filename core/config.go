@@ -36,6 +36,10 @@ const (
 	// DefaultStoreTimeout bounds how long one store call may take on the
 	// request path, whatever the store's own client would wait.
 	DefaultStoreTimeout = 3 * time.Second
+	// DefaultRememberLifetime and DefaultRememberIdleTimeout are those of a
+	// session logged in with LoginOptions.Remember.
+	DefaultRememberLifetime    = 30 * 24 * time.Hour
+	DefaultRememberIdleTimeout = 7 * 24 * time.Hour
 )
 
 // Config configures a Manager. The zero value is a working, secure
@@ -61,6 +65,25 @@ type Config struct {
 	// Lifetime ends a session this long after it was created or last logged
 	// in, whatever its activity. It must not be shorter than IdleTimeout.
 	Lifetime time.Duration
+
+	// RememberLifetime and RememberIdleTimeout replace Lifetime and
+	// IdleTimeout for a session logged in with LoginOptions.Remember.
+	// Defaults: 30 days and 7 days. A remembered session's cookie lives as
+	// long as its lifetime; the idle timeout still ends it sooner when it
+	// goes unused, server-side.
+	RememberLifetime    time.Duration
+	RememberIdleTimeout time.Duration
+
+	// Binding, when set, binds every session at login to the client's
+	// fingerprint (BindUserAgent, or the application's own), and checks it
+	// on every load of a logged-in session: a client whose fingerprint
+	// differs is served a new anonymous session, the session is revoked
+	// for everyone (EventBindingMismatch), and its cookie is cleared.
+	// Sessions logged in while Binding was unset are not bound. A binding
+	// is defence in depth against a stolen cookie replayed from another
+	// client, never authentication: a thief who copies the user agent too
+	// passes it, and a user whose browser updates is logged out.
+	Binding Binding
 
 	// RotateAfter, when set, issues a new token once the current one is this
 	// old. The old token keeps working for RotateGrace (default 5s, or half
@@ -199,6 +222,9 @@ func (c Config) withDefaults() (Config, error) {
 	bad := func(format string, a ...any) (Config, error) {
 		return c, fmt.Errorf("%w: "+format, append([]any{ErrConfig}, a...)...)
 	}
+	if c.RememberIdleTimeout == 0 && c.RememberLifetime > 0 && c.RememberLifetime < DefaultRememberIdleTimeout {
+		c.RememberIdleTimeout = c.RememberLifetime // a short remembered lifetime bounds the default idle
+	}
 	grace := DefaultRotateGrace
 	if c.RotateAfter > 0 && c.RotateAfter/2 < grace {
 		grace = c.RotateAfter / 2
@@ -213,6 +239,8 @@ func (c Config) withDefaults() (Config, error) {
 		{"RotateAfter", &c.RotateAfter, 0},
 		{"RotateGrace", &c.RotateGrace, grace},
 		{"StoreTimeout", &c.StoreTimeout, DefaultStoreTimeout},
+		{"RememberLifetime", &c.RememberLifetime, DefaultRememberLifetime},
+		{"RememberIdleTimeout", &c.RememberIdleTimeout, DefaultRememberIdleTimeout},
 	} {
 		if *d.v < 0 && d.name != "StoreTimeout" {
 			return bad("%s is negative (%v)", d.name, *d.v)
@@ -223,6 +251,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Lifetime < c.IdleTimeout {
 		return bad("Lifetime %v is shorter than IdleTimeout %v", c.Lifetime, c.IdleTimeout)
+	}
+	if c.RememberLifetime < c.RememberIdleTimeout {
+		return bad("RememberLifetime %v is shorter than RememberIdleTimeout %v", c.RememberLifetime, c.RememberIdleTimeout)
 	}
 	if c.RotateAfter > 0 && c.RotateGrace >= c.RotateAfter {
 		return bad("RotateGrace %v is not shorter than RotateAfter %v", c.RotateGrace, c.RotateAfter)

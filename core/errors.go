@@ -40,6 +40,12 @@ var (
 	ErrRenewForwarded = errors.New("sessionkit: renewal refused for a rotated-away token")
 	// ErrInvalidToken: the client sent a token that is malformed or unknown.
 	ErrInvalidToken = errors.New("sessionkit: invalid session token")
+	// ErrLoginOptions: LoginWith was given options past their bounds (see
+	// LoginOptions). Nothing was changed.
+	ErrLoginOptions = errors.New("sessionkit: invalid login options")
+	// ErrWalkUnsupported: the store cannot go over all its sessions (it
+	// does not implement store.Walker).
+	ErrWalkUnsupported = errors.New("sessionkit: the store cannot walk its sessions")
 )
 
 // storeError wraps a store failure so that errors.Is(err, ErrStore) holds

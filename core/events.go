@@ -13,29 +13,31 @@ type EventKind uint8
 
 // Event kinds.
 const (
-	EventCreated      EventKind = iota + 1 // a new session was stored
-	EventRenewed                           // new token, data kept (Renew, Login)
-	EventRotated                           // periodic new token; the old one in its grace window
-	EventDestroyed                         // the session's owner ended it (Destroy)
-	EventRevoked                           // ended by someone else: revoke, log out everywhere, per-user cap
-	EventExpired                           // a token arrived for a session past its deadline
-	EventInvalidToken                      // a token arrived that is malformed or unknown
-	EventStoreError                        // the store failed
-	EventWriteDropped                      // a change could not be saved (see Event.Err)
-	EventEvicted                           // the embedded store dropped the session to stay within its bounds
+	EventCreated         EventKind = iota + 1 // a new session was stored
+	EventRenewed                              // new token, data kept (Renew, Login)
+	EventRotated                              // periodic new token; the old one in its grace window
+	EventDestroyed                            // the session's owner ended it (Destroy)
+	EventRevoked                              // ended by someone else: revoke, log out everywhere, per-user cap
+	EventExpired                              // a token arrived for a session past its deadline
+	EventInvalidToken                         // a token arrived that is malformed or unknown
+	EventStoreError                           // the store failed
+	EventWriteDropped                         // a change could not be saved (see Event.Err)
+	EventEvicted                              // the embedded store dropped the session to stay within its bounds
+	EventBindingMismatch                      // a bound session came from another client, and was revoked (Config.Binding)
 )
 
 var eventNames = [...]string{
-	EventCreated:      "created",
-	EventRenewed:      "renewed",
-	EventRotated:      "rotated",
-	EventDestroyed:    "destroyed",
-	EventRevoked:      "revoked",
-	EventExpired:      "expired",
-	EventInvalidToken: "invalid_token",
-	EventStoreError:   "store_error",
-	EventWriteDropped: "write_dropped",
-	EventEvicted:      "evicted",
+	EventCreated:         "created",
+	EventRenewed:         "renewed",
+	EventRotated:         "rotated",
+	EventDestroyed:       "destroyed",
+	EventRevoked:         "revoked",
+	EventExpired:         "expired",
+	EventInvalidToken:    "invalid_token",
+	EventStoreError:      "store_error",
+	EventWriteDropped:    "write_dropped",
+	EventEvicted:         "evicted",
+	EventBindingMismatch: "binding_mismatch",
 }
 
 func (k EventKind) String() string {
@@ -49,7 +51,7 @@ func (k EventKind) level() slog.Level {
 	switch k {
 	case EventCreated, EventRotated, EventExpired:
 		return slog.LevelDebug
-	case EventInvalidToken:
+	case EventInvalidToken, EventBindingMismatch:
 		return slog.LevelWarn
 	case EventStoreError, EventWriteDropped:
 		return slog.LevelError
@@ -93,8 +95,18 @@ func (m *Manager) emit(ctx context.Context, e Event) {
 	if !m.cfg.Logger.Enabled(ctx, level) {
 		return
 	}
-	attrs := make([]slog.Attr, 0, 5)
+	suppressed := 0
+	if clientDriven(e.Kind) {
+		var ok bool
+		if ok, suppressed = m.clientLines.allow(e.Time); !ok {
+			return
+		}
+	}
+	attrs := make([]slog.Attr, 0, 6)
 	attrs = append(attrs, slog.String("event", e.Kind.String()))
+	if suppressed > 0 {
+		attrs = append(attrs, slog.Int("suppressed", suppressed))
+	}
 	if e.SessionID != "" {
 		attrs = append(attrs, slog.String("session", shortID(e.SessionID)))
 	}

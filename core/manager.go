@@ -19,6 +19,8 @@ type Manager struct {
 	ownStore   *memstore.Store
 	// timeout bounds each store call on the request path; zero for none.
 	timeout time.Duration
+	// clientLines limits the log lines clients can cause (see loglimit.go).
+	clientLines logLimiter
 }
 
 // New builds a Manager from cfg, filling defaults and rejecting settings
@@ -94,6 +96,9 @@ func (m *Manager) Load(ctx context.Context, r *Request) (*Session, error) {
 	if !presented {
 		return s, nil
 	}
+	// Until the token proves good, the response clears the cookie that
+	// brought it: a browser would send a dead token forever otherwise.
+	s.stale = true
 	if err != nil {
 		m.emit(ctx, Event{Kind: EventInvalidToken, Err: fmt.Errorf("%w: %w", ErrInvalidToken, err)})
 		return s, nil
@@ -129,7 +134,27 @@ func (m *Manager) Load(ctx context.Context, r *Request) (*Session, error) {
 		m.emit(ctx, Event{Kind: EventStoreError, SessionID: id, Err: err})
 		return nil, err
 	}
+	if rec.Meta.Binding != "" && rec.Meta.UserID != "" && m.cfg.Binding != nil {
+		if bindingDigest(m.cfg.Binding(s.clientLocked())) != rec.Meta.Binding {
+			return m.unbound(ctx, sctx, s, id, rec.Meta.UserID)
+		}
+	}
+	s.stale = false
 	s.id, s.token, s.meta, s.base = id, token, rec.Meta, rec.Values
+	return s, nil
+}
+
+// unbound revokes a bound session presented by a client other than the
+// one it logged in from, and serves the request as anonymous (s, fresh).
+// The legitimate client loses the session too: the manager cannot tell
+// which of the two holds the stolen copy.
+func (m *Manager) unbound(ctx, sctx context.Context, s *Session, id, userID string) (*Session, error) {
+	if _, err := m.store.Delete(sctx, id); err != nil {
+		err = storeError("delete", id, err)
+		m.emit(ctx, Event{Kind: EventStoreError, SessionID: id, Err: err})
+		return nil, err
+	}
+	m.emit(ctx, Event{Kind: EventBindingMismatch, SessionID: id, UserID: userID})
 	return s, nil
 }
 

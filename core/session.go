@@ -44,6 +44,10 @@ type Session struct {
 	doomed string // ID that Destroy asked to delete at commit
 	sent   bool   // the first commit has run; headers are gone
 	read   bool   // the handler looked at the session: the response depends on the token
+	// stale: the client presented a token that named no session it may
+	// use; the response clears its cookie unless it issues a new one.
+	stale bool
+	touch bool // RefreshToken: write LastSeen even with nothing else to write
 	// forwarded: the client's token was rotated away and is in its grace
 	// window. Such a token may finish what it was doing, never renew.
 	forwarded bool
@@ -303,23 +307,6 @@ func (s *Session) Renew() {
 	s.renew = true
 }
 
-// Login binds the session to userID: it renews the token, starts the
-// absolute lifetime again (a login is an authentication), and records the
-// client's user agent and IP for the user's list of sessions.
-func (s *Session) Login(userID string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.renew = true
-	s.meta.UserID = strings.Clone(userID) // stored; see Put
-	ua, addr, xff := s.reqUA, s.reqAddr, s.reqXFF
-	if s.client != nil {
-		ua, addr, xff = s.client.ClientInfo()
-	}
-	s.meta.UserAgent = ua
-	s.meta.IP = s.m.clientIP(addr, xff)
-	s.meta.ExpiresAt = time.Time{} // set from the commit time
-}
-
 // Destroy ends the session: at commit the record is deleted and the cookie
 // cleared. Values put after Destroy start a new session with a new token.
 func (s *Session) Destroy() {
@@ -331,7 +318,7 @@ func (s *Session) Destroy() {
 	s.id, s.token = "", ""
 	s.meta = Meta{}
 	s.base, s.set, s.del, s.taken = nil, nil, nil, nil
-	s.cleared, s.renew = false, false
+	s.cleared, s.renew, s.touch = false, false, false
 	s.keys, s.size, s.sized = 0, 0, true
 }
 
@@ -345,7 +332,7 @@ func (s *Session) note(e Event) {
 
 // dirty reports whether there is anything to write. mu held.
 func (s *Session) dirty() bool {
-	return len(s.set) > 0 || len(s.del) > 0 || s.cleared || s.renew
+	return len(s.set) > 0 || len(s.del) > 0 || s.cleared || s.renew || s.touch
 }
 
 // settle folds committed changes into base, so a later commit in the same
@@ -356,7 +343,7 @@ func (s *Session) settle() {
 	if len(s.set) > 0 || len(s.del) > 0 || s.cleared {
 		s.base = s.values()
 	}
-	s.set, s.del, s.cleared, s.renew = nil, nil, false, false
+	s.set, s.del, s.cleared, s.renew, s.touch = nil, nil, false, false, false
 }
 
 // values is every value as the handler sees it now, for a new record or
@@ -391,9 +378,18 @@ func (s *Session) deleted() []string {
 	return keys
 }
 
-// Sessions lists the sessions of the user this session is bound to.
+// Sessions lists the sessions of the user this session is bound to,
+// newest first, this one marked Current.
 func (s *Session) Sessions(ctx context.Context) ([]SessionInfo, error) {
-	return s.m.ListSessions(ctx, s.UserID())
+	s.mu.Lock()
+	s.read = true
+	id, user := s.id, s.meta.UserID
+	s.mu.Unlock()
+	list, err := s.m.ListSessions(ctx, user)
+	for i := range list {
+		list[i].Current = id != "" && list[i].ID == id
+	}
+	return list, err
 }
 
 // Revoke ends one of this session's user's sessions, by the ID a listing

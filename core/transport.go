@@ -19,6 +19,12 @@ var (
 // token is never guessed at, so a duplicate cookie or a cookie and a bearer
 // token that disagree count as no session at all.
 func (m *Manager) tokenFrom(r *Request) (token string, presented bool, err error) {
+	if r.Token != "" {
+		if !validToken(r.Token) {
+			return "", true, errMalformedToken
+		}
+		return r.Token, true, nil
+	}
 	if m.cfg.Transport.cookie() {
 		for _, h := range r.Cookie {
 			v, n := cookieValues(h, m.cfg.Cookie.Name)
@@ -122,9 +128,13 @@ func (t Transport) vary() string {
 	return "Cookie"
 }
 
-func (m *Manager) issue(res *Result, token string, expires time.Time) {
+// issue sends token, the session with meta's: a cookie that persists
+// until the session's absolute deadline when the session is remembered (or
+// Cookie.Persist asks it of every session), else one that ends with the
+// browser.
+func (m *Manager) issue(res *Result, token string, meta *Meta) {
 	if m.cfg.Transport.cookie() {
-		res.Cookie = m.cookie(token, expires)
+		res.Cookie = m.cookie(token, meta.ExpiresAt, m.cfg.Cookie.Persist || meta.Remembered)
 	}
 	if m.cfg.Transport.header() {
 		res.HeaderName, res.HeaderValue = m.cfg.HeaderName, token
@@ -133,13 +143,13 @@ func (m *Manager) issue(res *Result, token string, expires time.Time) {
 
 func (m *Manager) clear(res *Result) {
 	if m.cfg.Transport.cookie() {
-		c := m.cookie("", time.Unix(0, 0))
+		c := m.cookie("", time.Unix(0, 0), true)
 		c.MaxAge = -1 // net/http renders MaxAge < 0 as Max-Age=0
 		res.Cookie = c
 	}
 }
 
-func (m *Manager) cookie(value string, expires time.Time) *http.Cookie {
+func (m *Manager) cookie(value string, expires time.Time, persist bool) *http.Cookie {
 	cc := &m.cfg.Cookie
 	c := &http.Cookie{
 		Name:        cc.Name,
@@ -158,7 +168,7 @@ func (m *Manager) cookie(value string, expires time.Time) *http.Cookie {
 	default:
 		c.SameSite = http.SameSiteLaxMode
 	}
-	if cc.Persist || value == "" {
+	if persist {
 		c.Expires = expires.UTC()
 		if value != "" {
 			c.MaxAge = int(expires.Sub(m.cfg.Now()) / time.Second)

@@ -9,15 +9,46 @@ import (
 )
 
 // SessionInfo describes one of a user's sessions, for a "where you're
-// logged in" page. ID is the store ID: opaque, safe to show, and what
-// RevokeSession takes; it is not the token.
+// logged in" page; it renders as that page's JSON as it is (times in RFC
+// 3339). ID is the store ID: opaque, safe to show, and what RevokeSession
+// takes; it is not the token.
 type SessionInfo struct {
-	ID        string
-	CreatedAt time.Time
-	LastSeen  time.Time
-	ExpiresAt time.Time
-	UserAgent string
-	IP        string
+	ID string `json:"id"`
+	// Current marks the session of the request that listed them
+	// (Session.Sessions); always false from Manager.ListSessions.
+	Current   bool      `json:"current"`
+	CreatedAt time.Time `json:"created_at"`
+	LastSeen  time.Time `json:"last_seen"`
+	// ExpiresAt is when the session ends unless used: the earlier of its
+	// idle and absolute deadlines.
+	ExpiresAt time.Time `json:"expires_at"`
+	UserAgent string    `json:"user_agent"`
+	IP        string    `json:"ip"`
+	// Label, Remembered and Metadata are what the login chose (see
+	// LoginOptions).
+	Label      string            `json:"label"`
+	Remembered bool              `json:"remembered"`
+	Metadata   map[string]string `json:"metadata,omitempty"`
+	// UserID is the user the session is bound to. It is not rendered: a
+	// user's own page knows it, and an administrator's walk
+	// (Manager.AllSessions) reads it here.
+	UserID string `json:"-"`
+}
+
+// info is the listing of the store entry e.
+func (m *Manager) info(e *store.Entry) SessionInfo {
+	return SessionInfo{
+		ID:         e.ID,
+		CreatedAt:  e.Meta.CreatedAt,
+		LastSeen:   e.Meta.LastSeen,
+		ExpiresAt:  e.Meta.Deadline(m.cfg.IdleTimeout),
+		UserAgent:  e.Meta.UserAgent,
+		IP:         e.Meta.IP,
+		Label:      e.Meta.Label,
+		Remembered: e.Meta.Remembered,
+		Metadata:   e.Meta.Metadata,
+		UserID:     e.Meta.UserID,
+	}
 }
 
 // ListSessions returns the live sessions bound to userID, newest first,
@@ -34,15 +65,7 @@ func (m *Manager) ListSessions(ctx context.Context, userID string) ([]SessionInf
 	}
 	out := make([]SessionInfo, 0, len(entries))
 	for i := range entries {
-		e := &entries[i]
-		out = append(out, SessionInfo{
-			ID:        e.ID,
-			CreatedAt: e.Meta.CreatedAt,
-			LastSeen:  e.Meta.LastSeen,
-			ExpiresAt: e.Meta.Deadline(m.cfg.IdleTimeout),
-			UserAgent: e.Meta.UserAgent,
-			IP:        e.Meta.IP,
-		})
+		out = append(out, m.info(&entries[i]))
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].CreatedAt.After(out[j].CreatedAt) })
 	return out, nil
