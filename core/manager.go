@@ -92,13 +92,15 @@ func (m *Manager) Config() Config { return m.cfg }
 func (m *Manager) Load(ctx context.Context, r *Request) (*Session, error) {
 	s := &Session{m: m, now: m.cfg.Now(), client: r.Client,
 		reqUA: r.UserAgent, reqAddr: r.RemoteAddr, reqXFF: r.ForwardedFor}
-	token, presented, err := m.tokenFrom(r)
+	token, presented, fromCookie, err := m.tokenFrom(r)
 	if !presented {
 		return s, nil
 	}
 	// Until the token proves good, the response clears the cookie that
-	// brought it: a browser would send a dead token forever otherwise.
-	s.stale = true
+	// brought it: a browser would send a dead token forever otherwise. Not
+	// when two cookies disagree: which of them the clearing cookie would
+	// delete is the browser's choice, and it may be the good one.
+	s.stale = fromCookie
 	if err != nil {
 		m.emit(ctx, Event{Kind: EventInvalidToken, Err: fmt.Errorf("%w: %w", ErrInvalidToken, err)})
 		return s, nil

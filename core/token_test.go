@@ -119,12 +119,12 @@ func TestTwoAuthorizationHeadersAreAmbiguous(t *testing.T) {
 	b, _ := newToken(randReader())
 	m := &Manager{cfg: Config{Transport: TransportHeader}}
 	for _, auth := range [][]string{{"Bearer " + a, "Bearer " + b}, {"Bearer " + a, "Bearer " + a}} {
-		tok, presented, err := m.tokenFrom(&Request{Authorization: auth})
+		tok, presented, _, err := m.tokenFrom(&Request{Authorization: auth})
 		assert.ErrorIs(t, err, errAmbiguousToken, "%q", auth)
 		assert.True(t, presented)
 		assert.Empty(t, tok)
 	}
-	tok, _, err := m.tokenFrom(&Request{Authorization: []string{"Basic eDp5", "Bearer " + a}})
+	tok, _, _, err := m.tokenFrom(&Request{Authorization: []string{"Basic eDp5", "Bearer " + a}})
 	require.NoError(t, err, "a Basic header beside one bearer token is not a second token")
 	assert.Equal(t, a, tok)
 }

@@ -15,15 +15,16 @@ var (
 )
 
 // tokenFrom finds the client's token where the transport says it travels.
-// It reports whether any was presented, and why it was refused if so: a
-// token is never guessed at, so a duplicate cookie or a cookie and a bearer
-// token that disagree count as no session at all.
-func (m *Manager) tokenFrom(r *Request) (token string, presented bool, err error) {
+// It reports whether any was presented, whether the one presented came in
+// a session cookie, and why it was refused if so: a token is never guessed
+// at, so a duplicate cookie or a cookie and a bearer token that disagree
+// count as no session at all.
+func (m *Manager) tokenFrom(r *Request) (token string, presented, cookie bool, err error) {
 	if r.Token != "" {
 		if !validToken(r.Token) {
-			return "", true, errMalformedToken
+			return "", true, false, errMalformedToken
 		}
-		return r.Token, true, nil
+		return r.Token, true, false, nil
 	}
 	if m.cfg.Transport.cookie() {
 		for _, h := range r.Cookie {
@@ -32,9 +33,9 @@ func (m *Manager) tokenFrom(r *Request) (token string, presented bool, err error
 				continue
 			}
 			if presented || n > 1 {
-				return "", true, errAmbiguousToken
+				return "", true, false, errAmbiguousToken
 			}
-			token, presented = v, true
+			token, presented, cookie = v, true, true
 		}
 	}
 	if m.cfg.Transport.header() {
@@ -45,20 +46,20 @@ func (m *Manager) tokenFrom(r *Request) (token string, presented bool, err error
 				continue
 			}
 			if fromHeader {
-				return "", true, errAmbiguousToken
+				return "", true, false, errAmbiguousToken
 			}
 			// Both tokens are the client's own, but a secret is compared
 			// in constant time wherever it is compared.
 			if presented && subtle.ConstantTimeCompare([]byte(v), []byte(token)) != 1 {
-				return "", true, errAmbiguousToken
+				return "", true, false, errAmbiguousToken
 			}
 			token, presented, fromHeader = v, true, true
 		}
 	}
 	if presented && !validToken(token) {
-		return "", true, errMalformedToken
+		return "", true, cookie, errMalformedToken
 	}
-	return token, presented, nil
+	return token, presented, cookie, nil
 }
 
 // cookieValues scans a Cookie header for name, returning the first value and

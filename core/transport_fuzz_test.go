@@ -39,7 +39,7 @@ func FuzzTokenFrom(f *testing.F) {
 	m := &Manager{cfg: Config{Transport: TransportBoth, Cookie: CookieConfig{Name: "__Host-session"}}}
 	f.Fuzz(func(t *testing.T, cookie, auth string) {
 		r := &Request{Cookie: []string{cookie}, Authorization: []string{auth}}
-		token, presented, err := m.tokenFrom(r)
+		token, presented, _, err := m.tokenFrom(r)
 		if err != nil {
 			if token != "" {
 				t.Fatalf("refused (%v) but returned a token", err)

@@ -71,7 +71,11 @@ func (a *app) serve(x *Exchange) {
 		_ = s.Put(q.Get("key"), n)
 		x.Respond(http.StatusOK, strconv.Itoa(n))
 	case "/login":
-		s.Login(q.Get("user"))
+		err := s.LoginWith(q.Get("user"), core.LoginOptions{Remember: q.Get("remember") == "1", Label: q.Get("label")})
+		if err != nil {
+			x.Respond(http.StatusBadRequest, "bad login options")
+			return
+		}
 		x.Respond(http.StatusOK, "ok")
 	case "/renew":
 		s.Renew()

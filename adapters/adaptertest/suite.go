@@ -33,6 +33,8 @@ func Run(t *testing.T, f Factory) {
 		{"HeaderTransport", testHeaderTransport},
 		{"BothTransportsMustAgree", testBothTransports},
 		{"MalformedTokens", testMalformedTokens},
+		{"DeadCookieCleared", testDeadCookieCleared},
+		{"RememberedCookiePersists", testRememberedCookiePersists},
 		{"TokenInURLIgnored", testTokenInURLIgnored},
 		{"UnprefixedCookieIgnored", testUnprefixedCookieIgnored},
 		{"LookalikeCookieNamesIgnored", testLookalikeCookieNamesIgnored},
@@ -280,31 +282,43 @@ func hostileTokens(t *testing.T) map[string]string {
 func testMalformedTokens(t *testing.T, f Factory) {
 	h := newHarness(t, f, func(c *core.Config) { c.Transport = core.TransportBoth })
 	name := h.cookieName()
-	check := func(t *testing.T, desc string, mods ...func(*http.Request)) {
+	// clears: the token came in the one session cookie, which the response
+	// then clears (a browser would send a dead token forever otherwise).
+	// A bearer token has no cookie to clear, and of two cookies that
+	// disagree the clearing cookie might delete the good one.
+	check := func(t *testing.T, desc string, clears bool, mods ...func(*http.Request)) {
 		t.Helper()
 		loads, calls, invalid := h.spy.count("Load"), h.app.calls.Load(), h.events.count(core.EventInvalidToken)
 		r := h.do("GET", "/read?key=a", mods...)
 		assert.Less(t, r.status, 500, "%s: never a 5xx", desc)
 		assert.Equal(t, loads, h.spy.count("Load"), "%s: reached the store", desc)
-		assert.Nil(t, r.cookie, "%s: no cookie set for a read", desc)
-		if h.app.calls.Load() > calls {
+		ran := h.app.calls.Load() > calls
+		if ran && clears {
+			if assert.NotNil(t, r.cookie, "%s: the dead cookie is not cleared", desc) {
+				assert.Empty(t, r.cookie.Value, "%s: a read set a token", desc)
+				assert.Less(t, r.cookie.MaxAge, 0, "%s: the cookie is cleared", desc)
+			}
+		} else {
+			assert.Nil(t, r.cookie, "%s: no cookie set for a read", desc)
+		}
+		if ran {
 			assert.Equal(t, http.StatusNotFound, r.status, "%s: no session", desc)
 			assert.Equal(t, invalid+1, h.events.count(core.EventInvalidToken), "%s: an invalid-token event", desc)
 		}
 	}
 	for desc, bad := range hostileTokens(t) {
-		check(t, "cookie "+desc, withHeader("Cookie", name+"="+bad))
-		check(t, "bearer "+desc, withHeader("Authorization", "Bearer "+bad))
+		check(t, "cookie "+desc, true, withHeader("Cookie", name+"="+bad))
+		check(t, "bearer "+desc, false, withHeader("Authorization", "Bearer "+bad))
 	}
 	a, b := wellFormedToken(t), wellFormedToken(t)
-	check(t, "duplicate cookies, same value", withHeader("Cookie", name+"="+a+"; "+name+"="+a))
-	check(t, "duplicate cookies, different values", withHeader("Cookie", name+"="+a+"; "+name+"="+b))
-	check(t, "duplicate cookies in two headers", withHeader("Cookie", name+"="+a), withHeader("Cookie", name+"="+b))
-	check(t, "cookie and bearer disagree", withHeader("Cookie", name+"="+a), withBearer(b))
+	check(t, "duplicate cookies, same value", false, withHeader("Cookie", name+"="+a+"; "+name+"="+a))
+	check(t, "duplicate cookies, different values", false, withHeader("Cookie", name+"="+a+"; "+name+"="+b))
+	check(t, "duplicate cookies in two headers", false, withHeader("Cookie", name+"="+a), withHeader("Cookie", name+"="+b))
+	check(t, "cookie and bearer disagree", false, withHeader("Cookie", name+"="+a), withBearer(b))
 
 	// A real session with a second, conflicting cookie is not adopted either.
 	tok := h.newSession("a", "1")
-	check(t, "live token plus a duplicate", withHeader("Cookie", name+"="+tok+"; "+name+"="+a))
+	check(t, "live token plus a duplicate", false, withHeader("Cookie", name+"="+tok+"; "+name+"="+a))
 	assert.Equal(t, http.StatusOK, h.do("GET", "/read?key=a", h.withCookie(tok)).status, "the live session is untouched")
 }
 
@@ -704,4 +718,47 @@ func testReadResponseVaries(t *testing.T, f Factory) {
 			assert.Empty(t, r.header.Values("Set-Cookie"))
 		})
 	}
+}
+
+// testDeadCookieCleared: a well-formed cookie that names no session (never
+// existed, logged out) is cleared by the response, through the framework's
+// own response API, so the browser stops sending it.
+func testDeadCookieCleared(t *testing.T, f Factory) {
+	h := newHarness(t, f, nil)
+	tok := h.newSession("a", "1")
+	require.Nil(t, h.do("GET", "/read?key=a", h.withCookie(tok)).cookie, "a live cookie is left alone")
+	require.Equal(t, http.StatusOK, h.do("POST", "/logout", h.withCookie(tok)).status)
+	for desc, dead := range map[string]string{"logged out": tok, "unknown": wellFormedToken(t)} {
+		r := h.do("GET", "/read?key=a", h.withCookie(dead))
+		assert.Equal(t, http.StatusNotFound, r.status, desc)
+		if assert.NotNil(t, r.cookie, "%s: the dead cookie is not cleared", desc) {
+			assert.Empty(t, r.cookie.Value, desc)
+			assert.Less(t, r.cookie.MaxAge, 0, "%s: Max-Age=0", desc)
+			assert.Equal(t, "/", r.cookie.Path, "%s: the clearing cookie matches the one it clears", desc)
+		}
+	}
+}
+
+// testRememberedCookiePersists: a login with remember me gets a cookie
+// with Max-Age and Expires for the session's lifetime; any other login a
+// browser-session cookie, with neither.
+func testRememberedCookiePersists(t *testing.T, f Factory) {
+	h := newHarness(t, f, nil)
+	cfg := h.m.Config()
+	r := h.do("POST", "/login?user=alice&remember=1")
+	require.Equal(t, http.StatusOK, r.status, r.body)
+	require.NotNil(t, r.cookie)
+	assert.InDelta(t, cfg.RememberLifetime.Seconds(), float64(r.cookie.MaxAge), 5, "Max-Age of a remembered session")
+	assert.WithinDuration(t, cfg.Now().Add(cfg.RememberLifetime), r.cookie.Expires, 5*time.Second, "Expires of a remembered session")
+
+	r = h.do("POST", "/login?user=alice&remember=1", h.withCookie(r.cookie.Value))
+	require.NotNil(t, r.cookie)
+	r = h.do("POST", "/login?user=alice", h.withCookie(r.cookie.Value))
+	require.NotNil(t, r.cookie)
+	assert.Zero(t, r.cookie.MaxAge, "a plain login's cookie has no Max-Age")
+	assert.True(t, r.cookie.Expires.IsZero(), "a plain login's cookie has no Expires")
+
+	r = h.do("POST", "/login?user=alice&label=%07bell")
+	assert.Equal(t, http.StatusBadRequest, r.status, "a label with a control character")
+	assert.Nil(t, r.cookie, "a refused login set a cookie")
 }
