@@ -163,7 +163,7 @@ func (m *Manager) create(ctx context.Context, s *Session, now time.Time) (Result
 		s.id, s.token, s.meta = id, token, meta
 		s.settle()
 		res.Cookie = nil
-		m.issue(&res, token, &meta)
+		m.issue(&res, token, &meta, now)
 		return res, nil
 	}
 }
@@ -191,7 +191,7 @@ func (m *Manager) renew(ctx context.Context, s *Session, now time.Time) (Result,
 		m.evicted(ctx, s, meta.UserID, evicted)
 		s.id, s.token, s.meta = newID, token, meta
 		s.settle()
-		m.issue(&res, token, &meta)
+		m.issue(&res, token, &meta, now)
 		return res, nil
 	case gone(err), errors.As(err, &lost):
 		// Revoked, destroyed or renewed by another request meanwhile.
@@ -239,7 +239,7 @@ func (m *Manager) rotate(ctx context.Context, s *Session, now time.Time) (Result
 		s.note(Event{Kind: EventRotated, SessionID: oldID, Successor: newID, UserID: meta.UserID})
 		s.id, s.token, s.meta = newID, token, meta
 		s.settle()
-		m.issue(&res, token, &meta)
+		m.issue(&res, token, &meta, now)
 		return res, nil
 	case errors.As(err, &lost) && lost.Successor != "":
 		// Another request rotated first and sent the new token; this one

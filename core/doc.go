@@ -1,8 +1,9 @@
 // Package core is the framework-agnostic heart of sessionkit: the Manager
 // an application builds once (New, Config), the Session its handlers use
-// (Put, Get, Lookup, Pop, Delete, Login, Renew, Destroy, and a user's
-// Sessions, Revoke and RevokeOthers), events, errors, and the Store
-// contract (defined in the leaf package core/store and aliased here).
+// (Put, Get, Lookup, Pop, Delete, Login and LoginWith, Renew, Destroy, and
+// a user's Sessions, Revoke and RevokeOthers), the token-level API for
+// transports that are not HTTP, events, errors, and the Store contract
+// (defined in the leaf package core/store and aliased here).
 //
 // A handler gets its session from its framework's adapter (sessionhttp,
 // sessiongin, sessionecho, sessionechov5, sessionfiber, sessionfiberv3:
@@ -41,6 +42,36 @@
 // through it deletes the successor too. Pop takes a value from the store
 // at once, so of concurrent requests exactly one gets a flash message.
 //
+// # Logging in
+//
+// LoginWith takes what the user chose for this session (LoginOptions):
+// Remember gives it Config.RememberLifetime and RememberIdleTimeout (30
+// and 7 days by default) instead of Lifetime and IdleTimeout, and a cookie
+// with Max-Age and Expires for the lifetime left, so it survives a browser
+// restart; without it the cookie ends with the browser. Renewal and
+// rotation keep the choice; the next login makes it again. Label (a name
+// the user sees, "Work laptop") and Metadata (the application's strings)
+// are validated and bounded, and come back in listings (SessionInfo,
+// which renders as a "where you're logged in" page's JSON) and from the
+// Session; they are never values.
+//
+// Config.Binding ties a logged-in session to the client it logged in from
+// (BindUserAgent, or a fingerprint the application computes). A load of
+// the session by a client with another fingerprint revokes it for
+// everyone and serves the request as anonymous (EventBindingMismatch).
+// It is defence in depth against a cookie stolen and replayed elsewhere,
+// never authentication: whatever a thief can observe, a thief can copy.
+//
+// # Outside HTTP
+//
+// A WebSocket's messages, gRPC metadata or a tool-call server carry the
+// token themselves. Manager.IssueToken, ValidateToken, RefreshToken and
+// DestroyToken, and the LoadToken/SaveToken pair beneath them, run the
+// middleware's own Load and Commit on a bare token, with every check
+// (shape, deadlines, strict mode, binding, bounds, rotation, events); see
+// examples/tokenapi. Manager.AllSessions walks every session in a store
+// that implements store.Walker, for an administrator.
+//
 // # Bounds
 //
 // Whatever a client without credentials can grow is bounded, with
@@ -69,6 +100,11 @@
 // A store failure is never turned into an anonymous session: Load and
 // Commit return an error wrapping ErrStore, and adapters answer it with
 // their error handler (503 by default). Every error is typed for errors.Is.
+//
+// A cookie whose token names no session (malformed, unknown, expired,
+// revoked) is cleared by the response, so the browser stops sending it;
+// the log lines such tokens cause are limited to 20 per 10 seconds (the
+// event hook still sees each).
 //
 // # Writing an adapter
 //

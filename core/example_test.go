@@ -2,11 +2,13 @@ package core_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"time"
 
 	sessionhttp "github.com/sessionkit/sessionkit/adapters/nethttp"
 	"github.com/sessionkit/sessionkit/core"
@@ -87,4 +89,77 @@ func ExampleFromContext() {
 	cart, _ := core.Get[[]string](s, "cart")
 	fmt.Println(cart)
 	// Output: [book pen]
+}
+
+// A login with the user's choices: remember me (a persistent cookie and
+// the remembered lifetime), a label for their list of devices, and the
+// application's metadata. A label that breaks the bounds is refused.
+func ExampleSession_LoginWith() {
+	m, err := core.New(core.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		panic(err)
+	}
+	defer m.Close()
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
+		err := sessionhttp.From(r).LoginWith(r.FormValue("user"), core.LoginOptions{
+			Remember: r.FormValue("remember") == "on",
+			Label:    r.FormValue("label"),
+			Metadata: map[string]string{"region": "eu"},
+		})
+		if errors.Is(err, core.ErrLoginOptions) {
+			http.Error(w, "invalid label", http.StatusBadRequest)
+			return
+		}
+		fmt.Fprintln(w, "welcome")
+	})
+	h := sessionhttp.New(m)(mux)
+
+	for _, q := range []string{"user=alice&remember=on&label=Work+laptop", "user=alice&label=%1b[31m"} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("POST", "/login?"+q, nil))
+		fmt.Print(rec.Code, " ", rec.Body.String())
+		if c := rec.Result().Cookies(); len(c) > 0 {
+			fmt.Println("cookie Max-Age:", time.Duration(c[0].MaxAge)*time.Second)
+		}
+	}
+	list, _ := m.ListSessions(context.Background(), "alice")
+	fmt.Printf("%s remembered=%v %v\n", list[0].Label, list[0].Remembered, list[0].Metadata)
+	// Output:
+	// 200 welcome
+	// cookie Max-Age: 720h0m0s
+	// 400 invalid label
+	// Work laptop remembered=true map[region:eu]
+}
+
+// The token-level API, for a transport that is not HTTP middleware (a
+// WebSocket, gRPC, a tool-call server): the client holds the token and
+// sends it with each call.
+func ExampleManager_IssueToken() {
+	m, err := core.New(core.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		panic(err)
+	}
+	defer m.Close()
+	ctx := context.Background()
+	client := core.Client{UserAgent: "mcp-client/1.0", IP: "192.0.2.10"}
+
+	token, _ := m.IssueToken(ctx, "alice", core.LoginOptions{Label: "CLI"}, client)
+
+	// Each call: validate, use, save.
+	s, err := m.ValidateToken(ctx, token, client)
+	if err != nil {
+		panic(err)
+	}
+	calls, _ := core.Get[int](s, "calls")
+	_ = s.Put("calls", calls+1)
+	token, _ = m.SaveToken(ctx, s) // the same token, unless it was renewed or rotated
+	fmt.Println(s.UserID(), "calls:", calls+1)
+
+	_ = m.DestroyToken(ctx, token, client)
+	_, err = m.ValidateToken(ctx, token, client)
+	fmt.Println(errors.Is(err, core.ErrInvalidToken))
+	// Output:
+	// alice calls: 1
+	// true
 }

@@ -132,10 +132,10 @@ func (t Transport) vary() string {
 // issue sends token, the session with meta's: a cookie that persists
 // until the session's absolute deadline when the session is remembered (or
 // Cookie.Persist asks it of every session), else one that ends with the
-// browser.
-func (m *Manager) issue(res *Result, token string, meta *Meta) {
+// browser. now is the commit's time, from which Max-Age counts.
+func (m *Manager) issue(res *Result, token string, meta *Meta, now time.Time) {
 	if m.cfg.Transport.cookie() {
-		res.Cookie = m.cookie(token, meta.ExpiresAt, m.cfg.Cookie.Persist || meta.Remembered)
+		res.Cookie = m.cookie(token, meta.ExpiresAt, m.cfg.Cookie.Persist || meta.Remembered, now)
 	}
 	if m.cfg.Transport.header() {
 		res.HeaderName, res.HeaderValue = m.cfg.HeaderName, token
@@ -144,13 +144,13 @@ func (m *Manager) issue(res *Result, token string, meta *Meta) {
 
 func (m *Manager) clear(res *Result) {
 	if m.cfg.Transport.cookie() {
-		c := m.cookie("", time.Unix(0, 0), true)
+		c := m.cookie("", time.Unix(0, 0), true, time.Time{})
 		c.MaxAge = -1 // net/http renders MaxAge < 0 as Max-Age=0
 		res.Cookie = c
 	}
 }
 
-func (m *Manager) cookie(value string, expires time.Time, persist bool) *http.Cookie {
+func (m *Manager) cookie(value string, expires time.Time, persist bool, now time.Time) *http.Cookie {
 	cc := &m.cfg.Cookie
 	c := &http.Cookie{
 		Name:        cc.Name,
@@ -172,7 +172,7 @@ func (m *Manager) cookie(value string, expires time.Time, persist bool) *http.Co
 	if persist {
 		c.Expires = expires.UTC()
 		if value != "" {
-			c.MaxAge = int(expires.Sub(m.cfg.Now()) / time.Second)
+			c.MaxAge = int(expires.Sub(now) / time.Second)
 			if c.MaxAge <= 0 {
 				c.MaxAge = 1
 			}
