@@ -40,7 +40,10 @@
 // Each entry carries the deadline computed at its last write or touch
 // (Meta.Deadline(idle); for a forwarding entry, Now+Grace). Reads and writes
 // check it, and the idle deadline of the call, against the caller's Now, so
-// an expired record is never returned even before it is removed. A janitor
+// an expired record is never returned even before it is removed. A session
+// with its own idle timeout (Meta.Idle, a remembered login) has that
+// instead of the call's everywhere: in the check, in the deadline a write
+// or touch stores, and so in what the janitor removes. A janitor
 // goroutine removes expired entries every Options.SweepInterval, shard by
 // shard, holding each shard's write lock only to delete what a read-locked
 // scan found, and then prunes their user-index entries. Close stops it. The
@@ -181,7 +184,8 @@
 //   - A zero Now (in LoadOptions, WriteOptions, a Change, or ListUser's now)
 //     means Options.Now.
 //   - Idle is not optional: as Meta.Deadline has it, an idle timeout of zero
-//     puts the deadline at LastSeen, so the record is expired at once.
+//     puts the deadline at LastSeen, so the record is expired at once,
+//     unless the session has its own (Meta.Idle), which replaces it.
 //   - Within one Change, Clear applies first, then Del, then Set: a key in
 //     both Set and Del ends up set.
 //   - Update with a nil Change writes nothing and reports whether the record
