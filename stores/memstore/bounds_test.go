@@ -484,6 +484,12 @@ func TestAccountingOfChanges(t *testing.T) {
 	}
 	bound := meta(now, "someone-with-a-long-user-id")
 	bound.UserAgent, bound.IP = "Mozilla/5.0", "2001:db8::1"
+	details := rememberedMeta(now, "someone-with-a-long-user-id") // label, binding, metadata
+	big := bound
+	big.Metadata = map[string]string{}
+	for i := range 16 { // past the map's first group
+		big.Metadata["k"+strconv.Itoa(i)] = strconv.Itoa(i)
+	}
 	changes := []store.Change{
 		{Set: map[string][]byte{"a": []byte("111111"), "c": []byte("3")}},
 		{Del: []string{"b", "b", "missing"}},
@@ -496,6 +502,10 @@ func TestAccountingOfChanges(t *testing.T) {
 			return m
 		}()},
 		{Del: many},
+		{Meta: &bound},
+		{Meta: &details, Set: map[string][]byte{"d": []byte("4")}},
+		{Del: []string{"d"}}, // metadata kept, as it was accounted for
+		{Meta: &big},
 		{Meta: &bound},
 		{Clear: true, Set: map[string][]byte{"z": []byte("26")}, Del: []string{"z", "a"}},
 		{Clear: true},
@@ -514,7 +524,7 @@ func TestAccountingOfChanges(t *testing.T) {
 		require.NoError(t, s.CheckInvariants(), "after Take(%q)", k)
 	}
 	next := newID(t)
-	_, err = s.Renew(ctx, id, next, &store.Change{Now: now, Idle: time.Hour, Set: map[string][]byte{"r": []byte("1")}, Del: []string{""}},
+	_, err = s.Renew(ctx, id, next, &store.Change{Now: now, Idle: time.Hour, Meta: &details, Set: map[string][]byte{"r": []byte("1")}, Del: []string{""}},
 		store.WriteOptions{Now: now, Idle: time.Hour, Grace: time.Minute})
 	require.NoError(t, err)
 	require.NoError(t, s.CheckInvariants(), "after Renew")

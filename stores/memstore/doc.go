@@ -1,6 +1,7 @@
 // Package memstore is the embedded default session store: every record lives
-// in the memory of one process. It implements store.Store and passes the
-// conformance suite in stores/storetest. Its memory is bounded by default:
+// in the memory of one process. It implements store.Store and
+// store.Walker, and passes the conformance suite in stores/storetest. Its
+// memory is bounded by default:
 // at its bounds it evicts the least recently used anonymous sessions, and
 // logged-in ones only when no anonymous one is left (see Bounds and
 // Eviction).
@@ -40,11 +41,15 @@
 // Each entry carries the deadline computed at its last write or touch
 // (Meta.Deadline(idle); for a forwarding entry, Now+Grace). Reads and writes
 // check it, and the idle deadline of the call, against the caller's Now, so
-// an expired record is never returned even before it is removed. A janitor
+// an expired record is never returned even before it is removed. A session
+// with its own idle timeout (Meta.Idle, a remembered login) has that
+// instead of the call's everywhere: in the check, in the deadline a write
+// or touch stores, and so in what the janitor removes. A janitor
 // goroutine removes expired entries every Options.SweepInterval, shard by
 // shard, holding each shard's write lock only to delete what a read-locked
 // scan found, and then prunes their user-index entries. Close stops it. The
-// janitor is the only thing that scans the store; no request does.
+// janitor and Walk (below) are the only things that scan the store; no
+// request does.
 //
 // # Bounds
 //
@@ -97,42 +102,58 @@
 //
 // # Accounting
 //
-// MaxBytes counts, for each record, its ID, user ID, user agent and IP, a
-// fixed recordOverhead (332 bytes), mapOverhead (292) once it holds any
-// value, and for each value its key and value bytes plus valueOverhead
-// (56); a forwarding entry counts its ID and its successor's plus
-// forwardOverhead (200). The overheads stand for what the heap spends on
-// holding those bytes (the entry, its map slot, the values map's header and
-// slots, allocation rounding) and were measured, not guessed; see
-// Measurements. A write's accounting is the difference its change makes,
-// worked out from the keys it names.
+// MaxBytes counts, for each record, its ID, user ID, user agent, IP, label
+// and binding, a fixed recordOverhead (412 bytes), mapOverhead (292) once
+// it holds any value, and for each value its key and value bytes plus
+// valueOverhead (56); a record with Metadata adds metadataOverhead (336),
+// each entry's key and value bytes plus metadataEntryOverhead (8), and
+// metadataGrowth (115) for each entry past the map's first eight. A
+// forwarding entry counts its ID and its successor's plus forwardOverhead
+// (280). The overheads stand for what the heap spends on holding those
+// bytes (the entry, its map slot, the maps' headers and slots, allocation
+// rounding) and were measured, not guessed; see Measurements. A write's
+// accounting is the difference its change makes, worked out from the keys
+// it names (and, when it replaces the metadata, from the new metadata).
 //
 // # Measurements
 //
 // amd64, Go 1.26.8, a shared 2-vCPU VM. Heap per session is HeapAlloc after
 // two GCs, over 20,000 sessions of one shape (TestAccountingMatchesHeap logs
-// and checks these), against what MaxBytes accounts for:
+// and checks these), against what MaxBytes accounts for. A login's details
+// are an own idle timeout, remembered, a label of about 17 bytes, a
+// 43-byte binding, and 2 (no values) or 4 Metadata entries of 16 bytes:
 //
 //	session                              heap     accounted
-//	anonymous, no values                  396 B     396 B
-//	anonymous, 1 value of 8 bytes         756 B     756 B
-//	anonymous, 4 values of 16 bytes       812 B     992 B
-//	anonymous, 16 values of 16 bytes    2,100 B   1,910 B
-//	anonymous, 100 values of 16 bytes   7,411 B   8,378 B
-//	anonymous, 4 values of 1,000 bytes  4,844 B   4,928 B
-//	logged in, 4 values of 16 bytes     1,127 B   1,054 B
-//	forwarding entry                      331 B     328 B
+//	anonymous, no values                  476 B     476 B
+//	anonymous, 1 value of 8 bytes         836 B     836 B
+//	anonymous, 4 values of 16 bytes       892 B   1,072 B
+//	anonymous, 16 values of 16 bytes    2,180 B   1,990 B
+//	anonymous, 100 values of 16 bytes   7,491 B   8,458 B
+//	anonymous, 4 values of 1,000 bytes  4,924 B   5,008 B
+//	logged in, 4 values of 16 bytes     1,207 B   1,134 B
+//	anonymous, login details, no values   912 B     929 B
+//	logged in, login details, 4 values  1,675 B   1,646 B
+//	logged in, 12 metadata of 16 bytes  2,131 B   2,340 B
+//	logged in, 16 metadata of 48 bytes  3,283 B   3,432 B
+//	forwarding entry                      411 B     408 B
+//
+// A logged-in session's user-index entry (about 300 bytes: its slot in
+// its user's set, and a user's first session the set itself) is not
+// accounted for, only its user ID. The entry is 296 bytes, in the 320-byte
+// size class; it was 240 until store.Meta took in a login's details, and
+// every session and forwarding entry 80 bytes smaller.
 //
 // Through the request path (core's TestMemFlood: go test ./core/ -run
 // TestMemFlood -memflood -v), 10 million new sessions, each a cookieless
 // request that writes one value, against core.New(core.Config{}): the
 // store holds 100,000 sessions from the first 100,000 on, accounted at 749
-// bytes each, 77 MB of live heap after a GC (810 bytes each, the core's
-// share included); VmRSS is 223 to 241 MB after every million from the
-// first to the tenth (VmHWM 241 MB), the rest being the collector's
-// headroom at GOGC=100. Before the bounds, the security review measured the
-// same flood growing RSS by about 1.2 KB per session, without limit (245 MB
-// at 200,000 sessions).
+// bytes each (829 since the entry grew: the figures of this paragraph and
+// the next were measured before, with the 240-byte entry), 77 MB of live
+// heap after a GC (810 bytes each, the core's share included); VmRSS is
+// 223 to 241 MB after every million from the first to the tenth (VmHWM
+// 241 MB), the rest being the collector's headroom at GOGC=100. Before the
+// bounds, the security review measured the same flood growing RSS by about
+// 1.2 KB per session, without limit (245 MB at 200,000 sessions).
 //
 // A Create into a full default store (BenchmarkCreateWhenFull: 100,000
 // sessions, half of them read since, so the hand gives second chances)
@@ -144,13 +165,29 @@
 // before the bounds (about 330 of them counting its values for MaxBytes,
 // the rest listing the entry and reserving its room). A Load runs the same
 // code as before but for the used flag (a few instructions), but its entry
-// is 240 bytes rather than 192, which costs a Load of an entry not in cache
-// about one more L1 miss.
+// was 240 bytes rather than 192 (296 now), which costs a Load of an entry
+// not in cache about one more L1 miss.
 //
 // While a goroutine writes one key at a time to a session of 100,000 keys,
 // reads of another session in the same shard complete at p99.9 20 to 24 µs
 // (2.8 to 5.2 million of them in 3 s); when the copy was made under the
 // lock, at p99.9 45 ms (25,000 to 34,000 in 3 s).
+//
+// # Walk
+//
+// Walk shows every live session record, metadata only, never its values
+// nor a forwarding entry, for an admin page or a bulk purge. It goes shard
+// by shard and, within a shard, in steps in the order of the IDs: each
+// step scans the shard under its read lock, as the janitor does, for the
+// 256 live records with the smallest IDs above the last one shown, copies
+// their metadata, and releases the lock before calling fn with each. So
+// fn runs with no lock held and may call the store (delete what it is
+// shown, for a purge); the walk holds one batch, about 68 KB, however many
+// sessions there are; and a session stored under one ID for the whole walk
+// is shown exactly once, whatever is written meanwhile, while one created,
+// deleted or renewed during the walk may or may not be. A shard of n
+// sessions takes n/256+1 scans of it: with the default 64 shards, a walk
+// of 100,000 sessions scans each shard 7 times.
 //
 // # User index
 //
@@ -171,23 +208,26 @@
 //  2. then record-shard locks, several only in ascending shard order.
 //
 // No operation acquires a user-index lock while it holds a record-shard lock.
-// Eviction holds one record-shard lock at a time and nothing else: a write
-// makes room before it takes its own locks (or, finding no room under them,
-// releases them, makes room and starts again), and reports what it evicted
-// after releasing them.
+// Walk holds one record shard's read lock at a time and nothing else, and
+// none while fn runs. Eviction holds one record-shard lock at a time and
+// nothing else: a write makes room before it takes its own locks (or,
+// finding no room under them, releases them, makes room and starts again),
+// and reports what it evicted after releasing them.
 //
 // # Inputs the contract leaves open
 //
-//   - A zero Now (in LoadOptions, WriteOptions, a Change, or ListUser's now)
-//     means Options.Now.
+//   - A zero Now (in LoadOptions, WriteOptions, a Change, or the now of
+//     ListUser or Walk) means Options.Now.
 //   - Idle is not optional: as Meta.Deadline has it, an idle timeout of zero
-//     puts the deadline at LastSeen, so the record is expired at once.
+//     puts the deadline at LastSeen, so the record is expired at once,
+//     unless the session has its own (Meta.Idle), which replaces it.
 //   - Within one Change, Clear applies first, then Del, then Set: a key in
 //     both Set and Del ends up set.
 //   - Update with a nil Change writes nothing and reports whether the record
 //     is live; Renew with a nil Change moves the record as it is, with
 //     LastSeen set to opts.Now.
 //   - IDs that are not hex are accepted (sharded by a hash instead), and no
-//     input makes the store panic: a nil record is an error, a nil context
-//     is never cancelled, nil maps are empty.
+//     input makes the store panic: a nil record, and a nil function for
+//     Walk, are errors, a nil context is never cancelled, nil maps are
+//     empty.
 package memstore

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -89,4 +90,51 @@ func ExampleStore_ListUser() {
 	// created 0202, evicted 0
 	// created 0303, evicted 1
 	// 2 false
+}
+
+// Walk goes over every live session, metadata only: here an admin page's
+// list of who is logged in, and a purge of the anonymous sessions, which
+// fn may do as it goes since the walk holds no lock while fn runs.
+func ExampleStore_Walk() {
+	s := memstore.New(memstore.Options{})
+	defer s.Close()
+	ctx := context.Background()
+	now := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	for i, m := range []store.Meta{
+		{UserID: "alice", Label: "Work laptop", Remembered: true, Idle: 7 * 24 * time.Hour},
+		{UserID: "bob", Label: "Phone"},
+		{}, {}, // anonymous
+	} {
+		m.CreatedAt, m.IssuedAt, m.LastSeen, m.ExpiresAt = now, now, now, now.Add(24*time.Hour)
+		id := strings.Repeat(fmt.Sprintf("%02x", i+1), 32)
+		if _, err := s.Create(ctx, id, &store.Record{Meta: m}, store.WriteOptions{Now: now, Idle: time.Hour}); err != nil {
+			fmt.Println(err)
+			return
+		}
+	}
+
+	var in []string
+	purged := 0
+	err := s.Walk(ctx, now.Add(time.Minute), func(e store.Entry) error {
+		if e.Meta.UserID == "" {
+			purged++
+			_, err := s.Delete(ctx, e.ID)
+			return err
+		}
+		in = append(in, fmt.Sprintf("%s on %q (remembered %v)", e.Meta.UserID, e.Meta.Label, e.Meta.Remembered))
+		return nil
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	slices.Sort(in) // a walk has no order
+	for _, line := range in {
+		fmt.Println(line)
+	}
+	fmt.Println("purged", purged, "left", s.Len())
+	// Output:
+	// alice on "Work laptop" (remembered true)
+	// bob on "Phone" (remembered false)
+	// purged 2 left 2
 }

@@ -34,6 +34,9 @@ func (s *Store) ShardCount() int { return len(s.shards) }
 // EvictWalk is how many second chances one eviction gives at most.
 const EvictWalk = evictWalk
 
+// WalkBatch is how many sessions one step of a Walk copies at most.
+const WalkBatch = walkBatch
+
 // Overheads are the accounting constants, for tests that measure them.
 const (
 	RecordOverhead  = recordOverhead

@@ -1,6 +1,8 @@
 package memstore_test
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"runtime"
 	"strconv"
 	"testing"
@@ -23,12 +25,16 @@ func heapAlloc() int64 {
 }
 
 // shape is one kind of session, as the core would store it: n values of
-// valLen bytes each, logged in or not.
+// valLen bytes each, logged in or not; with metadata entries of metaLen
+// bytes each, also the rest of a login's details (own idle timeout,
+// remembered, label, binding).
 type shape struct {
-	name   string
-	user   bool
-	values int
-	valLen int
+	name     string
+	user     bool
+	values   int
+	valLen   int
+	metadata int
+	metaLen  int
 }
 
 // heapPerSession fills an unbounded store with n sessions of shape sh and
@@ -41,6 +47,10 @@ func heapPerSession(t testing.TB, sh shape, n int) (real, accounted float64) {
 	for i := range keys {
 		keys[i] = "key" + strconv.Itoa(i)
 	}
+	metaKeys := make([]string, sh.metadata)
+	for i := range metaKeys {
+		metaKeys[i] = "meta" + strconv.Itoa(i)
+	}
 	s := memstore.New(memstore.Options{MaxSessions: -1, MaxBytes: -1, SweepInterval: -1})
 	defer s.Close()
 	before := heapAlloc()
@@ -48,6 +58,16 @@ func heapPerSession(t testing.TB, sh shape, n int) (real, accounted float64) {
 		m := meta(now, "")
 		if sh.user {
 			m.UserID, m.UserAgent, m.IP = "user"+strconv.Itoa(i), "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0", "192.0.2.7"
+		}
+		if sh.metadata > 0 {
+			m.Idle, m.Remembered = 7*24*time.Hour, true
+			m.Label = "Work laptop " + strconv.Itoa(i)
+			digest := sha256.Sum256([]byte(m.Label))
+			m.Binding = base64.RawURLEncoding.EncodeToString(digest[:])
+			m.Metadata = make(map[string]string, sh.metadata)
+			for _, k := range metaKeys {
+				m.Metadata[k] = string(make([]byte, sh.metaLen))
+			}
 		}
 		vals := make(map[string][]byte, sh.values)
 		for _, k := range keys {
@@ -66,13 +86,17 @@ func heapPerSession(t testing.TB, sh shape, n int) (real, accounted float64) {
 // the heap holds.
 func TestAccountingMatchesHeap(t *testing.T) {
 	for _, sh := range []shape{
-		{"anonymous, no values", false, 0, 0},
-		{"anonymous, 1 value of 8 bytes", false, 1, 8},
-		{"anonymous, 4 values of 16 bytes", false, 4, 16},
-		{"anonymous, 16 values of 16 bytes", false, 16, 16},
-		{"anonymous, 100 values of 16 bytes", false, 100, 16},
-		{"anonymous, 4 values of 1,000 bytes", false, 4, 1000},
-		{"logged in, 4 values of 16 bytes", true, 4, 16},
+		{"anonymous, no values", false, 0, 0, 0, 0},
+		{"anonymous, 1 value of 8 bytes", false, 1, 8, 0, 0},
+		{"anonymous, 4 values of 16 bytes", false, 4, 16, 0, 0},
+		{"anonymous, 16 values of 16 bytes", false, 16, 16, 0, 0},
+		{"anonymous, 100 values of 16 bytes", false, 100, 16, 0, 0},
+		{"anonymous, 4 values of 1,000 bytes", false, 4, 1000, 0, 0},
+		{"logged in, 4 values of 16 bytes", true, 4, 16, 0, 0},
+		{"anonymous, login details, no values", false, 0, 0, 2, 16},
+		{"logged in, login details, 4 values", true, 4, 16, 4, 16},
+		{"logged in, 12 metadata of 16 bytes", true, 4, 16, 12, 16},
+		{"logged in, 16 metadata of 48 bytes", true, 4, 16, 16, 48},
 	} {
 		real, accounted := heapPerSession(t, sh, 20_000)
 		t.Logf("%-36s heap %6.0f B/session, accounted %6.0f (%.2f)", sh.name, real, accounted, accounted/real)

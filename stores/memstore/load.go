@@ -9,8 +9,9 @@ import (
 
 // Load returns the record under id, or a forwarding entry (Successor set)
 // during a Renew's grace period. The returned Values map is the stored one,
-// not a copy: it is read-only for the caller, and the store never writes to
-// it either. A zero opts.Now means the store's clock.
+// not a copy, and so is Meta.Metadata: they are read-only for the caller,
+// and the store never writes to them either. A zero opts.Now means the
+// store's clock.
 //
 // Only the shard's read lock is taken unless the idle deadline is due for
 // extension (Now-LastSeen >= TouchAfter); then the write lock is taken and

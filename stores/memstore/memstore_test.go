@@ -245,6 +245,8 @@ func TestOddInputs(t *testing.T) {
 	require.NoError(t, err, "nil context")
 	_, err = s.ListUser(nilCtx, "u", time.Time{})
 	require.NoError(t, err, "nil context, zero time")
+	require.NoError(t, s.Walk(nilCtx, time.Time{}, func(store.Entry) error { return nil }), "Walk: nil context, zero time")
+	require.Error(t, s.Walk(ctx, now, nil), "Walk with a nil function")
 
 	_, err = s.Renew(ctx, id, id, nil, wo)
 	require.ErrorIs(t, err, store.ErrExists, "Renew onto itself")
@@ -267,6 +269,9 @@ func TestZeroNowUsesStoreClock(t *testing.T) {
 	entries, err := s.ListUser(ctx, "alice", time.Time{})
 	require.NoError(t, err)
 	assert.Len(t, entries, 1)
+	walked := 0
+	require.NoError(t, s.Walk(ctx, time.Time{}, func(store.Entry) error { walked++; return nil }))
+	assert.Equal(t, 1, walked, "Walk at a zero time")
 
 	c.advance(2 * time.Minute)
 	_, err = s.Load(ctx, id, store.LoadOptions{Idle: time.Minute})
@@ -274,6 +279,8 @@ func TestZeroNowUsesStoreClock(t *testing.T) {
 	entries, err = s.ListUser(ctx, "alice", time.Time{})
 	require.NoError(t, err)
 	assert.Empty(t, entries)
+	require.NoError(t, s.Walk(ctx, time.Time{}, func(store.Entry) error { walked++; return nil }))
+	assert.Equal(t, 1, walked, "Walk at a zero time showed an expired session")
 }
 
 // Every operation at once, on few shards and few IDs, so that multi-shard
@@ -337,9 +344,12 @@ func stress(t *testing.T, o memstore.Options, out ...**memstore.Store) {
 					now := c.Now()
 					m := meta(now, users[r.IntN(len(users))])
 					m.CreatedAt = now.Add(-time.Duration(r.IntN(1000)) * time.Millisecond)
+					if r.IntN(3) == 0 { // a login's details, its own idle timeout longer
+						m.Idle, m.Label, m.Metadata = 2*idle, "l"+strconv.Itoa(w), map[string]string{"w": strconv.Itoa(w)}
+					}
 					wo := store.WriteOptions{Now: now, Idle: idle, MaxPerUser: r.IntN(4), Grace: time.Duration(r.IntN(2)) * 10 * time.Millisecond}
 					var err error
-					switch r.IntN(9) {
+					switch r.IntN(10) {
 					case 0:
 						_, err = s.Create(ctx, pick(), &store.Record{Meta: m, Values: map[string][]byte{"w": []byte(strconv.Itoa(w))}}, wo)
 					case 1:
@@ -363,6 +373,14 @@ func stress(t *testing.T, o memstore.Options, out ...**memstore.Store) {
 						_, err = s.Load(ctx, pick(), store.LoadOptions{Now: now, Idle: idle, TouchAfter: time.Duration(r.IntN(20)) * time.Millisecond})
 					case 8:
 						_, _, err = s.Take(ctx, pick(), []string{"w", "i", "r"}[r.IntN(3)], store.LoadOptions{Now: now, Idle: idle})
+					case 9:
+						err = s.Walk(ctx, now, func(e store.Entry) error {
+							if r.IntN(32) == 0 {
+								_, err := s.Delete(ctx, e.ID)
+								return err
+							}
+							return nil
+						})
 					}
 					if !outcome(err) {
 						t.Errorf("worker %d op %d: %v", w, i, err)

@@ -50,7 +50,8 @@ func (e *entry) forwarding() bool { return e.successor != "" }
 func (e *entry) aliveAt(now time.Time) bool { return now.Before(e.expires) }
 
 // recordAt reports whether e is a session record that is live at now, both
-// by its stored deadline and by the idle timeout of the current call.
+// by its stored deadline and by the idle timeout of the current call, or
+// the session's own (Meta.Idle) when it has one: Meta.Deadline applies it.
 func (e *entry) recordAt(now time.Time, idle time.Duration) bool {
 	return !e.forwarding() && now.Before(e.expires) && now.Before(e.meta.Deadline(idle))
 }

@@ -17,7 +17,7 @@ import (
 const (
 	// recordOverhead is a session record's fixed cost: the entry itself,
 	// its slot in the shard's map, and the values map's header.
-	recordOverhead = 332
+	recordOverhead = 412
 	// mapOverhead is the values map's first group of slots, which the map
 	// allocates with its first value.
 	mapOverhead = 292
@@ -26,12 +26,35 @@ const (
 	// factor) and the rounding of the value's allocation.
 	valueOverhead = 56
 	// forwardOverhead is a forwarding entry's: the entry and its map slot.
-	forwardOverhead = 200
+	forwardOverhead = 280
+	// metadataOverhead is, for a session that has any Metadata, the map's
+	// header and first group of slots, which holds metadataGroup entries.
+	metadataOverhead = 336
+	metadataGroup    = 8
+	// metadataEntryOverhead is the cost of one Metadata entry beyond its
+	// key's and value's bytes: the rounding of the value's allocation (the
+	// keys are the application's constants; the slot is the group's).
+	metadataEntryOverhead = 8
+	// metadataGrowth is what each entry past the first group costs on top:
+	// the map then moves its entries to a table of groups, which at the
+	// core's bound of 16 entries takes 920 bytes more than the one group.
+	metadataGrowth = 115
 )
 
-// metaSize is what an entry's ID and metadata strings account for.
+// metaSize is what an entry's ID and metadata account for: its strings'
+// bytes, and the application's Metadata map. It looks at every Metadata
+// entry, at most 16 (the core's bound), so it is cheap whatever the
+// session holds; the map is read-only once stored, so a record's metaSize
+// never changes while it is stored.
 func metaSize(id string, m *store.Meta) int64 {
-	return int64(len(id) + len(m.UserID) + len(m.UserAgent) + len(m.IP))
+	n := int64(len(id) + len(m.UserID) + len(m.UserAgent) + len(m.IP) + len(m.Label) + len(m.Binding))
+	if l := len(m.Metadata); l > 0 {
+		n += metadataOverhead + int64(max(l-metadataGroup, 0))*metadataGrowth
+		for k, v := range m.Metadata {
+			n += int64(len(k)+len(v)) + metadataEntryOverhead
+		}
+	}
+	return n
 }
 
 // valueSize is what one value accounts for.

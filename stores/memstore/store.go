@@ -58,9 +58,10 @@ type Options struct {
 	MaxSessions int
 
 	// MaxBytes bounds the store's accounted bytes: every entry's ID, keys,
-	// values, user ID, user agent and IP, plus a fixed overhead per entry
-	// and per value that stands for the memory the store spends holding
-	// them (see the package doc, Accounting). A write that would go past it
+	// values, user ID, user agent, IP, label, binding and Metadata, plus a
+	// fixed overhead per entry, per value and per Metadata entry that
+	// stands for the memory the store spends holding them (see the package
+	// doc, Accounting). A write that would go past it
 	// (a Create, an Update or Renew that grows a session) evicts other
 	// sessions first; one that cannot fit even in an empty store returns
 	// an error wrapping ErrFull and changes nothing. Zero means

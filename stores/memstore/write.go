@@ -130,8 +130,11 @@ func (s *Store) create(id string, e *newRecord, now time.Time, limit int, res *r
 
 // Update applies ch to the live record under id: values copied and changed
 // (never written in place), metadata replaced when ch.Meta is set, LastSeen
-// set to ch.Now and the deadline moved to Meta.Deadline(ch.Idle). A record
-// that is missing or past its deadline at ch.Now gets ErrNotFound, a live
+// set to ch.Now and the deadline moved to Meta.Deadline(ch.Idle), which
+// applies the session's own idle timeout (Meta.Idle, of the new metadata
+// when ch.Meta replaces it) instead of ch.Idle when it has one. A record
+// that is missing or past its deadline at ch.Now (by its own idle timeout
+// when it has one, whatever ch.Meta says) gets ErrNotFound, a live
 // forwarding entry *store.ErrRenewed; either is left as it is. A nil ch
 // writes nothing and only reports whether the record is live by the
 // store's clock.
@@ -274,7 +277,8 @@ func sameMap(a, b map[string][]byte) bool {
 
 // Renew moves the live record under oldID to newID with ch applied (values
 // merged, metadata replaced when ch.Meta is set, LastSeen = ch.Now) and its
-// deadline set from opts.Idle (ch.Idle when opts.Idle is zero). With
+// deadline set from opts.Idle (ch.Idle when opts.Idle is zero), or from
+// the session's own idle timeout when the resulting metadata has one. With
 // opts.Grace > 0 oldID becomes a forwarding entry to newID until
 // opts.Now+Grace; otherwise it is deleted. The check of oldID and the move
 // happen under oldID's shard write lock, so exactly one concurrent Renew of
