@@ -156,11 +156,11 @@ RETURNING d.id, d.state, d.successor, (d.state = 'live' AND d.deadline > $2) AS 
 	q.evictRenew = t(r(evict, "GUARD", "AND EXISTS (SELECT 1 FROM {T} o WHERE o.id = $5 AND o.successor = $4)"))
 
 	// update: $1 id, $2 now, $3 cutoff, $4 now+idle (the call's; the
-	// row's own replaces both). Locks the row (the
-	// statements after it in the transaction see every write committed
-	// before the lock was granted), and answers with what the row was in
-	// the statement's snapshot, which explains a refusal unless the
-	// statement waited for the lock.
+	// row's own replaces both). Locks the row (the statements after it in
+	// the transaction see every write committed before the lock was
+	// granted), and answers with what the row was in the statement's
+	// snapshot, which explains a refusal unless the statement waited for
+	// the lock.
 	update := `WITH u AS (
 	UPDATE {T} s SET {META}last_seen = $2, deadline = least({UNTIL}, {EXP})
 	WHERE s.id = $1 AND ` + liveAt("s", "$2", "$3") + `
