@@ -22,9 +22,9 @@ func TestBadData(t *testing.T) {
 	cases := []struct {
 		name string
 		set  string // the SET clause of an UPDATE of the session's row
-		// listFails: ListUser fails on it (a session row of the user with
-		// bad metadata); the others are not listed (not a session row, or
-		// one the listing's own filter leaves out).
+		// listFails: ListUser and Walk fail on it (a session row with bad
+		// metadata); the others are neither listed nor walked (not a
+		// session row, or one the listing's own filter leaves out).
 		listFails bool
 	}{
 		{"UnknownState", "state = 'zombie'", false},
@@ -38,6 +38,13 @@ func TestBadData(t *testing.T) {
 		{"ForwardingToGarbage", "state = 'forward', successor = 'not an id'", false},
 		{"ForwardingForever", "state = 'forward', successor = '" + newID() + "', deadline = 'infinity'", false},
 		{"MarkerToGarbage", "state = 'gone', successor = 'x'", false},
+		{"NegativeOwnIdle", "idle_us = -1", true},
+		{"OwnIdleBeyondADuration", "idle_us = 9223372036854775807", true},
+		{"MetadataNotAnObject", `metadata = '["device", "phone"]'`, true},
+		{"MetadataJSONNull", "metadata = 'null'", true},
+		{"MetadataString", `metadata = '"phone"'`, true},
+		{"MetadataNotStrings", `metadata = '{"device": "phone", "n": 1}'`, true},
+		{"MetadataNested", `metadata = '{"device": {"kind": "phone"}}'`, true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -77,6 +84,14 @@ func TestBadData(t *testing.T) {
 				assert.NoError(t, err, "ListUser")
 				assert.Empty(t, entries, "ListUser listed what is not a session")
 			}
+			var walked []string
+			err = s.Walk(ctx, now, func(e store.Entry) error { walked = append(walked, e.ID); return nil })
+			if c.listFails {
+				assert.ErrorIs(t, err, pgstore.ErrCorrupt, "Walk")
+			} else {
+				assert.NoError(t, err, "Walk")
+			}
+			assert.Empty(t, walked, "Walk showed what is not a session")
 
 			// Revoking and deleting remove what is there without failing.
 			_, err = s.DeleteUser(ctx, "alice", "")

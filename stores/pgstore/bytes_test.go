@@ -12,10 +12,11 @@ import (
 	"github.com/sessionkit/sessionkit/stores/pgstore"
 )
 
-// TestAnyBytes: user IDs and value keys are the application's strings,
-// which need not be UTF-8 nor free of NUL; both are kept as bytes and come
-// back exactly. The user agent and IP, kept as text for display, come back
-// with such bytes replaced.
+// TestAnyBytes: user IDs, value keys and the binding are the
+// application's strings, which need not be UTF-8 nor free of NUL; they are
+// kept as bytes and come back exactly. The user agent, IP, label and
+// metadata, kept as text (jsonb) for display, come back with such bytes
+// replaced.
 func TestAnyBytes(t *testing.T) {
 	t.Parallel()
 	s, _, _ := newStore(t, pgstore.Options{})
@@ -24,6 +25,8 @@ func TestAnyBytes(t *testing.T) {
 	const user, key = "ann\x00\xff\xfe", "k\x00\xc3"
 	m := meta(now, user)
 	m.UserAgent, m.IP = "Mozilla\xff\x00/5.0", "192.0.2.1"
+	m.Label, m.Binding = "laptop\x00\xff", "\x00\xff\xfe digest"
+	m.Metadata = map[string]string{"k\x00": "v\xff", "ok": "\u2603"}
 	id := newID()
 	_, err := s.Create(ctx, id, &store.Record{Meta: m, Values: map[string][]byte{key: {0, 1, 2}}}, wopts(now))
 	require.NoError(t, err)
@@ -33,6 +36,9 @@ func TestAnyBytes(t *testing.T) {
 	assert.Equal(t, user, rec.Meta.UserID)
 	assert.Equal(t, []byte{0, 1, 2}, rec.Values[key])
 	assert.Equal(t, "Mozilla\uFFFD\uFFFD/5.0", rec.Meta.UserAgent)
+	assert.Equal(t, "laptop\uFFFD\uFFFD", rec.Meta.Label)
+	assert.Equal(t, map[string]string{"k\uFFFD": "v\uFFFD", "ok": "\u2603"}, rec.Meta.Metadata)
+	assert.Equal(t, m.Binding, rec.Meta.Binding)
 
 	entries, err := s.ListUser(ctx, user, now)
 	require.NoError(t, err)

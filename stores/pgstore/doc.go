@@ -1,6 +1,6 @@
 // Package pgstore keeps sessionkit sessions in PostgreSQL, through a pgx
-// v5 connection pool (pgxpool). It implements store.Store and passes the
-// conformance suite in stores/storetest.
+// v5 connection pool (pgxpool). It implements store.Store and
+// store.Walker, and passes the conformance suite in stores/storetest.
 //
 //	pool, err := pgstore.NewPool(ctx, "postgres://app@db:5432/app")
 //	...
@@ -8,14 +8,19 @@
 //	...
 //	m, err := core.New(core.Config{Store: st})
 //
-// It is tested against PostgreSQL 15 only; the newest features it uses
-// came with 9.5 (ON CONFLICT, SKIP LOCKED).
+// It is tested against PostgreSQL 15 only; the newest feature it uses
+// came with 11 (hashtextextended, for the advisory locks' keys).
 //
 // # Data layout
 //
 // Two tables, in Options.Schema ("public") with names starting with
 // Options.TablePrefix ("sessionkit_"); schema.sql, exported as SchemaSQL,
 // is the whole of it, and Options.SchemaSQL renders it for other names.
+// This is schema version 1, not yet released: until the first release it
+// changes in place (the login columns below came that way), with no
+// migration. Tables made from an earlier draft must be dropped and made
+// again: CREATE TABLE IF NOT EXISTS leaves an existing table as it is, and
+// every statement then fails on the missing columns.
 //
 // sessionkit_sessions holds one row per ID. The ID (its primary key) is
 // the one the manager hands over: the lowercase hex SHA-256 of the
@@ -41,6 +46,24 @@
 //	            recorded at login (text: bytes that are not UTF-8, or NUL,
 //	            become U+FFFD; they are for display, where JSON or HTML
 //	            would replace them anyway)
+//	idle_us     the session's own idle timeout (Meta.Idle), in place of
+//	            the caller's, in microseconds; NULL (or 0): the caller's.
+//	            A bigint, not an interval: an interval's days and months
+//	            are no fixed length (timestamptz + '1 day' is 23 or 25
+//	            hours across a change of daylight saving time, by the
+//	            connection's TimeZone), and a time.Duration is; the SQL
+//	            adds idle_us * interval '1 microsecond', which has neither
+//	            and is the same instant Go computes
+//	remembered  the login asked to be remembered (boolean), for listing
+//	label       the user's name for the session (text, as user_agent;
+//	            '' for none)
+//	metadata    the application's strings (jsonb, an object of strings;
+//	            NULL for none): queryable (metadata->>'device', a GIN
+//	            index if wanted), any Unicode; keys and values are made
+//	            storable as user_agent is, since jsonb refuses U+0000
+//	binding     the digest of the client the session is bound to (bytea,
+//	            like user_id: it is compared, so it is kept exactly, not
+//	            made UTF-8; NULL when not bound)
 //	lineage     the session a row descends from (bigint: a hash of the ID
 //	            it was created under, copied by every Renew), the key of
 //	            the advisory lock that Renew and Delete take
@@ -52,8 +75,12 @@
 // (ON DELETE CASCADE): deleting a session deletes its values, and no value
 // can be written for a session that is not there.
 //
-// Forward and gone rows keep the metadata of the session they were, so
-// that a revocation that finds them under the user's index follows them.
+// Forward and gone rows keep the metadata of the session they were, the
+// login columns included, so that a revocation that finds them under the
+// user's index follows them. The login columns go through every Update
+// without Meta and every Renew as they are, and an Update or Renew with
+// Meta replaces them all (a new login that was not remembered leaves
+// idle_us NULL).
 //
 // # Round trips
 //
@@ -82,6 +109,9 @@
 //	               lead to
 //	ListUser    1  one indexed query; values never read
 //	DeleteUser  1  one batch: the user's lock, then one statement
+//	Walk        1  per batch of 500 sessions (so 2 for 1000, 3 for
+//	               1100): one query on the primary key; values never read,
+//	               nothing written
 //	Sweep       1  per Options.JanitorBatch rows
 //
 // So a read-only request costs one round trip, a read-write request two
@@ -154,13 +184,32 @@
 //     longer than one statement follows (16 hops: more rotations than
 //     that within one grace period) is deleted in further round trips.
 //
-// A read (Load inside the touch window, ListUser) takes no lock, and works
-// in a read-only transaction.
+// A read (Load inside the touch window, ListUser, Walk) takes no lock, and
+// works in a read-only transaction.
+//
+// # Walking
+//
+// Walk (store.Walker) goes over every session live at a moment, by its
+// stored deadline, metadata only: for an admin page, or a bulk purge. It
+// is keyset pagination on the primary key: a batch is the 500 live
+// sessions whose IDs come after the last one shown (WHERE id > $last
+// ORDER BY id LIMIT 501, the extra row only telling whether there is
+// more), one statement of its own, so the thousandth batch costs what the
+// first did, and a walk holds at most one batch in memory. No cursor,
+// transaction or snapshot spans batches, and fn runs between them with no
+// connection held: it may call the store (a purge deletes what it is
+// shown; on a pool of one connection too), or take its time, without
+// holding up a request, the janitor or VACUUM. The price is that a walk is
+// not one snapshot: a session live throughout is shown exactly once, but
+// one created, deleted or rotated meanwhile may or may not be (a rotated
+// session can be shown under both IDs). The walk stops at fn's first
+// error, returned as it is, and when its context ends.
 //
 // # Expiry and the janitor
 //
-// Every read and write checks a row's deadline, and the idle timeout of
-// the call, against the caller's Now, so an expired session is never
+// Every read and write checks a row's deadline, and its idle timeout (the
+// session's own when it has one, else the call's), against the caller's
+// Now, so an expired session is never
 // returned or written, whether or not its row is still there. Removing
 // rows is the janitor's job: every Options.JanitorInterval (a minute) it
 // deletes, by the store's clock, the rows past their deadline, in
@@ -186,7 +235,10 @@
 //     which loads as missing but keeps the ID taken for Create (IDs are
 //     random: only a collision could meet it).
 //   - An expired row not yet swept also keeps its ID taken for Create.
-//   - The user agent and IP are stored as text, made valid UTF-8.
+//   - The user agent, IP, label and metadata are stored as text (and
+//     jsonb), made valid UTF-8 without NUL.
+//   - The session's own idle timeout is kept to the microsecond (one
+//     shorter than that is kept as one microsecond).
 //
 // # Errors
 //
@@ -199,6 +251,8 @@
 // operation fails as soon as the dial is refused; once it is back, the
 // pool replaces its dead connections as it meets them. A row this package
 // did not write (an unknown state, a time that is infinite, a forwarding
-// entry naming no valid successor) is an *Error wrapping ErrCorrupt,
+// entry naming no valid successor, an idle_us below zero or beyond what a
+// time.Duration holds, metadata that is not a JSON object of strings) is
+// an *Error wrapping ErrCorrupt,
 // never a panic and never an empty session.
 package pgstore

@@ -11,7 +11,9 @@ import (
 
 // ErrCorrupt is wrapped by the error a Store returns when a row it reads
 // is not one it wrote (an unknown state, a time that is infinite, a
-// forwarding entry naming no valid successor). It is the contract's
+// forwarding entry naming no valid successor, an idle timeout below zero
+// or beyond a time.Duration, metadata that is not a JSON object of
+// strings). It is the contract's
 // store.ErrCorrupt: the manager treats such a session as invalid, never as
 // anonymous data to trust, and never as an outage.
 var ErrCorrupt = store.ErrCorrupt

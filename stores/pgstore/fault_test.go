@@ -40,7 +40,7 @@ func requireFailure(t *testing.T, err error, what string) {
 }
 
 // operations are the Store methods, by name, as everyOperation runs them.
-var operations = []string{"Load", "Create", "Update", "Renew", "Delete", "Take", "ListUser", "DeleteUser", "Sweep"}
+var operations = []string{"Load", "Create", "Update", "Renew", "Delete", "Take", "ListUser", "DeleteUser", "Walk", "Sweep"}
 
 // everyOperation runs the operation name on the session live of user.
 func everyOperation(ctx context.Context, s *pgstore.Store, name, live, user string) error {
@@ -69,6 +69,8 @@ func everyOperation(ctx context.Context, s *pgstore.Store, name, live, user stri
 	case "DeleteUser":
 		_, err := s.DeleteUser(ctx, user, "")
 		return err
+	case "Walk":
+		return s.Walk(ctx, now, func(store.Entry) error { return nil })
 	case "Sweep":
 		_, err := s.Sweep(ctx)
 		return err

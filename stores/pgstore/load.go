@@ -22,9 +22,11 @@ import (
 // timeout by default), and saves every other read from being a write (the
 // package doc has the reasoning and the figures).
 //
-// A record past its deadline at opts.Now (by the idle timeout of this
-// call, the stored deadline, or its absolute lifetime) is ErrExpired, even
-// before the janitor deletes it. A row this package did not write is an
+// A record past its deadline at opts.Now (by its idle timeout, which is
+// the session's own when it has one and else this call's, by the stored
+// deadline, or by its absolute lifetime) is ErrExpired, even before the
+// janitor deletes it; a touch extends the deadline by the same idle
+// timeout. A row this package did not write is an
 // error wrapping ErrCorrupt. A zero opts.Now means the store's clock.
 func (s *Store) Load(ctx context.Context, id string, opts store.LoadOptions) (*store.Record, error) {
 	ctx, err := begin(ctx, "load")

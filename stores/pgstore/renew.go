@@ -38,6 +38,10 @@ import (
 //     Meta); otherwise one more round trip reads it first, and the claim
 //     checks that it has not changed.
 //
+// Where the session has an idle timeout of its own it replaces opts.Idle:
+// in the claim's liveness check the one oldID's row holds, in newID's
+// deadline that of ch.Meta when set, else the old row's.
+//
 // Each statement after the claim runs only if this call's claim
 // succeeded. A newID that is taken gets ErrExists, and nothing changes.
 func (s *Store) Renew(ctx context.Context, oldID, newID string, ch *store.Change, opts store.WriteOptions) ([]string, error) {
@@ -66,7 +70,7 @@ func (s *Store) Renew(ctx context.Context, oldID, newID string, ch *store.Change
 
 	for attempt := 0; ; attempt++ {
 		r := renewal{oldID: oldID, newID: newID, ch: ch, now: now, cutoff: cutoff, until: until,
-			lastSeen: lastSeen, state: state, ends: ends, limit: opts.MaxPerUser}
+			lastSeen: lastSeen, idle: idle, state: state, ends: ends, limit: opts.MaxPerUser}
 		if r.limit > 0 {
 			if ch.Meta != nil {
 				r.target = ch.Meta.UserID
@@ -90,12 +94,13 @@ var errUserChanged = errors.New("the session changed user during the renewal")
 type renewal struct {
 	oldID, newID                 string
 	ch                           *store.Change
-	now, cutoff, until, lastSeen time.Time
-	state                        string    // what oldID becomes
-	ends                         time.Time // and when that ends
-	limit                        int       // the per-user cap
-	target                       string    // the user the record ends up bound to, when limit is set
-	guarded                      bool      // target was read, not given: the claim checks it
+	now, cutoff, until, lastSeen time.Time     // until: lastSeen + idle
+	idle                         time.Duration // the call's
+	state                        string        // what oldID becomes
+	ends                         time.Time     // and when that ends
+	limit                        int           // the per-user cap
+	target                       string        // the user the record ends up bound to, when limit is set
+	guarded                      bool          // target was read, not given: the claim checks it
 	newTaken, claimed            bool
 	snap                         row // oldID's row in the claim's snapshot
 	evictions                    []deleted
@@ -133,8 +138,8 @@ func (s *Store) renew(ctx context.Context, r *renewal) ([]string, error) {
 		b.Queue(s.q.claim, r.oldID, r.newID, r.state, r.now, r.cutoff, r.ends)
 	}
 	if m := ch.Meta; m != nil {
-		b.Queue(s.q.moveNewMeta, r.oldID, r.newID, r.lastSeen, r.until, userParam(m.UserID), m.CreatedAt,
-			m.IssuedAt, m.ExpiresAt, text(m.UserAgent), text(m.IP))
+		b.Queue(s.q.moveNewMeta, append([]any{r.oldID, r.newID, r.lastSeen, untilFor(r.lastSeen, m, r.idle),
+			userParam(m.UserID), m.CreatedAt, m.IssuedAt, m.ExpiresAt, text(m.UserAgent), text(m.IP)}, loginArgs(m)...)...)
 	} else {
 		b.Queue(s.q.moveNew, r.oldID, r.newID, r.lastSeen, r.until)
 	}

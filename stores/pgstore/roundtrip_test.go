@@ -2,6 +2,7 @@ package pgstore_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"strings"
@@ -281,7 +282,45 @@ func TestRoundTrips(t *testing.T) {
 	})
 	assert.Equal(t, 1, r.trips, "DeleteUser")
 	assert.Equal(t, 1, r.xids)
+
+	// Walk: one round trip per batch of 500, none of them writing; a
+	// walk of exactly two batches takes two (the extra row each batch
+	// reads tells whether there is more), one past that three.
+	walk := func() int {
+		n := 0
+		require.NoError(t, s.Walk(ctx, now, func(store.Entry) error { n++; return nil }))
+		return n
+	}
+	already := walk() // warm-up
+	require.LessOrEqual(t, already, 1000)
+	for range 1000 - already {
+		create(t, s, now, "")
+	}
+	for _, c := range []struct {
+		add, trips int
+		name       string
+	}{
+		{0, 2, "Walk (1000 sessions)"},
+		{100, 3, "Walk (1100 sessions)"},
+	} {
+		for range c.add {
+			create(t, s, now, "")
+		}
+		var n int
+		r = measure(c.name, func() { n = walk() })
+		assert.Equal(t, 1000+c.add, n, c.name)
+		assert.Equal(t, c.trips, r.trips, "%s: round trips", c.name)
+		assert.Zero(t, r.xids, "%s wrote", c.name)
+	}
+	r = measure("Walk stopped by fn in the first batch", func() {
+		err := s.Walk(ctx, now, func(store.Entry) error { return errStop })
+		assert.ErrorIs(t, err, errStop)
+	})
+	assert.Equal(t, 1, r.trips, "a Walk fn stopped read further batches")
 }
+
+// errStop is what a Walk's fn returns to stop it.
+var errStop = errors.New("stop")
 
 // TestTouchIsASecondStep is why the idle extension is a statement of its
 // own, run once per touch window, rather than part of every read: a read

@@ -1,6 +1,9 @@
 -- The tables of sessionkit's PostgreSQL store (stores/pgstore), schema
--- version 1. Every statement is idempotent (IF NOT EXISTS), so running this
--- file again is harmless. As written it puts the tables in the schema
+-- version 1, unreleased: until the first release it changes in place, and
+-- tables made from an earlier draft are dropped and made again (IF NOT
+-- EXISTS leaves a table as it is, missing columns and all). Every
+-- statement is idempotent (IF NOT EXISTS), so running this file again is
+-- harmless. As written it puts the tables in the schema
 -- "public" with the prefix "sessionkit_", the store's defaults; for other
 -- names, take the SQL from pgstore.Options.SchemaSQL, which rewrites them.
 
@@ -29,6 +32,22 @@ CREATE TABLE IF NOT EXISTS public.sessionkit_sessions (
     deadline    timestamptz NOT NULL,
     user_agent  text NOT NULL,         -- recorded at login, for listing
     ip          text NOT NULL,
+    -- The rest of what the login chose, kept through every write and
+    -- renewal. The session's own idle timeout, in microseconds, in place
+    -- of the caller's; NULL (or 0): the caller's. A count of microseconds,
+    -- not an interval: an interval's days and months are not a fixed
+    -- length (timestamptz + interval '1 day' is 23 or 25 hours across a
+    -- change of daylight saving time in the session's TimeZone), and a Go
+    -- time.Duration is, at the microsecond a timestamptz keeps.
+    idle_us     bigint,
+    remembered  boolean NOT NULL,      -- for listing; nothing else
+    label       text NOT NULL,         -- the user's name for it; '' for none
+    -- The application's strings, a JSON object of strings; NULL for none.
+    metadata    jsonb,
+    -- The digest of the client the session is bound to, compared as it is:
+    -- bytes, as user_id, so that it never changes on the way; NULL: not
+    -- bound.
+    binding     bytea,
     -- The session a row descends from, the same in every row its renewals
     -- leave: a hash of the ID it was created under. Renew and Delete take
     -- an advisory lock on it, so that a deletion and the rotations of one

@@ -2,7 +2,9 @@ package pgstore
 
 import (
 	"fmt"
+	"math"
 	"strings"
+	"time"
 )
 
 // queries are the store's statements, with its table names in place. Each
@@ -11,8 +13,11 @@ import (
 // round trip.
 //
 // Liveness is the same test everywhere, in SQL here and in row.classify:
-// a session row whose every time is finite, with deadline > now, last_seen
-// > cutoff (now less the call's idle timeout) and expires_at > now.
+// a session row as this store writes them (every time finite, idle_us in
+// range, metadata an object of strings), with deadline > now, last_seen >
+// cutoff and expires_at > now. The cutoff is now less the session's own
+// idle timeout (idle_us) when it has one, else now less the call's (the
+// cutoff parameter).
 type queries struct {
 	load, touch, status                    string
 	create, lock, evictCreate, evictRenew  string
@@ -21,21 +26,51 @@ type queries struct {
 	claim, claimUser, moveNew, moveNewMeta string
 	moveValues, dropValues, insertValues   string
 	take, deleteChain, deleteUser, list    string
-	sweep                                  string
+	walk, sweep                            string
 }
+
+// maxIdleUS is the longest own idle timeout, in microseconds, that a
+// time.Duration holds (about 292 years): idle_us beyond it, or below zero,
+// is not a value this store writes.
+const maxIdleUS = math.MaxInt64 / int64(time.Microsecond)
+
+// ownIdle is the SQL of the own idle timeout of the row aliased "a", as
+// an interval: idle_us times one microsecond (the bigint goes as a float8,
+// exact below 2^53 microseconds, 285 years). It has no days or months, so
+// a time plus or minus it is the same instant whatever the session's
+// TimeZone, as in Go.
+const ownIdle = `a.idle_us * interval '1 microsecond'`
 
 // shapeOK is the SQL test that the row aliased a is a session row as this
 // store writes them; classify makes the same test.
 func shapeOK(a string) string {
 	return r(`a.state = 'live' AND a.successor IS NULL AND isfinite(a.created_at) AND isfinite(a.issued_at)
-	AND isfinite(a.last_seen) AND isfinite(a.expires_at) AND isfinite(a.deadline)`, "a.", a+".")
+	AND isfinite(a.last_seen) AND isfinite(a.expires_at) AND isfinite(a.deadline)
+	AND (a.idle_us IS NULL OR a.idle_us BETWEEN 0 AND MAXIDLE)
+	AND CASE WHEN a.metadata IS NULL THEN true
+		WHEN jsonb_typeof(a.metadata) = 'object' THEN NOT EXISTS (
+			SELECT 1 FROM jsonb_each(a.metadata) e WHERE jsonb_typeof(e.value) <> 'string')
+		ELSE false END`, "a.", a+".", "MAXIDLE", fmt.Sprint(maxIdleUS))
 }
 
 // liveAt is the SQL test that the row aliased a is live at the parameters
-// now and cutoff (their $n).
+// now and cutoff (their $n; cutoff is now less the call's idle timeout).
 func liveAt(a, now, cutoff string) string {
-	return shapeOK(a) + r(" AND a.deadline > NOW AND a.last_seen > CUT AND a.expires_at > NOW",
-		"a.", a+".", "NOW", now, "CUT", cutoff)
+	return shapeOK(a) + r(" AND a.deadline > NOW AND a.last_seen > ", "a.", a+".", "NOW", now) +
+		ownFrom(a, now, "-", cutoff) + r(" AND a.expires_at > NOW", "a.", a+".", "NOW", now)
+}
+
+// ownFrom is the SQL of the time at the row aliased a's own idle timeout
+// from the parameter at (op "+": after it, "-": before it), or the
+// parameter call when the row has no idle timeout of its own: the
+// liveness cutoff (now - idle) and the new deadline a write sets (now +
+// idle). NULL, which no comparison passes, for an idle_us out of range
+// (the CASE keeps the arithmetic from failing on it; shapeOK refuses the
+// row anyway).
+func ownFrom(a, at, op, call string) string {
+	return r(`CASE WHEN coalesce(a.idle_us, 0) = 0 THEN CALL::timestamptz
+	WHEN a.idle_us BETWEEN 1 AND MAXIDLE THEN AT::timestamptz OP `+ownIdle+` END`,
+		"a.", a+".", "CALL", call, "AT", at, "OP", op, "MAXIDLE", fmt.Sprint(maxIdleUS))
 }
 
 // r replaces pairs of old, new in s.
@@ -62,9 +97,10 @@ LEFT JOIN LATERAL (
 ) v ON true
 WHERE s.id = $1`)
 
-	// touch: $1 id, $2 now, $3 cutoff, $4 now+idle. Never moves last_seen
-	// back: a request with a later clock may have touched already.
-	q.touch = t(`UPDATE {T} s SET last_seen = $2, deadline = least($4::timestamptz, s.expires_at)
+	// touch: $1 id, $2 now, $3 cutoff, $4 now+idle (the call's: the
+	// row's own replaces both). Never moves last_seen back: a request with
+	// a later clock may have touched already.
+	q.touch = t(`UPDATE {T} s SET last_seen = $2, deadline = least(` + ownFrom("s", "$2", "+", "$4") + `, s.expires_at)
 WHERE s.id = $1 AND ` + liveAt("s", "$2", "$3") + ` AND s.last_seen < $2`)
 
 	// status: a row's state now (a fresh snapshot), after a write that
@@ -72,12 +108,12 @@ WHERE s.id = $1 AND ` + liveAt("s", "$2", "$3") + ` AND s.last_seen < $2`)
 	q.status = t(`SELECT ` + meta + ` FROM (VALUES (1)) AS x(one) LEFT JOIN {T} s ON s.id = $1`)
 
 	// create: $1 id, $2 user, $3-$6 created, issued, last seen, expires,
-	// $7 deadline, $8 user agent, $9 IP, $10 keys, $11 values. One
-	// statement: the row and its values, or (a taken ID: the primary key
-	// refuses it) nothing.
+	// $7 deadline, $8 user agent, $9 IP, $10 keys, $11 values, $12-$16
+	// the login's (loginArgs). One statement: the row and its values, or
+	// (a taken ID: the primary key refuses it) nothing.
 	q.create = t(`WITH s AS (
-	INSERT INTO {T} (id, state, user_id, created_at, issued_at, last_seen, expires_at, deadline, user_agent, ip, lineage)
-	VALUES ($1, 'live', $2, $3, $4, $5, $6, $7, $8, $9, hashtextextended($1, 0))
+	INSERT INTO {T} (id, state, user_id, created_at, issued_at, last_seen, expires_at, deadline, user_agent, ip, ` + loginColumns + `, lineage)
+	VALUES ($1, 'live', $2, $3, $4, $5, $6, $7, $8, $9, $12, $13, $14, $15, $16, hashtextextended($1, 0))
 	RETURNING id
 )
 INSERT INTO {V} (session_id, key, value)
@@ -119,22 +155,26 @@ RETURNING d.id, d.state, d.successor, (d.state = 'live' AND d.deadline > $2) AS 
 	// evictRenew only runs if the claim of $5 by $4 succeeded.
 	q.evictRenew = t(r(evict, "GUARD", "AND EXISTS (SELECT 1 FROM {T} o WHERE o.id = $5 AND o.successor = $4)"))
 
-	// update: $1 id, $2 now, $3 cutoff, $4 now+idle. Locks the row (the
-	// statements after it in the transaction see every write committed
-	// before the lock was granted), and answers with what the row was in
-	// the statement's snapshot, which explains a refusal unless the
-	// statement waited for the lock.
+	// update: $1 id, $2 now, $3 cutoff, $4 now+idle (the call's; the
+	// row's own replaces both). Locks the row (the statements after it in
+	// the transaction see every write committed before the lock was
+	// granted), and answers with what the row was in the statement's
+	// snapshot, which explains a refusal unless the statement waited for
+	// the lock.
 	update := `WITH u AS (
-	UPDATE {T} s SET {META}last_seen = $2, deadline = least($4::timestamptz, {EXP})
+	UPDATE {T} s SET {META}last_seen = $2, deadline = least({UNTIL}, {EXP})
 	WHERE s.id = $1 AND ` + liveAt("s", "$2", "$3") + `
 	RETURNING 1
 )
 SELECT (SELECT count(*) FROM u), ` + meta + ` FROM (VALUES (1)) AS x(one) LEFT JOIN {T} s ON s.id = $1`
-	q.update = t(r(update, "{META}", "", "{EXP}", "s.expires_at"))
+	q.update = t(r(update, "{META}", "", "{UNTIL}", ownFrom("s", "$2", "+", "$4"), "{EXP}", "s.expires_at"))
 	// updateMeta also replaces the metadata: $5 user, $6-$8 created,
-	// issued, expires, $9 user agent, $10 IP.
-	q.updateMeta = t(r(update, "{META}", "user_id = $5, created_at = $6, issued_at = $7, expires_at = $8, user_agent = $9, ip = $10, ",
-		"{EXP}", "$8::timestamptz"))
+	// issued, expires, $9 user agent, $10 IP, $11-$15 the login's. Its $4
+	// is now plus the idle timeout of the new metadata (its own, else the
+	// call's); the liveness check is the row's as it was.
+	q.updateMeta = t(r(update, "{META}", "user_id = $5, created_at = $6, issued_at = $7, expires_at = $8, user_agent = $9, ip = $10, "+
+		"idle_us = $11, remembered = $12, label = $13, metadata = $14, binding = $15, ",
+		"{UNTIL}", "$4::timestamptz", "{EXP}", "$8::timestamptz"))
 
 	// The value writes of an Update run after it in the same transaction,
 	// and only when it made the row live (the same test, on the row as the
@@ -171,14 +211,17 @@ FROM (VALUES (1)) AS x(one) LEFT JOIN {T} s ON s.id = $1`
 
 	// The rest of a Renew, each only if the claim of $1 by $2 succeeded.
 	claimed := `EXISTS (SELECT 1 FROM {T} o WHERE o.id = $1 AND o.successor = $2)`
-	// moveNew: $3 last seen, $4 now+idle; the metadata is the old row's.
-	q.moveNew = t(`INSERT INTO {T} (id, state, user_id, created_at, issued_at, last_seen, expires_at, deadline, user_agent, ip, lineage)
-SELECT $2, 'live', o.user_id, o.created_at, o.issued_at, $3, o.expires_at, least($4::timestamptz, o.expires_at), o.user_agent, o.ip, o.lineage
+	// moveNew: $3 last seen, $4 last seen + idle (the call's; the old
+	// row's own replaces it); the metadata is the old row's.
+	q.moveNew = t(`INSERT INTO {T} (id, state, user_id, created_at, issued_at, last_seen, expires_at, deadline, user_agent, ip, ` + loginColumns + `, lineage)
+SELECT $2, 'live', o.user_id, o.created_at, o.issued_at, $3, o.expires_at, least(` + ownFrom("o", "$3", "+", "$4") + `, o.expires_at),
+	o.user_agent, o.ip, ` + r(loginColumnsOf, "a.", "o.") + `, o.lineage
 FROM {T} o WHERE o.id = $1 AND o.successor = $2`)
-	// moveNewMeta: $5 user, $6-$8 created, issued, expires, $9 user
-	// agent, $10 IP.
-	q.moveNewMeta = t(`INSERT INTO {T} (id, state, user_id, created_at, issued_at, last_seen, expires_at, deadline, user_agent, ip, lineage)
-SELECT $2, 'live', $5, $6, $7, $3, $8, least($4::timestamptz, $8::timestamptz), $9, $10, o.lineage
+	// moveNewMeta: $4 last seen + the idle timeout of the new metadata
+	// (its own, else the call's), $5 user, $6-$8 created, issued, expires,
+	// $9 user agent, $10 IP, $11-$15 the login's.
+	q.moveNewMeta = t(`INSERT INTO {T} (id, state, user_id, created_at, issued_at, last_seen, expires_at, deadline, user_agent, ip, ` + loginColumns + `, lineage)
+SELECT $2, 'live', $5, $6, $7, $3, $8, least($4::timestamptz, $8::timestamptz), $9, $10, $11, $12, $13, $14, $15, o.lineage
 FROM {T} o WHERE o.id = $1 AND o.successor = $2`)
 	// moveValues: $3 clear, $4 keys deleted, $5 keys set. Moving the rows
 	// (not copying them) locks each: a Take of one of them waits, and then
@@ -240,6 +283,15 @@ RETURNING d.id, d.state, d.successor, (d.state = 'live' AND d.successor IS NULL 
 	// list: $1 user, $2 now. The metadata only; values are never read.
 	q.list = t(`SELECT s.id, ` + meta + ` FROM {T} s
 WHERE s.user_id = $1 AND s.state = 'live' AND s.deadline > $2 AND s.expires_at > $2`)
+
+	// walk: $1 the last ID of the batch before ('' for the first), $2
+	// now, $3 how many. Keyset pagination on the primary key: each batch
+	// starts where the last ended, so it costs the same however far the
+	// walk has come, and holds nothing (no cursor, no transaction) between
+	// batches. The metadata only; values are never read.
+	q.walk = t(`SELECT s.id, ` + meta + ` FROM {T} s
+WHERE s.id > $1 AND s.state = 'live' AND s.deadline > $2 AND s.expires_at > $2
+ORDER BY s.id LIMIT $3`)
 
 	// sweep: $1 now, $2 batch. SKIP LOCKED: rows a request (or another
 	// process's janitor) holds are left for the next sweep, so no janitor

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"strings"
@@ -137,10 +138,17 @@ func (s *Store) clock(t time.Time) time.Time {
 // idle timeout idle: a session is live while its last_seen is after
 // cutoff, and a write extends it to until (the absolute deadline aside).
 // An idle timeout of zero or less leaves nothing live, as Meta.Deadline
-// has it.
+// has it. Both are the call's: where a row has an idle timeout of its own,
+// the SQL (ownFrom) and row.classify put it in their place.
 func window(now time.Time, idle time.Duration) (cutoff, until time.Time) {
 	idle = max(idle, 0)
 	return now.Add(-idle), now.Add(idle)
+}
+
+// untilFor is the idle deadline a write at from sets on a record with the
+// metadata m: from plus m's own idle timeout, else plus the call's.
+func untilFor(from time.Time, m *store.Meta, idle time.Duration) time.Time {
+	return from.Add(m.IdleTimeout(max(idle, 0)))
 }
 
 // run sends b as one round trip (one implicit transaction) and hands the
@@ -187,6 +195,39 @@ func text(s string) string {
 		return s
 	}
 	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
+}
+
+// loginArgs are the values of loginColumns for m: the session's own idle
+// timeout in microseconds (NULL for none: the call's; one shorter than a
+// microsecond, which the column cannot hold, goes as one rather than as
+// none), whether it is remembered, its label (text, as the user agent),
+// its metadata as a JSON object (NULL for none) and its binding (bytea,
+// kept exactly as it is compared; NULL for none).
+func loginArgs(m *store.Meta) []any {
+	var idle, md, binding any
+	if m.Idle > 0 {
+		idle = max(m.Idle.Microseconds(), 1)
+	}
+	if len(m.Metadata) > 0 {
+		md = metadataJSON(m.Metadata)
+	}
+	if m.Binding != "" {
+		binding = []byte(m.Binding)
+	}
+	return []any{idle, m.Remembered, text(m.Label), md, binding}
+}
+
+// metadataJSON is the metadata column's value for md: a JSON object of
+// strings. jsonb holds any Unicode string but U+0000, and JSON only valid
+// UTF-8, so keys and values are made storable as text (text); two keys
+// that differ only in such bytes become one.
+func metadataJSON(md map[string]string) []byte {
+	clean := make(map[string]string, len(md))
+	for k, v := range md {
+		clean[text(k)] = text(v)
+	}
+	b, _ := json.Marshal(clean) // a map of strings always marshals
+	return b
 }
 
 // keyList is keys as a bytea[] parameter. Never nil: a NULL array would

@@ -12,7 +12,8 @@ import (
 
 // Create stores rec under id: the session row and one row per value, in
 // one statement (one round trip), with a deadline of
-// rec.Meta.Deadline(opts.Idle). Any row under id, a session or what a
+// rec.Meta.Deadline(opts.Idle) (the session's own idle timeout, when it
+// has one, in place of opts.Idle). Any row under id, a session or what a
 // renewal left, makes id taken: ErrExists, and nothing is written (the
 // primary key refuses the row, which aborts the statement).
 //
@@ -33,8 +34,8 @@ func (s *Store) Create(ctx context.Context, id string, rec *store.Record, opts s
 	now := s.clock(opts.Now)
 	m := &rec.Meta
 	keys, vals := valueLists(rec.Values)
-	args := []any{id, userParam(m.UserID), m.CreatedAt, m.IssuedAt, m.LastSeen, m.ExpiresAt,
-		m.Deadline(max(opts.Idle, 0)), text(m.UserAgent), text(m.IP), keys, vals}
+	args := append([]any{id, userParam(m.UserID), m.CreatedAt, m.IssuedAt, m.LastSeen, m.ExpiresAt,
+		m.Deadline(max(opts.Idle, 0)), text(m.UserAgent), text(m.IP), keys, vals}, loginArgs(m)...)
 
 	if m.UserID == "" || opts.MaxPerUser <= 0 {
 		err := retry(func() error {
@@ -82,8 +83,11 @@ func (s *Store) createErr(err error) error {
 // statement moves LastSeen to ch.Now and the deadline with it (and
 // replaces the metadata when ch.Meta is set), on a row that is live at
 // ch.Now only, and locks it; the next delete the keys ch clears or
-// deletes and write the keys it sets, one row each, only the keys ch names,
-// and only if the first made the row live. A missing, expired or revoked
+// deletes and write the keys it sets, one row each, only the keys ch
+// names, and only if the first made the row live. Where the session has
+// an idle timeout of its own it replaces ch.Idle: in the liveness check
+// the one the row holds, in the new deadline that of ch.Meta when set,
+// else the row's. A missing, expired or revoked
 // record is ErrNotFound and is never recreated (there is no row to lock,
 // and a value row needs its session's); a forwarding entry is
 // *store.ErrRenewed. Because the value statements start after the lock is
@@ -104,8 +108,8 @@ func (s *Store) Update(ctx context.Context, id string, ch *store.Change) error {
 	cutoff, until := window(now, ch.Idle)
 	b := &pgx.Batch{}
 	if m := ch.Meta; m != nil {
-		b.Queue(s.q.updateMeta, id, now, cutoff, until, userParam(m.UserID), m.CreatedAt, m.IssuedAt,
-			m.ExpiresAt, text(m.UserAgent), text(m.IP))
+		b.Queue(s.q.updateMeta, append([]any{id, now, cutoff, untilFor(now, m, ch.Idle), userParam(m.UserID),
+			m.CreatedAt, m.IssuedAt, m.ExpiresAt, text(m.UserAgent), text(m.IP)}, loginArgs(m)...)...)
 	} else {
 		b.Queue(s.q.update, id, now, cutoff, until)
 	}
