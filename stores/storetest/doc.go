@@ -57,7 +57,8 @@
 //     ErrNotFound and writes nothing; Renew of one returns ErrNotFound or
 //     ErrExpired and creates nothing.
 //   - Load checks the deadline with the Idle of the call, even when the
-//     record was written with a longer one.
+//     record was written with a longer one, unless the record has an idle
+//     timeout of its own (Meta.Idle), which then replaces the call's.
 //   - A Load that touches returns the record with LastSeen = Now.
 //   - Renew onto a newID that is taken returns ErrExists and changes
 //     nothing.
