@@ -102,11 +102,17 @@ func nowOr(t time.Time) time.Time {
 // (Redis 7 passes it on from a script as it is; Redis 6 wraps it in an ERR
 // reply naming the script, hence Contains.)
 func failed(op string, err error) error {
-	var rerr redis.Error
-	if errors.As(err, &rerr) && strings.Contains(rerr.Error(), "WRONGTYPE") {
+	if wrongType(err) {
 		return fmt.Errorf("redisstore: %s: %w: %w", op, ErrCorrupt, err)
 	}
 	return fmt.Errorf("redisstore: %s: %w", op, err)
+}
+
+// wrongType reports a WRONGTYPE reply, passed on as it is or wrapped (see
+// failed): a key of another type than the command's.
+func wrongType(err error) bool {
+	var rerr redis.Error
+	return errors.As(err, &rerr) && strings.Contains(rerr.Error(), "WRONGTYPE")
 }
 
 // reply splits a script's reply into its status and the rest.
