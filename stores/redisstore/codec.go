@@ -59,7 +59,8 @@ const (
 	valuePrefix = "v:"
 )
 
-// listFields are the fields ListUser reads: metadata and kind, never values.
+// listFields are the fields ListUser and Walk read: metadata and kind,
+// never values.
 var listFields = []string{
 	fieldUser, fieldCreated, fieldIssued, fieldLastSeen, fieldExpires,
 	fieldDeadline, fieldUserAgent, fieldIP,
@@ -264,7 +265,9 @@ func decodeHash(h map[string]string) (*store.Record, int64, error) {
 
 // decodeMeta reads a record's metadata through get, which reports a field's
 // value and whether it is present, and returns it with the stored deadline.
-// Strings may be absent (an empty user); times may not.
+// Strings may be absent (an empty user), and so may the login's fields
+// (their zero value); times may not. A field present but malformed is
+// ErrCorrupt.
 func decodeMeta(get func(string) (string, bool)) (m store.Meta, dl int64, err error) {
 	str := func(f string) string { v, _ := get(f); return v }
 	num := func(f string) int64 {
