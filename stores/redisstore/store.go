@@ -37,9 +37,10 @@ const (
 	maxForwardHops = 16
 )
 
-// Store is a store.Store on Redis. It is safe for concurrent use by many
-// goroutines and many processes. It holds no resources of its own: the
-// client belongs to the caller, who closes it after the Store's last use.
+// Store is a store.Store and a store.Walker on Redis. It is safe for
+// concurrent use by many goroutines and many processes. It holds no
+// resources of its own: the client belongs to the caller, who closes it
+// after the Store's last use.
 type Store struct {
 	c    redis.UniversalClient
 	opts Options
