@@ -1,8 +1,8 @@
 // Package redisstore keeps sessionkit sessions in Redis, through any
 // go-redis v9 UniversalClient: a standalone server, a Sentinel-managed
-// master or a Redis Cluster. It implements store.Store and passes the
-// conformance suite in stores/storetest against a standalone server and a
-// three-master cluster.
+// master or a Redis Cluster. It implements store.Store and store.Walker,
+// and passes the conformance suite in stores/storetest against a
+// standalone server and a three-master cluster.
 //
 //	client, err := redisstore.NewClient([]string{"127.0.0.1:6379"}, 0)
 //	...
@@ -32,10 +32,34 @@
 //	          LastSeen+idle and ExpiresAt
 //	m:ua m:ip the user agent and IP recorded at login
 //
+// and what the login chose, each field only when set (a record without
+// one has the zero value; an Update whose Meta leaves one unset deletes
+// it):
+//
+//	m:idle    the session's own idle timeout (store.Meta.Idle), in whole
+//	          milliseconds, at least 1
+//	m:rem     "1": the login asked to be remembered
+//	m:lbl     the session's label
+//	m:md      the application's metadata, as netstrings (each key, then
+//	          its value, as <length>:<bytes>, in increasing order of
+//	          keys): "6:device,5:phone," is {"device": "phone"}. Byte-exact
+//	          for any string, with one encoding per map
+//	m:bind    the digest of the client the session is bound to
+//
+// Reads decode every field strictly: one that does not parse (a time that
+// is no decimal integer, an own idle timeout that is not positive, m:rem
+// other than "1", m:md that is not netstrings in order) makes the record
+// corrupt (ErrCorrupt). The scripts check the times and m:idle, which
+// they use, and m:rem; they do not parse m:md, so an Update or a Take
+// writes through a malformed one, which Load, Renew and ListUser report.
+//
+// Wherever the store applies an idle timeout, the session's own (m:idle)
+// replaces the call's: the liveness check of every read and write, the
+// deadline a write or touch sets, the TTL and the user index's deadline.
 // Its TTL is always the deadline less the Now of the call that wrote it
 // (PEXPIRE, in milliseconds): min(idle, lifetime left). Redis removes a
 // session when it ends; until then every read also checks the deadline
-// against the caller's Now and the idle timeout of the call.
+// against the caller's Now and the idle timeout.
 //
 // After a Renew with a grace period the old ID's hash becomes a forwarding
 // entry: m:next (the successor's ID), m:gend (the end of the grace period)
@@ -45,7 +69,8 @@
 // which loads as missing; it lets an interrupted Renew be undone without
 // ever undoing a concurrent logout, and lets a Delete of the old ID find
 // the successor. Until the Renew's second round trip, either also keeps a
-// copy of the record (c:<field>, and m:till, its expiry) and lives at
+// copy of the record (c:<field> for every field, the login's included,
+// and m:till, its expiry) and lives at
 // least a minute: a claim that go-redis sends again after a lost reply
 // gets the record from it, and a Renew that never got the claim's reply
 // restores the record from it. The copy briefly doubles the session's
@@ -93,6 +118,28 @@
 // Options.SessionKey and Options.UserKeys compute these keys, for use with
 // redis-cli.
 //
+// # Walking
+//
+// Walk (store.Walker) goes over every session, for an admin page or a bulk
+// purge: SCAN with MATCH Prefix followed by exactly 64 hex digits (the
+// prefix's glob characters escaped), TYPE hash and COUNT 500, then one
+// pipeline of HMGET of the metadata fields (never a value) per batch of
+// keys, so that it holds one batch at a time however many sessions there
+// are. Only session keys have that shape: an index key has "u:{" after
+// the prefix, a scratch key of createAnonymous starts with "{", and a key
+// of a store with another prefix is longer, shorter or different before
+// its 64 digits. In a Redis Cluster it scans every master in turn
+// (ClusterClient.ForEachMaster), and each batch's HMGETs go through the
+// cluster client, which follows a slot that moved; with a Ring, every
+// shard; otherwise the one server behind the client (a Sentinel client's
+// master). SCAN may return a key twice, so a walk may show a session
+// twice; a failover or a resharding during a walk can make it miss
+// sessions, as SCAN's cursor belongs to one server. Forwarding entries,
+// markers, tombstones, sessions past their stored deadline, keys of other
+// types and hashes whose metadata does not decode are skipped: a walk
+// over the keyspace must not be stopped by foreign or broken data, which
+// Load and ListUser still report for the sessions they are asked about.
+//
 // # Round trips
 //
 // Each round trip is one command, one EVALSHA or one pipeline; scripts are
@@ -104,11 +151,14 @@
 //	               touch script that extends the idle deadline, with the
 //	               deadline in the user's expiry index)
 //	Update      1  (the changed keys only, and the deadline in the user's
-//	               expiry index; +1 for a session bound to a user that
-//	               this process has not loaded lately; with a Meta naming
-//	               a user +1 before, to index it first, and +1 after when
-//	               it moved the session away from another user; the
-//	               manager never sends Update a Meta)
+//	               expiry index; +1 for a session bound to a user when the
+//	               change does not name that user and the session's
+//	               lifetime, or when the session has an idle timeout of
+//	               its own, which the change does not carry: the deadline
+//	               moves where the script says; with a Meta naming a user
+//	               +1 before, to index it first, and +1 after when it
+//	               moved the session away from another user; the manager
+//	               never sends Update a Meta)
 //	Create      1  (a session with no user, as every new one is: one
 //	               MULTI/EXEC, no script; +2 when the cap evicts sessions,
 //	               to delete them, then drop them from the index)
@@ -119,6 +169,8 @@
 //	               names, and +1 to delete the links: 3 for a session
 //	               renewed once)
 //	ListUser    2  whatever the number of sessions, values never read
+//	Walk        1 per SCAN of 500 keys, on each master, +1 when it found
+//	               session keys (one pipeline of HMGET); values never read
 //	DeleteUser  3  (for up to 200 sessions; +2 per further 200, so that
 //	               no script call handles more than 200 IDs: with 50,000
 //	               sessions, each batch's index script took 1.5 ms
@@ -194,5 +246,5 @@
 // error, a context deadline, a server error. Data under a session key that
 // this package did not write (a field that does not parse, a key of another
 // type) is an error wrapping ErrCorrupt, never a panic and never an empty
-// session.
+// session; Walk alone skips it (see Walking).
 package redisstore

@@ -20,3 +20,6 @@ func LoadScripts(ctx context.Context, c redis.UniversalClient) error {
 	}
 	return nil
 }
+
+// WalkBatch is the COUNT of a walk's SCANs.
+const WalkBatch = walkBatch

@@ -21,8 +21,9 @@ import (
 // and saves every other read a script run, which costs Redis several times
 // an HGETALL (the package doc has the figures).
 //
-// A record past its deadline at opts.Now (by the idle timeout of this call
-// or its absolute lifetime) is ErrExpired; one Redis has expired is
+// A record past its deadline at opts.Now (by its own idle timeout, where
+// it has one, else the idle timeout of this call, or by its absolute
+// lifetime) is ErrExpired; one Redis has expired is
 // ErrNotFound. A key holding anything this package does not write there is
 // an error wrapping ErrCorrupt. A zero opts.Now means time.Now().
 func (s *Store) Load(ctx context.Context, id string, opts store.LoadOptions) (*store.Record, error) {
@@ -53,7 +54,8 @@ func (s *Store) Load(ctx context.Context, id string, opts store.LoadOptions) (*s
 		return nil, fmt.Errorf("redisstore: load: %w", err)
 	}
 	ls, exp := millis(rec.Meta.LastSeen), millis(rec.Meta.ExpiresAt)
-	if now >= dl || now >= min(ls+opts.Idle.Milliseconds(), exp) {
+	idle := idleFor(&rec.Meta, opts.Idle)
+	if now >= dl || now >= min(ls+idle.Milliseconds(), exp) {
 		return nil, store.ErrExpired
 	}
 	if d := now - ls; d > 0 && d >= opts.TouchAfter.Milliseconds() {
@@ -81,7 +83,8 @@ func (s *Store) forwarding(ctx context.Context, h map[string]string, succ string
 	return &store.Record{Successor: succ}, nil
 }
 
-// touch moves a record's LastSeen to now and its deadline with it, unless
+// touch moves a record's LastSeen to now and its deadline with it (by its
+// own idle timeout where it has one, else idle), unless
 // the record stopped being live since it was read (then the outcome is
 // what a Load would now report) or a later request already moved it. A
 // session bound to a user has its entry in the user's expiry index moved
@@ -93,7 +96,11 @@ func (s *Store) touch(ctx context.Context, key, id string, rec *store.Record, no
 	b := s.batch()
 	touched := b.script(ctx, touchScript, []string{key}, now, idle.Milliseconds())
 	if user := rec.Meta.UserID; user != "" {
-		s.moveDeadline(ctx, b, user, id, min(now+idle.Milliseconds(), millis(rec.Meta.ExpiresAt)))
+		// The script applies the record's own idle timeout; so does this,
+		// from the record just read (a change of it since is a new login,
+		// whose write moved the entry itself).
+		own := idleFor(&rec.Meta, idle)
+		s.moveDeadline(ctx, b, user, id, min(now+own.Milliseconds(), millis(rec.Meta.ExpiresAt)))
 	}
 	b.exec(ctx)
 	status, rest, err := reply(touched)

@@ -11,7 +11,8 @@ import (
 
 // Renew moves the live record under oldID to newID with ch applied (values
 // merged, metadata replaced when ch.Meta is set, LastSeen = ch.Now), its
-// deadline set from opts.Idle (ch.Idle when zero). Two round trips, since
+// deadline set from the record's own idle timeout (that of ch.Meta when
+// set) where it has one, else from opts.Idle (ch.Idle when zero). Two round trips, since
 // the two IDs live in different cluster slots:
 //
 //  1. The claim script on oldID, pipelined with EXISTS newID: it checks that
@@ -109,7 +110,7 @@ func (s *Store) Renew(ctx context.Context, oldID, newID string, ch *store.Change
 	}
 	meta.LastSeen = lastSeen
 	values := ch.ApplyValues(old.Values)
-	dl := deadline(meta.LastSeen, idle, meta.ExpiresAt)
+	dl := deadline(meta.LastSeen, idleFor(&meta, idle), meta.ExpiresAt)
 	oldUser, user := old.Meta.UserID, meta.UserID
 
 	b := s.batch()
@@ -165,7 +166,7 @@ func (s *Store) Renew(ctx context.Context, oldID, newID string, ch *store.Change
 		return nil, store.ErrNotFound
 	case "EXISTS":
 		// Taken since the check: a concurrent Create of the same random ID.
-		s.undoRenew(ctx, oldID, newID, flat, str(rest, 1), &old.Meta, deadline(old.Meta.LastSeen, idle, old.Meta.ExpiresAt), ix, oldUser, user)
+		s.undoRenew(ctx, oldID, newID, flat, str(rest, 1), &old.Meta, deadline(old.Meta.LastSeen, idleFor(&old.Meta, idle), old.Meta.ExpiresAt), ix, oldUser, user)
 		return nil, store.ErrExists
 	default:
 		return nil, unexpected("renew", status)

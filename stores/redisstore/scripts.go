@@ -75,8 +75,10 @@ local function fieldmap(flat)
 end
 
 -- Checks a session hash's kind from its fields. Returns a reply to give
--- back unless the hash is a live record at now under idle, and then nil
--- with the parsed last-seen and absolute expiry.
+-- back unless the hash is a live record at now under its idle timeout,
+-- and then nil with the parsed last-seen, absolute expiry and that idle
+-- timeout: the record's own (m:idle) where it has one, else idle (the
+-- call's). f needs m:idle and m:rem, which are checked, as are the times.
 local function check(f, now, idle, dead)
   if f['m:next'] then
     local gend, at = int(f['m:gend']), int(f['m:at'])
@@ -87,18 +89,24 @@ local function check(f, now, idle, dead)
   if f['m:gone'] or f['m:rev'] then return {'NOTFOUND'} end
   local ls, exp, dl = int(f['m:ls']), int(f['m:exp']), int(f['m:dl'])
   if not (ls and exp and dl and int(f['m:ct']) and int(f['m:it'])) then return {'CORRUPT', 'metadata'} end
+  if f['m:idle'] then
+    idle = int(f['m:idle'])
+    if not idle or idle <= 0 then return {'CORRUPT', 'metadata'} end
+  end
+  if f['m:rem'] and f['m:rem'] ~= '1' then return {'CORRUPT', 'metadata'} end
   if now >= dl or now >= math.min(ls + idle, exp) then return {dead} end
-  return nil, ls, exp
+  return nil, ls, exp, idle
 end
 `
 
 // touchScript: KEYS[1] session; ARGV now, idle.
 // Load's idle-deadline extension, run only past the touch window: it reads
 // the metadata again (the record may have been renewed, revoked or expired
-// since the HGETALL) and moves LastSeen and the TTL forward, never back.
+// since the HGETALL) and moves LastSeen and the TTL forward, never back,
+// by the record's own idle timeout where it has one.
 var touchScript = redis.NewScript(luaLib + `
 local key = KEYS[1]
-local names = {'m:next', 'm:gend', 'm:at', 'm:gone', 'm:rev', 'm:ls', 'm:exp', 'm:dl', 'm:ct', 'm:it'}
+local names = {'m:next', 'm:gend', 'm:at', 'm:gone', 'm:rev', 'm:ls', 'm:exp', 'm:dl', 'm:ct', 'm:it', 'm:idle', 'm:rem'}
 local h = redis.call('HMGET', key, unpack(names))
 local f, any = {}, false
 for i, name in ipairs(names) do
@@ -106,26 +114,30 @@ for i, name in ipairs(names) do
 end
 if not any then return {'NOTFOUND'} end
 local now, idle = tonumber(ARGV[1]), tonumber(ARGV[2])
-local out, ls, exp = check(f, now, idle, 'EXPIRED')
+local out, ls, exp, own = check(f, now, idle, 'EXPIRED')
 if out then return out end
 if now <= ls then return {'LATER'} end
-local dl = math.min(now + idle, exp)
+local dl = math.min(now + own, exp)
 redis.call('HSET', key, 'm:ls', ARGV[1], 'm:dl', fmt(dl))
 redis.call('PEXPIRE', key, dl - now)
 return {'TOUCHED', fmt(dl)}
 `)
 
 // updateScript: KEYS[1] session; ARGV now, idle, clear (1/0), new absolute
-// expiry (an empty string: unchanged), #meta args, #del args, #set args,
-// then the meta field/value pairs, the value fields to delete, the value
-// pairs to set.
-// Refuses, writing nothing, anything but a live record: a missing key is
-// never recreated. Returns the user the record was bound to before, and
-// the new deadline and absolute expiry, for the caller to move the
-// session's entry in that user's expiry index.
+// expiry (an empty string: unchanged), new own idle timeout (an empty
+// string: unchanged; '0': none, the call's applies), #meta args, #del
+// args, #set args, then the meta field/value pairs, the fields to delete
+// (value fields, and the login's metadata fields a new Meta leaves
+// unset), the value pairs to set.
+// Refuses, writing nothing, anything but a live record (live by its own
+// idle timeout where it has one): a missing key is never recreated. The
+// new deadline is by the new own idle timeout, or the record's, or the
+// call's. Returns the user the record was bound to before, and the new
+// deadline and absolute expiry, for the caller to move the session's
+// entry in that user's expiry index.
 var updateScript = redis.NewScript(luaLib + `
 local key = KEYS[1]
-local names = {'m:next', 'm:gend', 'm:at', 'm:gone', 'm:rev', 'm:ls', 'm:exp', 'm:dl', 'm:ct', 'm:it', 'm:uid'}
+local names = {'m:next', 'm:gend', 'm:at', 'm:gone', 'm:rev', 'm:ls', 'm:exp', 'm:dl', 'm:ct', 'm:it', 'm:idle', 'm:rem', 'm:uid'}
 local h = redis.call('HMGET', key, unpack(names))
 local f, any = {}, false
 for i, name in ipairs(names) do
@@ -133,7 +145,7 @@ for i, name in ipairs(names) do
 end
 if not any and redis.call('EXISTS', key) == 0 then return {'NOTFOUND'} end
 local now, idle = tonumber(ARGV[1]), tonumber(ARGV[2])
-local out, ls, exp = check(f, now, idle, 'NOTFOUND')
+local out, ls, exp, own = check(f, now, idle, 'NOTFOUND')
 if out then return out end
 if ARGV[3] == '1' then
   local vals = {}
@@ -142,12 +154,16 @@ if ARGV[3] == '1' then
   end
   chunked('HDEL', key, vals, 1, #vals, 500)
 end
-local nmeta, ndel, nset = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
-local mi = 8
+local nmeta, ndel, nset = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
+local mi = 9
 local di = mi + nmeta
 local si = di + ndel
 if ARGV[4] ~= '' then exp = tonumber(ARGV[4]) end
-local dl = math.min(now + idle, exp)
+if ARGV[5] ~= '' then
+  own = tonumber(ARGV[5])
+  if own <= 0 then own = idle end
+end
+local dl = math.min(now + own, exp)
 if dl <= now then
   redis.call('DEL', key)
   return {'OK', f['m:uid'] or '', fmt(dl), fmt(exp)}
@@ -164,12 +180,13 @@ return {'OK', f['m:uid'] or '', fmt(dl), fmt(exp)}
 `)
 
 // takeScript: KEYS[1] session; ARGV now, idle, value field.
-// Removes one value field of a live record and returns what it held, as
+// Removes one value field of a live record (live by its own idle timeout
+// where it has one) and returns what it held, as
 // one step, so of concurrent takes exactly one gets it. Refuses anything
 // but a live record, writing nothing; leaves LastSeen and the TTL alone.
 var takeScript = redis.NewScript(luaLib + `
 local key = KEYS[1]
-local names = {'m:next', 'm:gend', 'm:at', 'm:gone', 'm:rev', 'm:ls', 'm:exp', 'm:dl', 'm:ct', 'm:it', ARGV[3]}
+local names = {'m:next', 'm:gend', 'm:at', 'm:gone', 'm:rev', 'm:ls', 'm:exp', 'm:dl', 'm:ct', 'm:it', 'm:idle', 'm:rem', ARGV[3]}
 local h = redis.call('HMGET', key, unpack(names))
 local f, any = {}, false
 for i, name in ipairs(names) do
@@ -203,10 +220,11 @@ if ty ~= 'none' then
   if ARGV[2] ~= '1' then return {'EXISTS'} end
   local w = {}
   for i = 3, #ARGV - 1, 2 do w[ARGV[i]] = ARGV[i + 1] end
-  local names = {'m:uid', 'm:ct', 'm:it', 'm:exp', 'm:ua', 'm:ip'}
+  local names = {'m:uid', 'm:ct', 'm:it', 'm:exp', 'm:ua', 'm:ip', 'm:idle', 'm:rem', 'm:lbl', 'm:md', 'm:bind'}
   local h = redis.call('HMGET', key, unpack(names))
   for i, name in ipairs(names) do
-    if h[i] ~= w[name] then return {'EXISTS'} end
+    -- HMGET gives false for a field that is not there, w nil.
+    if (h[i] or nil) ~= w[name] then return {'EXISTS'} end
   end
   return {'OK'}
 end
@@ -219,7 +237,7 @@ return {'OK'}
 
 // claimScript: KEYS[1] old session; ARGV now, idle, grace, newID, marker
 // TTL. Renew's first step and its exactly-one-winner guard: a live record
-// is read whole and, in the same step, replaced by a forwarding entry to
+// (live by its own idle timeout where it has one) is read whole and, in the same step, replaced by a forwarding entry to
 // newID whose grace ends at now + grace (or, without grace, by a marker
 // that loads as missing). A second claim finds the forwarding entry or the
 // marker and loses. Returns the record's fields and its expiry in server

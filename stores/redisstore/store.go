@@ -37,9 +37,10 @@ const (
 	maxForwardHops = 16
 )
 
-// Store is a store.Store on Redis. It is safe for concurrent use by many
-// goroutines and many processes. It holds no resources of its own: the
-// client belongs to the caller, who closes it after the Store's last use.
+// Store is a store.Store and a store.Walker on Redis. It is safe for
+// concurrent use by many goroutines and many processes. It holds no
+// resources of its own: the client belongs to the caller, who closes it
+// after the Store's last use.
 type Store struct {
 	c    redis.UniversalClient
 	opts Options
@@ -102,11 +103,17 @@ func nowOr(t time.Time) time.Time {
 // (Redis 7 passes it on from a script as it is; Redis 6 wraps it in an ERR
 // reply naming the script, hence Contains.)
 func failed(op string, err error) error {
-	var rerr redis.Error
-	if errors.As(err, &rerr) && strings.Contains(rerr.Error(), "WRONGTYPE") {
+	if wrongType(err) {
 		return fmt.Errorf("redisstore: %s: %w: %w", op, ErrCorrupt, err)
 	}
 	return fmt.Errorf("redisstore: %s: %w", op, err)
+}
+
+// wrongType reports a WRONGTYPE reply, passed on as it is or wrapped (see
+// failed): a key of another type than the command's.
+func wrongType(err error) bool {
+	var rerr redis.Error
+	return errors.As(err, &rerr) && strings.Contains(rerr.Error(), "WRONGTYPE")
 }
 
 // reply splits a script's reply into its status and the rest.

@@ -3,6 +3,7 @@ package redisstore
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -253,25 +254,13 @@ func (s *Store) ListUser(ctx context.Context, userID string, now time.Time) ([]s
 		if err != nil {
 			return nil, failed("list", err)
 		}
-		get := func(f string) (string, bool) {
-			for j, name := range listFields {
-				if name == f {
-					v, ok := vals[j].(string)
-					return v, ok
-				}
-			}
-			return "", false
+		if u, _ := vals[listUser].(string); u != userID {
+			continue // someone else's, or not a record
 		}
-		if _, ok := get(fieldLastSeen); !ok {
+		m, dl, ok, err := listedMeta(vals)
+		if !ok {
 			continue // gone, a forwarding entry or a marker
 		}
-		if _, fwd := get(fieldNext); fwd {
-			continue
-		}
-		if u, _ := get(fieldUser); u != userID {
-			continue
-		}
-		m, dl, err := decodeMeta(get)
 		if err != nil {
 			return nil, fmt.Errorf("redisstore: list: %w", err)
 		}
@@ -281,6 +270,33 @@ func (s *Store) ListUser(ctx context.Context, userID string, now time.Time) ([]s
 		out = append(out, store.Entry{ID: ids[i], Meta: m})
 	}
 	return out, nil
+}
+
+// listUser is the place of fieldUser in listFields.
+var listUser = slices.Index(listFields, fieldUser)
+
+// listedMeta decodes the metadata of a session hash from an HMGET of
+// listFields, with its stored deadline. ok is false for what is not a
+// record: nothing there, a forwarding entry, a marker or tombstone, a
+// hash without LastSeen (not this package's).
+func listedMeta(vals []any) (m store.Meta, dl int64, ok bool, err error) {
+	get := func(f string) (string, bool) {
+		if j := slices.Index(listFields, f); j >= 0 && j < len(vals) {
+			v, ok := vals[j].(string)
+			return v, ok
+		}
+		return "", false
+	}
+	for _, f := range []string{fieldNext, fieldGone, fieldRevoked} {
+		if _, ok := get(f); ok {
+			return m, 0, false, nil
+		}
+	}
+	if _, ok := get(fieldLastSeen); !ok {
+		return m, 0, false, nil
+	}
+	m, dl, err = decodeMeta(get)
+	return m, dl, true, err
 }
 
 // revokeBatch is how many sessions DeleteUser revokes per round trip, and

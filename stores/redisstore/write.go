@@ -12,7 +12,8 @@ import (
 )
 
 // Create stores rec under id, taking ownership of rec.Values, with a TTL of
-// its deadline (min(LastSeen+idle, ExpiresAt)) less opts.Now. Any entry
+// its deadline (min(LastSeen+idle, ExpiresAt), idle being the record's
+// own idle timeout where it has one, else opts.Idle) less opts.Now. Any entry
 // under id, live record or forwarding entry, makes id taken: ErrExists, and
 // nothing is written.
 //
@@ -34,7 +35,7 @@ func (s *Store) Create(ctx context.Context, id string, rec *store.Record, opts s
 	}
 	now := nowOr(opts.Now)
 	m := &rec.Meta
-	dl := deadline(m.LastSeen, opts.Idle, m.ExpiresAt)
+	dl := deadline(m.LastSeen, idleFor(m, opts.Idle), m.ExpiresAt)
 	if key := s.key(id); m.UserID == "" && !strings.ContainsAny(key, "{}") {
 		return nil, s.createAnonymous(ctx, key, dl-millis(now), recordArgs(m, dl, rec.Values))
 	}
@@ -112,13 +113,17 @@ func (s *Store) createAnonymous(ctx context.Context, key string, ttl int64, fiel
 
 // Update applies ch to the live record under id in one script: Clear, then
 // Del, then Set, of the changed keys only; metadata replaced when ch.Meta is
-// set; LastSeen = ch.Now and the TTL moved to the new deadline. A missing,
-// expired or revoked record is ErrNotFound and is never recreated; a
-// forwarding entry is *store.ErrRenewed. One round trip, which also moves
-// the session's deadline in its user's expiry index, when this process
-// knows the user from a recent Load or write of the session (the
-// manager's Updates follow a Load of theirs); otherwise the script
-// reports the user, and that move takes one more. A ch.Meta naming a user costs one
+// set; LastSeen = ch.Now and the TTL moved to the new deadline, by the
+// session's own idle timeout where it has one (ch.Meta's when set, else
+// the record's), else by ch.Idle. A missing, expired or revoked record is
+// ErrNotFound and is never recreated; a forwarding entry is
+// *store.ErrRenewed. One round trip, which also moves the session's
+// deadline in its user's expiry index, when ch names the user and
+// lifetime the record has (the manager's Updates do, from their Load);
+// otherwise, or when the session has an idle timeout of its own (which ch
+// does not carry, so the deadline computed from ch is not the one the
+// script wrote), the script reports the user and the deadline, and that
+// move takes one more. A ch.Meta naming a user costs one
 // more, before the write: the session's entry goes into that
 // user's index first, because the client already holds this session's
 // token, so a write binding it must never land without the entry (the
@@ -136,19 +141,25 @@ func (s *Store) Update(ctx context.Context, id string, ch *store.Change) error {
 		return s.live(ctx, id)
 	}
 	now := nowOr(ch.Now)
-	clear, newExp := "0", ""
+	clear, newExp, newIdle := "0", "", ""
 	if ch.Clear {
 		clear = "1"
 	}
 	var meta []any
+	var unset []string
 	if ch.Meta != nil {
 		meta = metaArgs(ch.Meta)
+		unset = unsetLoginFields(ch.Meta)
 		newExp = strconv.FormatInt(millis(ch.Meta.ExpiresAt), 10)
+		newIdle = strconv.FormatInt(idleMillis(ch.Meta.Idle), 10)
 	}
-	args := make([]any, 0, 7+len(meta)+len(ch.Del)+2*len(ch.Set))
-	args = append(args, millis(now), ch.Idle.Milliseconds(), clear, newExp,
-		len(meta), len(ch.Del), 2*len(ch.Set))
+	args := make([]any, 0, 8+len(meta)+len(unset)+len(ch.Del)+2*len(ch.Set))
+	args = append(args, millis(now), ch.Idle.Milliseconds(), clear, newExp, newIdle,
+		len(meta), len(unset)+len(ch.Del), 2*len(ch.Set))
 	args = append(args, meta...)
+	for _, f := range unset {
+		args = append(args, f)
+	}
 	for _, k := range ch.Del {
 		args = append(args, valuePrefix+k)
 	}
@@ -163,7 +174,7 @@ func (s *Store) Update(ctx context.Context, id string, ch *store.Change) error {
 	var ix indexResult
 	if user != "" {
 		b := s.batch()
-		indexed := s.indexAdd(ctx, b, user, id, ch.Meta, deadline(now, ch.Idle, ch.Meta.ExpiresAt), 0, "", "set")
+		indexed := s.indexAdd(ctx, b, user, id, ch.Meta, deadline(now, idleFor(ch.Meta, ch.Idle), ch.Meta.ExpiresAt), 0, "", "set")
 		b.exec(ctx)
 		if ix, err = parseIndexAdd(indexed); err != nil {
 			return failed("update: index", err)
