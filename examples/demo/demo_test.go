@@ -35,7 +35,9 @@ func TestParseDefaults(t *testing.T) {
 		PostgresURL: "postgres://127.0.0.1:5432/postgres",
 		Idle:        30 * time.Minute,
 		Lifetime:    24 * time.Hour,
+		Remember:    720 * time.Hour,
 		Rotate:      0,
+		Bind:        "none",
 		Transport:   "cookie",
 		Secure:      true,
 	}, o)
@@ -46,7 +48,7 @@ func TestParseEveryFlag(t *testing.T) {
 	o, err := Parse("demo", []string{
 		"-addr", "0.0.0.0:9999", "-store", "redis", "-redis-addrs", "10.0.0.1:7000, 10.0.0.2:7000,",
 		"-redis-db", "3", "-redis-prefix", "app:", "-postgres-url", "host=db.internal dbname=app",
-		"-idle", "10m", "-lifetime", "2h", "-rotate", "1m",
+		"-idle", "10m", "-lifetime", "2h", "-remember", "168h", "-rotate", "1m", "-bind", "user-agent",
 		"-transport", "header", "-secure=false",
 	}, io.Discard)
 	require.NoError(t, err)
@@ -59,7 +61,9 @@ func TestParseEveryFlag(t *testing.T) {
 		PostgresURL: "host=db.internal dbname=app",
 		Idle:        10 * time.Minute,
 		Lifetime:    2 * time.Hour,
+		Remember:    168 * time.Hour,
 		Rotate:      time.Minute,
+		Bind:        "user-agent",
 		Transport:   "header",
 		Secure:      false,
 	}, o)
@@ -112,6 +116,11 @@ func TestParseRejects(t *testing.T) {
 		{[]string{"-store", "redis", "-redis-addrs", " , "}, "-redis-addrs is empty"},
 		{[]string{"-store", "redis", "-redis-db", "-1"}, "-redis-db -1 is negative"},
 		{[]string{"-idle", "soon"}, "invalid value"},
+		{[]string{"-bind", "weird"}, `-bind "weird": want none or user-agent`},
+		{[]string{"-bind", ""}, `-bind "": want none or user-agent`},
+		{[]string{"-remember", "0"}, "-remember 0s is not positive"},
+		{[]string{"-remember", "-1h"}, "-remember -1h0m0s is not positive"},
+		{[]string{"-remember", "forever"}, "invalid value"},
 		{[]string{"-nope"}, "flag provided but not defined"},
 		{[]string{"extra"}, `unexpected argument "extra"`},
 		{[]string{"-max-sessions", "-1"}, "-max-sessions -1 is negative"},
@@ -143,12 +152,16 @@ func TestNewManagerDefaultsAreSecure(t *testing.T) {
 	assert.Equal(t, core.TransportCookie, cfg.Transport)
 	assert.Equal(t, 30*time.Minute, cfg.IdleTimeout)
 	assert.Equal(t, 24*time.Hour, cfg.Lifetime)
+	assert.Equal(t, 720*time.Hour, cfg.RememberLifetime)
+	assert.Equal(t, 720*time.Hour, cfg.RememberIdleTimeout)
 	assert.Zero(t, cfg.RotateAfter)
+	assert.Nil(t, cfg.Binding, "-bind none")
 }
 
 func TestNewManagerFromFlags(t *testing.T) {
 	o := Defaults()
 	o.Secure, o.Transport, o.Idle, o.Lifetime, o.Rotate = false, TransportHeader, time.Minute, time.Hour, 10*time.Second
+	o.Remember, o.Bind = 48*time.Hour, BindUserAgent
 	m, closeFn, err := NewManager(o, quiet())
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, closeFn()) })
@@ -160,6 +173,10 @@ func TestNewManagerFromFlags(t *testing.T) {
 	assert.Equal(t, time.Minute, cfg.IdleTimeout)
 	assert.Equal(t, time.Hour, cfg.Lifetime)
 	assert.Equal(t, 10*time.Second, cfg.RotateAfter)
+	assert.Equal(t, 48*time.Hour, cfg.RememberLifetime)
+	assert.Equal(t, 48*time.Hour, cfg.RememberIdleTimeout)
+	require.NotNil(t, cfg.Binding)
+	assert.Equal(t, "curl/8", cfg.Binding(core.Client{UserAgent: "curl/8", IP: "10.0.0.1"}), "-bind user-agent binds by User-Agent only")
 }
 
 func TestMain(m *testing.M) { redistest.Main(m, pgtest.Setup()) }
