@@ -3,6 +3,7 @@ package demo
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -10,6 +11,8 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -273,23 +276,88 @@ func TestNewManagerBadTimeouts(t *testing.T) {
 	assert.ErrorContains(t, err, `-store "disk"`)
 }
 
-func TestListSessions(t *testing.T) {
-	created := time.Date(2025, 3, 1, 10, 0, 0, 0, time.FixedZone("CET", 3600))
-	a := core.SessionInfo{ID: "aa", CreatedAt: created, LastSeen: created.Add(time.Minute), ExpiresAt: created.Add(time.Hour), UserAgent: "curl/8", IP: "127.0.0.1"}
-	b := core.SessionInfo{ID: "bb", CreatedAt: created, LastSeen: created, ExpiresAt: created.Add(2 * time.Hour), UserAgent: "Firefox", IP: "::1"}
+// TestSessionList: GET /sessions renders core.SessionInfo as it is, times
+// RFC 3339 as encoding/json writes them, and never a null list.
+func TestSessionList(t *testing.T) {
+	created := time.Date(2025, 3, 1, 9, 0, 0, 500_000_000, time.UTC)
+	list := []core.SessionInfo{
+		{ID: "aa", CreatedAt: created, LastSeen: created.Add(time.Minute), ExpiresAt: created.Add(time.Hour), UserAgent: "curl/8", IP: "127.0.0.1", UserID: "ann"},
+		{ID: "bb", Current: true, CreatedAt: created, LastSeen: created, ExpiresAt: created.Add(720 * time.Hour), UserAgent: "Firefox", IP: "::1", Label: "Work laptop", Remembered: true},
+	}
+	b, err := json.Marshal(SessionList(list))
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"sessions":[
+		{"id":"aa","current":false,"created_at":"2025-03-01T09:00:00.5Z","last_seen":"2025-03-01T09:01:00.5Z","expires_at":"2025-03-01T10:00:00.5Z","user_agent":"curl/8","ip":"127.0.0.1","label":"","remembered":false},
+		{"id":"bb","current":true,"created_at":"2025-03-01T09:00:00.5Z","last_seen":"2025-03-01T09:00:00.5Z","expires_at":"2025-03-31T09:00:00.5Z","user_agent":"Firefox","ip":"::1","label":"Work laptop","remembered":true}
+	]}`, string(b), "the user id is not rendered")
 
-	got := ListSessions([]core.SessionInfo{a, b}, "bb")
-	assert.Equal(t, Sessions{Sessions: []Session{
-		{ID: "aa", Current: false, CreatedAt: "2025-03-01T09:00:00Z", LastSeen: "2025-03-01T09:01:00Z", ExpiresAt: "2025-03-01T10:00:00Z", UserAgent: "curl/8", IP: "127.0.0.1"},
-		{ID: "bb", Current: true, CreatedAt: "2025-03-01T09:00:00Z", LastSeen: "2025-03-01T09:00:00Z", ExpiresAt: "2025-03-01T11:00:00Z", UserAgent: "Firefox", IP: "::1"},
-	}}, got)
+	b, err = json.Marshal(SessionList(nil))
+	require.NoError(t, err)
+	assert.Equal(t, `{"sessions":[]}`, string(b), "an empty list is [] in JSON, not null")
+}
 
-	none := ListSessions(nil, "")
-	assert.NotNil(t, none.Sessions, "an empty list is [] in JSON, not null")
-	assert.Empty(t, none.Sessions)
+func TestLoginOptions(t *testing.T) {
+	for _, on := range []string{"1", "true", "on"} {
+		assert.True(t, LoginOptions(on, "").Remember, on)
+	}
+	for _, off := range []string{"", "0", "false", "off", "yes", "TRUE", " on"} {
+		assert.False(t, LoginOptions(off, "").Remember, off)
+	}
+	assert.Equal(t, "Work laptop", LoginOptions("", "  Work laptop\t").Label)
+	assert.Empty(t, LoginOptions("", " ").Label)
+	assert.Contains(t, MsgLabelInvalid, strconv.Itoa(core.MaxLabelLength), "the message says core's limit")
 
-	assert.False(t, ListSessions([]core.SessionInfo{{ID: ""}}, "").Sessions[0].Current,
-		"an unsaved session is current to nothing")
+	s := newSession(t)
+	err := s.LoginWith("ann", LoginOptions("1", strings.Repeat("é", core.MaxLabelLength+1)))
+	require.ErrorIs(t, err, core.ErrLoginOptions)
+	status, body, ok := Answer(err)
+	assert.Equal(t, http.StatusBadRequest, status)
+	assert.Equal(t, ErrorOf(MsgLabelInvalid), body)
+	assert.True(t, ok)
+	assert.Empty(t, s.UserID(), "a refused login changes nothing")
+	require.NoError(t, s.LoginWith("ann", LoginOptions("on", strings.Repeat("é", core.MaxLabelLength))))
+	assert.True(t, s.Remembered())
+}
+
+func TestCrossOrigin(t *testing.T) {
+	cop := CrossOriginProtection()
+	for _, tc := range []struct {
+		method, host, site, origin string
+		refused                    bool
+	}{
+		{"POST", "app.test", "", "", false},
+		{"POST", "app.test", "same-origin", "", false},
+		{"POST", "app.test", "none", "", false},
+		{"POST", "app.test", "cross-site", "", true},
+		{"POST", "app.test", "same-site", "", true},
+		{"DELETE", "app.test", "cross-site", "https://app.test", true},
+		{"PUT", "app.test", "", "https://app.test", false},
+		{"PUT", "app.test:8080", "", "http://app.test:8080", false},
+		{"PUT", "app.test", "", "https://evil.test", true},
+		{"POST", "app.test", "", "null", true},
+		{"GET", "app.test", "cross-site", "https://evil.test", false},
+		{"HEAD", "app.test", "cross-site", "", false},
+		{"OPTIONS", "app.test", "cross-site", "", false},
+	} {
+		err := CheckCrossOriginOf(cop, tc.method, tc.host, tc.site, tc.origin)
+		r := &http.Request{Method: tc.method, Host: tc.host, Header: http.Header{}}
+		if tc.site != "" {
+			r.Header.Set("Sec-Fetch-Site", tc.site)
+		}
+		if tc.origin != "" {
+			r.Header.Set("Origin", tc.origin)
+		}
+		assert.Equal(t, err, CheckCrossOrigin(cop, r), "%+v: the fasthttp form agrees", tc)
+		if !tc.refused {
+			assert.NoError(t, err, "%+v", tc)
+			continue
+		}
+		require.ErrorIs(t, err, ErrCrossOrigin, "%+v", tc)
+		status, body, ok := Answer(err)
+		assert.Equal(t, http.StatusForbidden, status)
+		assert.Equal(t, ErrorOf(MsgCrossOrigin), body)
+		assert.True(t, ok)
+	}
 }
 
 func newSession(t *testing.T) *core.Session {
@@ -377,6 +445,8 @@ func TestAnswer(t *testing.T) {
 		{ErrBadPath, 400, MsgBadPath, true},
 		{FormError(errors.New(`invalid URL escape "%zz"`)), 400, MsgBadForm, true},
 		{ErrNotLoggedIn, 401, MsgNotLoggedIn, true},
+		{ErrCrossOrigin, 403, MsgCrossOrigin, true},
+		{fmt.Errorf("%w: label: control character", core.ErrLoginOptions), 400, MsgLabelInvalid, true},
 		{ErrNoSuchSession, 404, MsgNoSuchSession, true},
 		{NoValue(`a"b`), 404, `no value named "a\"b"`, true},
 		{ErrCountNotNumber, 409, MsgCountNotNumber, true},
