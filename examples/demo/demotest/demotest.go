@@ -73,6 +73,13 @@ func Run(t *testing.T, start Start) {
 		{"BodyIsNotDecoded", testBodyIsNotDecoded},
 		{"LargeRequestHeaders", testLargeRequestHeaders},
 		{"Head", testHead},
+		{"RememberMe", testRememberMe},
+		{"RememberedRotation", testRememberedRotation},
+		{"LoginLabel", testLoginLabel},
+		{"SessionsJSON", testSessionsJSON},
+		{"BindUserAgent", testBindUserAgent},
+		{"CrossOrigin", testCrossOrigin},
+		{"DeadCookieCleared", testDeadCookieCleared},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
