@@ -1,8 +1,11 @@
 // Package demo is the framework-neutral plumbing the example apps share:
 // the command-line flags of the demo contract (see docs/DESIGN.md), the
 // *core.Manager those flags describe, the JSON shapes of the answers, the
-// status each error gets (Answer), and the start-up, serving and shutdown
-// every demo's main does alike (Main, Start, HTTPServer, Serve).
+// status each error gets (Answer), the login form's options
+// (LoginOptions), the cross-origin protection every demo puts in front of
+// its session middleware (CrossOriginProtection, CheckCrossOrigin), and the
+// start-up, serving and shutdown every demo's main does alike (Main,
+// Start, HTTPServer, Serve).
 //
 // It holds no routes or handlers: each example writes those in its own
 // framework's idiom, so that it reads as a real application would.

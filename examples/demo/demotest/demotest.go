@@ -11,7 +11,7 @@
 // The suite talks HTTP to a real listener, so each framework's own request
 // handling answers it, and holds every answer to the bytes: the same
 // statuses, the same JSON bodies (with encoding/json's trailing newline),
-// the same cookie attributes in all four examples.
+// the same cookie attributes in all six examples.
 package demotest
 
 import (
