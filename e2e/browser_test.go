@@ -108,7 +108,8 @@ func TestBrowserSessionLifecycle(t *testing.T) {
 	// fair test).
 	status, body, setCookie := d.get(t, "/me", oldAToken)
 	require.Equal(t, http.StatusUnauthorized, status, "the pre-login token is dead: %s", body)
-	require.Empty(t, setCookie)
+	require.Equal(t, []string{cookieName + "=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; HttpOnly; Secure; SameSite=Lax"}, setCookie,
+		"and its cookie is cleared, with the attributes it was set with")
 	status, body, _ = d.get(t, "/counter", oldAToken)
 	require.Equal(t, http.StatusOK, status)
 	require.JSONEq(t, `{"count":0}`, body, "the pre-login token reaches no data")
@@ -167,6 +168,8 @@ func TestBrowserSessionLifecycle(t *testing.T) {
 		require.NotContains(t, s.ID, bToken)
 		require.Equal(t, aUserAgent, s.UserAgent, "the user agent the browser sent at login")
 		require.True(t, net.ParseIP(s.IP).IsLoopback(), "ip %q", s.IP)
+		require.Empty(t, s.Label, "no label given")
+		require.False(t, s.Remembered, "nor remember")
 	}
 
 	x, res = a.fetch(http.MethodDelete, "/sessions/"+url.PathEscape(bID), nil)
@@ -181,23 +184,24 @@ func TestBrowserSessionLifecycle(t *testing.T) {
 	require.Equal(t, aID, aList[0].ID)
 	require.True(t, aList[0].Current)
 
-	// 5. B is logged out on its next request. That request is a read, and a
-	// read never sets a cookie (docs/DESIGN.md: lazy sessions), so the browser
-	// keeps the dead cookie and sends it; the server treats it as no
-	// session. B's next write replaces it with a new, empty session.
+	// 5. B is logged out on its next request, a read: the server treats the
+	// revoked token as no session and clears the cookie, so the browser
+	// drops it (a read on a live session never sets a cookie:
+	// docs/DESIGN.md, lazy sessions). B's next write starts a new, empty
+	// session.
 	require.Equal(t, bToken, requireStored(t, b, "B after revocation"), "revocation happens server-side only")
 	x, res = b.fetch(http.MethodGet, "/me", nil)
 	require.Equal(t, http.StatusUnauthorized, res.Status, res.Body)
 	require.JSONEq(t, `{"error":"not logged in"}`, res.Body)
 	require.Equal(t, bToken, sentSession(t, x), "B still sends its revoked token")
-	require.Empty(t, x.SetCookie, "a read sends no cookie, not even a clearing one")
-	require.Equal(t, bToken, requireStored(t, b, "B after GET /me"), "the dead cookie stays in B's jar")
+	requireClearing(t, x, "the revoked cookie is cleared")
+	require.Nil(t, b.storedSession(), "B's jar no longer holds the dead cookie")
 	status, body, _ = d.get(t, "/me", bToken)
 	require.Equal(t, http.StatusUnauthorized, status, "the revoked token is dead for any client: %s", body)
 
 	x, res = b.fetch(http.MethodPost, "/counter", nil)
 	require.JSONEq(t, `{"count":1}`, res.Body)
-	require.Equal(t, bToken, sentSession(t, x))
+	require.Empty(t, x.Cookie, "B sends no cookie any more")
 	requireSecureDefaults(t, requireIssued(t, x))
 	newBToken := requireStored(t, b, "B after POST /counter")
 	require.NotEqual(t, bToken, newBToken, "a fresh session never adopts the revoked token")
@@ -209,15 +213,7 @@ func TestBrowserSessionLifecycle(t *testing.T) {
 	require.Equal(t, http.StatusOK, res.Status)
 	require.JSONEq(t, `{"ok":true}`, res.Body)
 	require.Equal(t, aToken, sentSession(t, x))
-	require.Len(t, x.SetCookie, 1, "logout clears the cookie")
-	cleared, err := http.ParseSetCookie(x.SetCookie[0])
-	require.NoError(t, err, x.SetCookie[0])
-	require.Equal(t, cookieName, cleared.Name)
-	require.Empty(t, cleared.Value)
-	require.Less(t, cleared.MaxAge, 0, "Max-Age=0: %s", x.SetCookie[0])
-	require.Equal(t, "/", cleared.Path, "same Path, or the browser would keep the cookie")
-	require.True(t, cleared.Secure, "a __Host- cookie is cleared with Secure, or the browser ignores it")
-	require.Empty(t, x.Blocked, "the browser accepts the clearing cookie")
+	requireClearing(t, x, "logout clears the cookie")
 	require.Equal(t, "no-store", x.CacheControl)
 	require.Nil(t, a.storedSession(), "A's jar no longer holds the session cookie")
 
@@ -296,15 +292,32 @@ func sentSession(t *testing.T, x *exchange) string {
 	return values[0]
 }
 
+// requireClearing requires that x's answer clears the session cookie, with
+// the attributes it was set with, and that the browser took it.
+func requireClearing(t *testing.T, x *exchange, msg string) {
+	t.Helper()
+	require.Len(t, x.SetCookie, 1, msg)
+	cleared, err := http.ParseSetCookie(x.SetCookie[0])
+	require.NoError(t, err, x.SetCookie[0])
+	require.Equal(t, cookieName, cleared.Name, msg)
+	require.Empty(t, cleared.Value, msg)
+	require.Less(t, cleared.MaxAge, 0, "%s: Max-Age=0: %s", msg, x.SetCookie[0])
+	require.Equal(t, "/", cleared.Path, "%s: same Path, or the browser would keep the cookie", msg)
+	require.True(t, cleared.Secure, "%s: a __Host- cookie is cleared with Secure, or the browser ignores it", msg)
+	require.Empty(t, x.Blocked, "%s: the browser accepts the clearing cookie", msg)
+}
+
 // sessionInfo is one entry of GET /sessions.
 type sessionInfo struct {
-	ID        string `json:"id"`
-	Current   bool   `json:"current"`
-	CreatedAt string `json:"created_at"`
-	LastSeen  string `json:"last_seen"`
-	ExpiresAt string `json:"expires_at"`
-	UserAgent string `json:"user_agent"`
-	IP        string `json:"ip"`
+	ID         string `json:"id"`
+	Current    bool   `json:"current"`
+	CreatedAt  string `json:"created_at"`
+	LastSeen   string `json:"last_seen"`
+	ExpiresAt  string `json:"expires_at"`
+	UserAgent  string `json:"user_agent"`
+	IP         string `json:"ip"`
+	Label      string `json:"label"`
+	Remembered bool   `json:"remembered"`
 }
 
 func decodeSessions(t *testing.T, body string) []sessionInfo {

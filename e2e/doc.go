@@ -24,6 +24,12 @@
 // were not there: not logged in, and beside a real session cookie, that
 // session.
 //
+// TestBrowserCrossOriginRefused has pages of other origins, one on another
+// port of the demo's host (same-site: the SameSite=Lax cookie goes along)
+// and one on another host (cross-site), post real HTML forms to the demo's
+// /logout and /login, and checks that the demo refuses both with 403 and
+// changes nothing, while its own pages' forms are served.
+//
 // The package is a module of its own so that chromedp never enters the
 // main go.mod. Run it with:
 //

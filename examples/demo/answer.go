@@ -73,6 +73,7 @@ var answers = []struct {
 	{ErrBadForm, http.StatusBadRequest},
 	{ErrBadPath, http.StatusBadRequest},
 	{ErrNotLoggedIn, http.StatusUnauthorized},
+	{ErrCrossOrigin, http.StatusForbidden},
 	{ErrNoSuchSession, http.StatusNotFound},
 	{ErrCountNotNumber, http.StatusConflict},
 	{ErrCountOverflow, http.StatusConflict},
@@ -100,6 +101,9 @@ func Answer(err error) (status int, body Error, ok bool) {
 		return http.StatusNotFound, ErrorOf(noValue.Error()), true
 	case errors.As(err, &tooLarge):
 		return http.StatusRequestEntityTooLarge, ErrorOf(MsgBodyTooLarge), true
+	case errors.Is(err, core.ErrLoginOptions):
+		// The demo passes no metadata: the label is what LoginWith refused.
+		return http.StatusBadRequest, ErrorOf(MsgLabelInvalid), true
 	case errors.Is(err, core.ErrTooLarge):
 		// The session's own caps (core.Config.MaxKeys, MaxValueBytes): the
 		// client asked for more than a session holds.

@@ -1,8 +1,11 @@
 // Package demo is the framework-neutral plumbing the example apps share:
 // the command-line flags of the demo contract (see docs/DESIGN.md), the
 // *core.Manager those flags describe, the JSON shapes of the answers, the
-// status each error gets (Answer), and the start-up, serving and shutdown
-// every demo's main does alike (Main, Start, HTTPServer, Serve).
+// status each error gets (Answer), the login form's options
+// (LoginOptions), the cross-origin protection every demo puts in front of
+// its session middleware (CrossOriginProtection, CheckCrossOrigin), and the
+// start-up, serving and shutdown every demo's main does alike (Main,
+// Start, HTTPServer, Serve).
 //
 // It holds no routes or handlers: each example writes those in its own
 // framework's idiom, so that it reads as a real application would.
@@ -36,6 +39,16 @@ const (
 	StorePostgres = "postgres"
 )
 
+// Binding names accepted by -bind.
+const (
+	BindNone      = "none"
+	BindUserAgent = "user-agent"
+)
+
+// DefaultRemember is -remember's default: how long a session logged in
+// with remember me lives, and how long it may go unused.
+const DefaultRemember = 720 * time.Hour
+
 // Transport names accepted by -transport.
 const (
 	TransportCookie = "cookie"
@@ -53,9 +66,17 @@ type Options struct {
 	PostgresURL string
 	Idle        time.Duration
 	Lifetime    time.Duration
-	Rotate      time.Duration // 0: no rotation
-	Transport   string        // TransportCookie or TransportHeader
-	Secure      bool
+	// Remember is both the lifetime and the idle timeout of a session
+	// logged in with remember me (core.Config.RememberLifetime and
+	// RememberIdleTimeout).
+	Remember time.Duration
+	Rotate   time.Duration // 0: no rotation
+	// Bind is BindNone, or BindUserAgent: a logged-in session presented
+	// with another User-Agent than it logged in with is revoked
+	// (core.Config.Binding).
+	Bind      string
+	Transport string // TransportCookie or TransportHeader
+	Secure    bool
 	// MaxSessions is the memory store's session bound; 0 keeps the
 	// store's own default.
 	MaxSessions int
@@ -72,7 +93,9 @@ func Defaults() Options {
 		PostgresURL: "postgres://127.0.0.1:5432/postgres",
 		Idle:        core.DefaultIdleTimeout,
 		Lifetime:    core.DefaultLifetime,
+		Remember:    DefaultRemember,
 		Rotate:      0,
+		Bind:        BindNone,
 		Transport:   TransportCookie,
 		Secure:      true,
 	}
@@ -94,7 +117,9 @@ func Parse(name string, args []string, output io.Writer) (Options, error) {
 	fs.StringVar(&o.PostgresURL, "postgres-url", o.PostgresURL, "PostgreSQL connection: a libpq URL or keyword=value string (the store creates its tables)")
 	fs.DurationVar(&o.Idle, "idle", o.Idle, "idle timeout: a session ends after this long without activity")
 	fs.DurationVar(&o.Lifetime, "lifetime", o.Lifetime, "absolute lifetime: a session ends this long after creation or login")
+	fs.DurationVar(&o.Remember, "remember", o.Remember, "lifetime and idle timeout of a session logged in with remember (its cookie then persists, with Max-Age and Expires)")
 	fs.DurationVar(&o.Rotate, "rotate", o.Rotate, "issue a new token once the current one is this old (0: off; the old token keeps working for 5s, or half this when shorter)")
+	fs.StringVar(&o.Bind, "bind", o.Bind, "bind a logged-in session to its client: none, or user-agent (another User-Agent revokes the session)")
 	fs.StringVar(&o.Transport, "transport", o.Transport, "where the token travels: cookie, or header (Authorization: Bearer in, Session-Token out)")
 	fs.BoolVar(&o.Secure, "secure", o.Secure, "mark the cookie Secure (HTTPS only); -secure=false for plain-HTTP local testing")
 	fs.IntVar(&o.MaxSessions, "max-sessions", o.MaxSessions, "memory store only: how many sessions it holds before evicting the least recently used anonymous ones (0: the store's default)")
@@ -127,6 +152,15 @@ func (o Options) Validate() error {
 	case TransportCookie, TransportHeader:
 	default:
 		return fmt.Errorf("-transport %q: want %s or %s", o.Transport, TransportCookie, TransportHeader)
+	}
+	switch o.Bind {
+	case BindNone, BindUserAgent:
+	default:
+		return fmt.Errorf("-bind %q: want %s or %s", o.Bind, BindNone, BindUserAgent)
+	}
+	if o.Remember <= 0 {
+		// core would take zero for its own default, silently.
+		return fmt.Errorf("-remember %v is not positive", o.Remember)
 	}
 	if o.Addr == "" {
 		return errors.New("-addr is empty")
@@ -174,10 +208,17 @@ func (o Options) Config(st core.Store, logger *slog.Logger) core.Config {
 		Store:       st,
 		IdleTimeout: o.Idle,
 		Lifetime:    o.Lifetime,
-		RotateAfter: o.Rotate,
-		Cookie:      core.CookieConfig{Insecure: !o.Secure},
-		Logger:      logger,
-		Memory:      memstore.Options{MaxSessions: o.MaxSessions},
+		// A remembered session's idle timeout is its lifetime: it stays
+		// logged in for -remember, used or not.
+		RememberLifetime:    o.Remember,
+		RememberIdleTimeout: o.Remember,
+		RotateAfter:         o.Rotate,
+		Cookie:              core.CookieConfig{Insecure: !o.Secure},
+		Logger:              logger,
+		Memory:              memstore.Options{MaxSessions: o.MaxSessions},
+	}
+	if o.Bind == BindUserAgent {
+		cfg.Binding = core.BindUserAgent
 	}
 	if o.Transport == TransportHeader {
 		cfg.Transport = core.TransportHeader

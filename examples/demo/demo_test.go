@@ -3,6 +3,7 @@ package demo
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -10,6 +11,8 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -35,7 +38,9 @@ func TestParseDefaults(t *testing.T) {
 		PostgresURL: "postgres://127.0.0.1:5432/postgres",
 		Idle:        30 * time.Minute,
 		Lifetime:    24 * time.Hour,
+		Remember:    720 * time.Hour,
 		Rotate:      0,
+		Bind:        "none",
 		Transport:   "cookie",
 		Secure:      true,
 	}, o)
@@ -46,7 +51,7 @@ func TestParseEveryFlag(t *testing.T) {
 	o, err := Parse("demo", []string{
 		"-addr", "0.0.0.0:9999", "-store", "redis", "-redis-addrs", "10.0.0.1:7000, 10.0.0.2:7000,",
 		"-redis-db", "3", "-redis-prefix", "app:", "-postgres-url", "host=db.internal dbname=app",
-		"-idle", "10m", "-lifetime", "2h", "-rotate", "1m",
+		"-idle", "10m", "-lifetime", "2h", "-remember", "168h", "-rotate", "1m", "-bind", "user-agent",
 		"-transport", "header", "-secure=false",
 	}, io.Discard)
 	require.NoError(t, err)
@@ -59,7 +64,9 @@ func TestParseEveryFlag(t *testing.T) {
 		PostgresURL: "host=db.internal dbname=app",
 		Idle:        10 * time.Minute,
 		Lifetime:    2 * time.Hour,
+		Remember:    168 * time.Hour,
 		Rotate:      time.Minute,
+		Bind:        "user-agent",
 		Transport:   "header",
 		Secure:      false,
 	}, o)
@@ -112,6 +119,11 @@ func TestParseRejects(t *testing.T) {
 		{[]string{"-store", "redis", "-redis-addrs", " , "}, "-redis-addrs is empty"},
 		{[]string{"-store", "redis", "-redis-db", "-1"}, "-redis-db -1 is negative"},
 		{[]string{"-idle", "soon"}, "invalid value"},
+		{[]string{"-bind", "weird"}, `-bind "weird": want none or user-agent`},
+		{[]string{"-bind", ""}, `-bind "": want none or user-agent`},
+		{[]string{"-remember", "0"}, "-remember 0s is not positive"},
+		{[]string{"-remember", "-1h"}, "-remember -1h0m0s is not positive"},
+		{[]string{"-remember", "forever"}, "invalid value"},
 		{[]string{"-nope"}, "flag provided but not defined"},
 		{[]string{"extra"}, `unexpected argument "extra"`},
 		{[]string{"-max-sessions", "-1"}, "-max-sessions -1 is negative"},
@@ -143,12 +155,16 @@ func TestNewManagerDefaultsAreSecure(t *testing.T) {
 	assert.Equal(t, core.TransportCookie, cfg.Transport)
 	assert.Equal(t, 30*time.Minute, cfg.IdleTimeout)
 	assert.Equal(t, 24*time.Hour, cfg.Lifetime)
+	assert.Equal(t, 720*time.Hour, cfg.RememberLifetime)
+	assert.Equal(t, 720*time.Hour, cfg.RememberIdleTimeout)
 	assert.Zero(t, cfg.RotateAfter)
+	assert.Nil(t, cfg.Binding, "-bind none")
 }
 
 func TestNewManagerFromFlags(t *testing.T) {
 	o := Defaults()
 	o.Secure, o.Transport, o.Idle, o.Lifetime, o.Rotate = false, TransportHeader, time.Minute, time.Hour, 10*time.Second
+	o.Remember, o.Bind = 48*time.Hour, BindUserAgent
 	m, closeFn, err := NewManager(o, quiet())
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, closeFn()) })
@@ -160,6 +176,10 @@ func TestNewManagerFromFlags(t *testing.T) {
 	assert.Equal(t, time.Minute, cfg.IdleTimeout)
 	assert.Equal(t, time.Hour, cfg.Lifetime)
 	assert.Equal(t, 10*time.Second, cfg.RotateAfter)
+	assert.Equal(t, 48*time.Hour, cfg.RememberLifetime)
+	assert.Equal(t, 48*time.Hour, cfg.RememberIdleTimeout)
+	require.NotNil(t, cfg.Binding)
+	assert.Equal(t, "curl/8", cfg.Binding(core.Client{UserAgent: "curl/8", IP: "10.0.0.1"}), "-bind user-agent binds by User-Agent only")
 }
 
 func TestMain(m *testing.M) { redistest.Main(m, pgtest.Setup()) }
@@ -256,23 +276,88 @@ func TestNewManagerBadTimeouts(t *testing.T) {
 	assert.ErrorContains(t, err, `-store "disk"`)
 }
 
-func TestListSessions(t *testing.T) {
-	created := time.Date(2025, 3, 1, 10, 0, 0, 0, time.FixedZone("CET", 3600))
-	a := core.SessionInfo{ID: "aa", CreatedAt: created, LastSeen: created.Add(time.Minute), ExpiresAt: created.Add(time.Hour), UserAgent: "curl/8", IP: "127.0.0.1"}
-	b := core.SessionInfo{ID: "bb", CreatedAt: created, LastSeen: created, ExpiresAt: created.Add(2 * time.Hour), UserAgent: "Firefox", IP: "::1"}
+// TestSessionList: GET /sessions renders core.SessionInfo as it is, times
+// RFC 3339 as encoding/json writes them, and never a null list.
+func TestSessionList(t *testing.T) {
+	created := time.Date(2025, 3, 1, 9, 0, 0, 500_000_000, time.UTC)
+	list := []core.SessionInfo{
+		{ID: "aa", CreatedAt: created, LastSeen: created.Add(time.Minute), ExpiresAt: created.Add(time.Hour), UserAgent: "curl/8", IP: "127.0.0.1", UserID: "ann"},
+		{ID: "bb", Current: true, CreatedAt: created, LastSeen: created, ExpiresAt: created.Add(720 * time.Hour), UserAgent: "Firefox", IP: "::1", Label: "Work laptop", Remembered: true},
+	}
+	b, err := json.Marshal(SessionList(list))
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"sessions":[
+		{"id":"aa","current":false,"created_at":"2025-03-01T09:00:00.5Z","last_seen":"2025-03-01T09:01:00.5Z","expires_at":"2025-03-01T10:00:00.5Z","user_agent":"curl/8","ip":"127.0.0.1","label":"","remembered":false},
+		{"id":"bb","current":true,"created_at":"2025-03-01T09:00:00.5Z","last_seen":"2025-03-01T09:00:00.5Z","expires_at":"2025-03-31T09:00:00.5Z","user_agent":"Firefox","ip":"::1","label":"Work laptop","remembered":true}
+	]}`, string(b), "the user id is not rendered")
 
-	got := ListSessions([]core.SessionInfo{a, b}, "bb")
-	assert.Equal(t, Sessions{Sessions: []Session{
-		{ID: "aa", Current: false, CreatedAt: "2025-03-01T09:00:00Z", LastSeen: "2025-03-01T09:01:00Z", ExpiresAt: "2025-03-01T10:00:00Z", UserAgent: "curl/8", IP: "127.0.0.1"},
-		{ID: "bb", Current: true, CreatedAt: "2025-03-01T09:00:00Z", LastSeen: "2025-03-01T09:00:00Z", ExpiresAt: "2025-03-01T11:00:00Z", UserAgent: "Firefox", IP: "::1"},
-	}}, got)
+	b, err = json.Marshal(SessionList(nil))
+	require.NoError(t, err)
+	assert.Equal(t, `{"sessions":[]}`, string(b), "an empty list is [] in JSON, not null")
+}
 
-	none := ListSessions(nil, "")
-	assert.NotNil(t, none.Sessions, "an empty list is [] in JSON, not null")
-	assert.Empty(t, none.Sessions)
+func TestLoginOptions(t *testing.T) {
+	for _, on := range []string{"1", "true", "on"} {
+		assert.True(t, LoginOptions(on, "").Remember, on)
+	}
+	for _, off := range []string{"", "0", "false", "off", "yes", "TRUE", " on"} {
+		assert.False(t, LoginOptions(off, "").Remember, off)
+	}
+	assert.Equal(t, "Work laptop", LoginOptions("", "  Work laptop\t").Label)
+	assert.Empty(t, LoginOptions("", " ").Label)
+	assert.Contains(t, MsgLabelInvalid, strconv.Itoa(core.MaxLabelLength), "the message says core's limit")
 
-	assert.False(t, ListSessions([]core.SessionInfo{{ID: ""}}, "").Sessions[0].Current,
-		"an unsaved session is current to nothing")
+	s := newSession(t)
+	err := s.LoginWith("ann", LoginOptions("1", strings.Repeat("é", core.MaxLabelLength+1)))
+	require.ErrorIs(t, err, core.ErrLoginOptions)
+	status, body, ok := Answer(err)
+	assert.Equal(t, http.StatusBadRequest, status)
+	assert.Equal(t, ErrorOf(MsgLabelInvalid), body)
+	assert.True(t, ok)
+	assert.Empty(t, s.UserID(), "a refused login changes nothing")
+	require.NoError(t, s.LoginWith("ann", LoginOptions("on", strings.Repeat("é", core.MaxLabelLength))))
+	assert.True(t, s.Remembered())
+}
+
+func TestCrossOrigin(t *testing.T) {
+	cop := CrossOriginProtection()
+	for _, tc := range []struct {
+		method, host, site, origin string
+		refused                    bool
+	}{
+		{"POST", "app.test", "", "", false},
+		{"POST", "app.test", "same-origin", "", false},
+		{"POST", "app.test", "none", "", false},
+		{"POST", "app.test", "cross-site", "", true},
+		{"POST", "app.test", "same-site", "", true},
+		{"DELETE", "app.test", "cross-site", "https://app.test", true},
+		{"PUT", "app.test", "", "https://app.test", false},
+		{"PUT", "app.test:8080", "", "http://app.test:8080", false},
+		{"PUT", "app.test", "", "https://evil.test", true},
+		{"POST", "app.test", "", "null", true},
+		{"GET", "app.test", "cross-site", "https://evil.test", false},
+		{"HEAD", "app.test", "cross-site", "", false},
+		{"OPTIONS", "app.test", "cross-site", "", false},
+	} {
+		err := CheckCrossOriginOf(cop, tc.method, tc.host, tc.site, tc.origin)
+		r := &http.Request{Method: tc.method, Host: tc.host, Header: http.Header{}}
+		if tc.site != "" {
+			r.Header.Set("Sec-Fetch-Site", tc.site)
+		}
+		if tc.origin != "" {
+			r.Header.Set("Origin", tc.origin)
+		}
+		assert.Equal(t, err, CheckCrossOrigin(cop, r), "%+v: the fasthttp form agrees", tc)
+		if !tc.refused {
+			assert.NoError(t, err, "%+v", tc)
+			continue
+		}
+		require.ErrorIs(t, err, ErrCrossOrigin, "%+v", tc)
+		status, body, ok := Answer(err)
+		assert.Equal(t, http.StatusForbidden, status)
+		assert.Equal(t, ErrorOf(MsgCrossOrigin), body)
+		assert.True(t, ok)
+	}
 }
 
 func newSession(t *testing.T) *core.Session {
@@ -360,6 +445,8 @@ func TestAnswer(t *testing.T) {
 		{ErrBadPath, 400, MsgBadPath, true},
 		{FormError(errors.New(`invalid URL escape "%zz"`)), 400, MsgBadForm, true},
 		{ErrNotLoggedIn, 401, MsgNotLoggedIn, true},
+		{ErrCrossOrigin, 403, MsgCrossOrigin, true},
+		{fmt.Errorf("%w: label: control character", core.ErrLoginOptions), 400, MsgLabelInvalid, true},
 		{ErrNoSuchSession, 404, MsgNoSuchSession, true},
 		{NoValue(`a"b`), 404, `no value named "a\"b"`, true},
 		{ErrCountNotNumber, 409, MsgCountNotNumber, true},

@@ -5,7 +5,6 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/sessionkit/sessionkit/core"
@@ -35,6 +34,7 @@ const (
 	MsgSessionFull      = "session values too large"
 	MsgBodyNotText      = "request body is not UTF-8 text"
 	MsgUserNotText      = `form field "user" is not UTF-8 text`
+	MsgLabelInvalid     = `form field "label" is invalid (at most 64 characters, no control characters)`
 	MsgBadForm          = "malformed form body"
 	MsgBadPath          = "malformed escape in the path"
 	MsgCountNotNumber   = `value "count" is not a number`
@@ -69,49 +69,26 @@ type (
 	Revoked struct {
 		Revoked int `json:"revoked"`
 	}
-	// Sessions is the answer of GET /sessions.
+	// Sessions is the answer of GET /sessions: each session as
+	// core.SessionInfo renders itself (the id is the token's SHA-256,
+	// never the token; times RFC 3339, as encoding/json writes a
+	// time.Time, with fractional seconds).
 	Sessions struct {
-		Sessions []Session `json:"sessions"`
-	}
-	// Session is one entry of a user's session list. ID is the opaque store
-	// id (the token's SHA-256), never the token. Times are RFC 3339, UTC.
-	Session struct {
-		ID        string `json:"id"`
-		Current   bool   `json:"current"`
-		CreatedAt string `json:"created_at"`
-		LastSeen  string `json:"last_seen"`
-		ExpiresAt string `json:"expires_at"`
-		UserAgent string `json:"user_agent"`
-		IP        string `json:"ip"`
+		Sessions []core.SessionInfo `json:"sessions"`
 	}
 )
 
 // ErrorOf is the Error body for msg.
 func ErrorOf(msg string) Error { return Error{Error: msg} }
 
-// ListSessions shapes a user's sessions for GET /sessions, marking the one
-// whose id is currentID. The list is never null in JSON.
-func ListSessions(infos []core.SessionInfo, currentID string) Sessions {
-	out := Sessions{Sessions: make([]Session, 0, len(infos))}
-	for _, in := range infos {
-		out.Sessions = append(out.Sessions, Session{
-			ID:        in.ID,
-			Current:   currentID != "" && in.ID == currentID,
-			CreatedAt: rfc3339(in.CreatedAt),
-			LastSeen:  rfc3339(in.LastSeen),
-			ExpiresAt: rfc3339(in.ExpiresAt),
-			UserAgent: in.UserAgent,
-			IP:        in.IP,
-		})
+// SessionList is the answer of GET /sessions for the list
+// core.Session.Sessions returns (which marks the current session): never
+// null in JSON.
+func SessionList(infos []core.SessionInfo) Sessions {
+	if infos == nil {
+		infos = []core.SessionInfo{}
 	}
-	return out
-}
-
-func rfc3339(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Format(time.RFC3339)
+	return Sessions{Sessions: infos}
 }
 
 // Errors of ReadCount and Increment.
@@ -179,6 +156,19 @@ func CheckUser(user string) (string, error) {
 		return "", ErrUserNotText
 	}
 	return user, nil
+}
+
+// LoginOptions are the options the login form's remember and label fields
+// choose, for core.Session.LoginWith, which validates the label (a label
+// it refuses is an error wrapping core.ErrLoginOptions: Answer gives it
+// 400 and MsgLabelInvalid). remember is on for "1", "true" or "on" (what
+// an HTML checkbox sends), off for anything else; the label loses its
+// surrounding blanks, and an empty one is none.
+func LoginOptions(remember, label string) core.LoginOptions {
+	return core.LoginOptions{
+		Remember: remember == "1" || remember == "true" || remember == "on",
+		Label:    strings.TrimSpace(label),
+	}
 }
 
 // CheckValue validates a value's body: text, which JSON can carry

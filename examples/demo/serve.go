@@ -107,7 +107,8 @@ func (s *Setup) Listening(framework string, ready func(net.Addr)) {
 	s.Logger.Info("sessionkit demo ("+framework+") listening",
 		"addr", "http://"+s.Listener.Addr().String(),
 		"store", o.Store, "transport", o.Transport, "secure", o.Secure,
-		"idle", o.Idle, "lifetime", o.Lifetime, "rotate", o.Rotate)
+		"idle", o.Idle, "lifetime", o.Lifetime, "remember", o.Remember,
+		"rotate", o.Rotate, "bind", o.Bind)
 	if ready != nil {
 		ready(s.Listener.Addr())
 	}

@@ -18,13 +18,13 @@ import (
 
 // app holds what the handlers share.
 type app struct {
-	m   *core.Manager
 	log *slog.Logger
 }
 
 // newEcho is the demo's whole HTTP surface: the routes of the demo
 // contract in a group behind the session middleware, and /healthz outside
-// it, so that a health check never touches the session store.
+// it, so that a health check never touches the session store; all of it
+// behind net/http's cross-origin protection (crossOrigin).
 //
 // Echo routes as the net/http demo's ServeMux does (case-sensitive,
 // /counter/ is not /counter), except for escaped path parameters, which
@@ -32,12 +32,14 @@ type app struct {
 // ServeMux's 405: the group's middleware makes Echo route every unknown
 // request under it to its not-found handler.
 func newEcho(m *core.Manager, logger *slog.Logger) *echo.Echo {
-	a := &app{m: m, log: logger}
+	a := &app{log: logger}
 
 	e := echo.New()
 	e.HTTPErrorHandler = a.errorHandler
 	e.JSONSerializer = jsonSerializer{}
-	e.Use(logRequests(logger))
+	// Cross-origin protection before the session middleware, so that a
+	// refused request loads no session.
+	e.Use(logRequests(logger), crossOrigin(demo.CrossOriginProtection()))
 
 	// GET routes answer HEAD too, as with ServeMux (Echo leaves HEAD out).
 	getHead := []string{http.MethodGet, http.MethodHead}
@@ -135,9 +137,13 @@ func (a *app) login(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	// A real app checks a password here. Login renews the token (no session
-	// fixation), binds the session to the user and records the client.
-	sessionecho.From(c).Login(user)
+	// A real app checks a password here. LoginWith renews the token (no
+	// session fixation), binds the session to the user, records the client
+	// and the options; it refuses an invalid label and changes nothing.
+	opts := demo.LoginOptions(r.PostForm.Get("remember"), r.PostForm.Get("label"))
+	if err := sessionecho.From(c).LoginWith(user, opts); err != nil {
+		return err
+	}
 	return c.JSON(http.StatusOK, demo.User{User: user})
 }
 
@@ -155,15 +161,15 @@ func (a *app) logout(c echo.Context) error {
 }
 
 func (a *app) listSessions(c echo.Context) error {
-	user, err := loggedIn(c)
+	if _, err := loggedIn(c); err != nil {
+		return err
+	}
+	// Sessions marks the one this request rides on as current.
+	infos, err := sessionecho.From(c).Sessions(c.Request().Context())
 	if err != nil {
 		return err
 	}
-	infos, err := a.m.ListSessions(c.Request().Context(), user)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, demo.ListSessions(infos, sessionecho.From(c).ID()))
+	return c.JSON(http.StatusOK, demo.SessionList(infos))
 }
 
 func (a *app) revokeSession(c echo.Context) error {
@@ -281,6 +287,21 @@ func logRequests(logger *slog.Logger) echo.MiddlewareFunc {
 			r := c.Request()
 			demo.LogRequest(r.Context(), logger, r.Method, r.URL.Path, c.Response().Status, start)
 			return nil
+		}
+	}
+}
+
+// crossOrigin refuses a browser's cross-origin POST, PUT or DELETE with
+// 403 (through the HTTPErrorHandler), by net/http's CrossOriginProtection,
+// which Echo's *http.Request lets it call as it is. (Echo's own
+// middleware.CSRF wants a token in every such request.)
+func crossOrigin(cop *http.CrossOriginProtection) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if err := demo.CheckCrossOrigin(cop, c.Request()); err != nil {
+				return err
+			}
+			return next(c)
 		}
 	}
 }

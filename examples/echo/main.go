@@ -3,8 +3,16 @@
 //
 //	go run ./examples/echo -secure=false
 //	curl -c jar -b jar -X POST http://127.0.0.1:8080/counter
+//	curl -c jar -b jar -d user=alice -d remember=on -d label=Laptop http://127.0.0.1:8080/login
+//	curl -c jar -b jar http://127.0.0.1:8080/sessions
 //
-// Flags: go run ./examples/echo -h
+// A browser's POST, PUT or DELETE from another origin is refused with 403
+// by net/http's CrossOriginProtection (demo.CrossOriginProtection), which an
+// Echo middleware calls on the request; curl, which sends neither
+// Sec-Fetch-Site nor Origin, is served.
+//
+// Flags: go run ./examples/echo -h (among them -remember, the lifetime of a
+// session logged in with remember, and -bind user-agent).
 package main
 
 import (

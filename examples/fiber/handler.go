@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"mime"
+	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -29,15 +30,15 @@ const bodyLimit = 256 << 10
 
 // app holds what the handlers share.
 type app struct {
-	m   *core.Manager
 	log *slog.Logger
 }
 
 // newApp is the demo's whole HTTP surface: the routes of the demo contract
 // behind the session middleware, and /healthz before it, so that a health
-// check never touches the session store.
+// check never touches the session store; all of it behind net/http's
+// cross-origin protection (crossOrigin).
 func newApp(m *core.Manager, logger *slog.Logger) *fiber.App {
-	a := &app{m: m, log: logger}
+	a := &app{log: logger}
 
 	f := fiber.New(fiber.Config{
 		// Immutable stays false, Fiber's default: the strings Fiber hands
@@ -71,7 +72,9 @@ func newApp(m *core.Manager, logger *slog.Logger) *fiber.App {
 		DisableStartupMessage: true,
 	})
 
-	f.Use(logRequests(logger))
+	// Cross-origin protection before the session middleware, so that a
+	// refused request loads no session.
+	f.Use(logRequests(logger), crossOrigin(demo.CrossOriginProtection()))
 	f.Get("/healthz", func(c *fiber.Ctx) error {
 		return c.JSON(demo.OK{OK: true})
 	})
@@ -164,9 +167,13 @@ func (a *app) login(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	// A real app checks a password here. Login renews the token (no session
-	// fixation), binds the session to the user and records the client.
-	sessionfiber.From(c).Login(user)
+	// A real app checks a password here. LoginWith renews the token (no
+	// session fixation), binds the session to the user, records the client
+	// and the options; it refuses an invalid label and changes nothing.
+	opts := demo.LoginOptions(form.Get("remember"), form.Get("label"))
+	if err := sessionfiber.From(c).LoginWith(user, opts); err != nil {
+		return err
+	}
 	return c.JSON(demo.User{User: user})
 }
 
@@ -184,15 +191,15 @@ func (a *app) logout(c *fiber.Ctx) error {
 }
 
 func (a *app) listSessions(c *fiber.Ctx) error {
-	user, err := loggedIn(c)
+	if _, err := loggedIn(c); err != nil {
+		return err
+	}
+	// Sessions marks the one this request rides on as current.
+	infos, err := sessionfiber.From(c).Sessions(c.UserContext())
 	if err != nil {
 		return err
 	}
-	infos, err := a.m.ListSessions(c.UserContext(), user)
-	if err != nil {
-		return err
-	}
-	return c.JSON(demo.ListSessions(infos, sessionfiber.From(c).ID()))
+	return c.JSON(demo.SessionList(infos))
 }
 
 func (a *app) revokeSession(c *fiber.Ctx) error {
@@ -234,6 +241,21 @@ func loggedIn(c *fiber.Ctx) (string, error) {
 		return "", demo.ErrNotLoggedIn
 	}
 	return user, nil
+}
+
+// crossOrigin refuses a browser's cross-origin POST, PUT or DELETE with
+// 403 (through the ErrorHandler), by net/http's CrossOriginProtection,
+// which fasthttp has no *http.Request for: it is given the request's
+// method, Host and the two headers it reads. (Fiber's csrf middleware
+// wants a token in every such request.)
+func crossOrigin(cop *http.CrossOriginProtection) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if err := demo.CheckCrossOriginOf(cop, c.Method(), string(c.Request().Host()),
+			c.Get("Sec-Fetch-Site"), c.Get(fiber.HeaderOrigin)); err != nil {
+			return err
+		}
+		return c.Next()
+	}
 }
 
 // param returns the route parameter key unescaped, as net/http's ServeMux

@@ -3,8 +3,17 @@
 //
 //	go run ./examples/fiber -secure=false
 //	curl -c jar -b jar -X POST http://127.0.0.1:8080/counter
+//	curl -c jar -b jar -d user=alice -d remember=on -d label=Laptop http://127.0.0.1:8080/login
+//	curl -c jar -b jar http://127.0.0.1:8080/sessions
 //
-// Flags: go run ./examples/fiber -h
+// A browser's POST, PUT or DELETE from another origin is refused with 403
+// by net/http's CrossOriginProtection (demo.CrossOriginProtection), which a
+// Fiber middleware calls with the request's method, Host, Sec-Fetch-Site
+// and Origin (fasthttp has no *http.Request); curl, which sends neither
+// header, is served.
+//
+// Flags: go run ./examples/fiber -h (among them -remember, the lifetime of a
+// session logged in with remember, and -bind user-agent).
 package main
 
 import (

@@ -17,15 +17,15 @@ import (
 
 // app holds what the handlers share.
 type app struct {
-	m   *core.Manager
 	log *slog.Logger
 }
 
 // newRouter is the demo's whole HTTP surface: the routes of the demo
 // contract in a router group behind the session middleware, and /healthz
-// outside it, so that a health check never touches the session store.
+// outside it, so that a health check never touches the session store; all
+// of it behind net/http's cross-origin protection (crossOrigin).
 func newRouter(m *core.Manager, logger *slog.Logger) *gin.Engine {
-	a := &app{m: m, log: logger}
+	a := &app{log: logger}
 
 	r := gin.New()
 	// Routes match as the net/http demo's ServeMux matches them: /counter/
@@ -37,7 +37,9 @@ func newRouter(m *core.Manager, logger *slog.Logger) *gin.Engine {
 	r.HandleMethodNotAllowed = true
 	r.UseEscapedPath = true
 	r.UnescapePathValues = false // Gin's unescaping would read a+b as "a b"
-	r.Use(logRequests(logger))
+	// Cross-origin protection before the session middleware, so that a
+	// refused request loads no session.
+	r.Use(logRequests(logger), a.crossOrigin(demo.CrossOriginProtection()))
 	r.NoRoute(routerError(http.StatusNotFound))
 	r.NoMethod(routerError(http.StatusMethodNotAllowed))
 
@@ -133,7 +135,9 @@ func (a *app) deleteValue(c *gin.Context) {
 
 // loginForm is the body of POST /login.
 type loginForm struct {
-	User string `form:"user"`
+	User     string `form:"user"`
+	Remember string `form:"remember"`
+	Label    string `form:"label"`
 }
 
 func (a *app) login(c *gin.Context) {
@@ -153,9 +157,13 @@ func (a *app) login(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	// A real app checks a password here. Login renews the token (no session
-	// fixation), binds the session to the user and records the client.
-	sessiongin.From(c).Login(user)
+	// A real app checks a password here. LoginWith renews the token (no
+	// session fixation), binds the session to the user, records the client
+	// and the options; it refuses an invalid label and changes nothing.
+	if err := sessiongin.From(c).LoginWith(user, demo.LoginOptions(form.Remember, form.Label)); err != nil {
+		a.fail(c, err)
+		return
+	}
 	c.Render(http.StatusOK, jsonBody(demo.User{User: user}))
 }
 
@@ -173,16 +181,16 @@ func (a *app) logout(c *gin.Context) {
 }
 
 func (a *app) listSessions(c *gin.Context) {
-	user, ok := a.loggedIn(c)
-	if !ok {
+	if _, ok := a.loggedIn(c); !ok {
 		return
 	}
-	infos, err := a.m.ListSessions(c.Request.Context(), user)
+	// Sessions marks the one this request rides on as current.
+	infos, err := sessiongin.From(c).Sessions(c.Request.Context())
 	if err != nil {
 		a.fail(c, err)
 		return
 	}
-	c.Render(http.StatusOK, jsonBody(demo.ListSessions(infos, sessiongin.From(c).ID())))
+	c.Render(http.StatusOK, jsonBody(demo.SessionList(infos)))
 }
 
 func (a *app) revokeSession(c *gin.Context) {
@@ -234,6 +242,19 @@ func (a *app) loggedIn(c *gin.Context) (string, bool) {
 // unescapes a wildcard (the router matched on the escaped path).
 func param(c *gin.Context, key string) (string, error) {
 	return demo.PathParam(c.Param(key))
+}
+
+// crossOrigin refuses a browser's cross-origin POST, PUT or DELETE with
+// 403, by net/http's CrossOriginProtection, which Gin's *http.Request
+// lets it call as it is.
+func (a *app) crossOrigin(cop *http.CrossOriginProtection) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if err := demo.CheckCrossOrigin(cop, c.Request); err != nil {
+			a.fail(c, err)
+			return
+		}
+		c.Next()
+	}
 }
 
 // limitBody caps the request body at demo.MaxBodyBytes: a handler that

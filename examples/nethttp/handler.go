@@ -14,15 +14,16 @@ import (
 
 // app holds what the handlers share.
 type app struct {
-	m   *core.Manager
 	log *slog.Logger
 }
 
 // newHandler is the demo's whole HTTP surface: the routes of the demo
 // contract behind the session middleware, and /healthz beside it, so that a
-// health check never touches the session store.
+// health check never touches the session store; all of it behind net/http's
+// cross-origin protection (demo.CrossOriginProtection), which refuses a
+// browser's cross-site POST, PUT or DELETE before any session is loaded.
 func newHandler(m *core.Manager, logger *slog.Logger) http.Handler {
-	a := &app{m: m, log: logger}
+	a := &app{log: logger}
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /counter", a.getCounter)
@@ -42,7 +43,12 @@ func newHandler(m *core.Manager, logger *slog.Logger) http.Handler {
 		writeJSON(w, http.StatusOK, demo.OK{OK: true})
 	})
 	root.Handle("/", sessionhttp.New(m)(mux))
-	return logRequests(logger, root)
+
+	cop := demo.CrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a.fail(w, r, demo.ErrCrossOrigin)
+	}))
+	return logRequests(logger, cop.Handler(root))
 }
 
 func (a *app) getCounter(w http.ResponseWriter, r *http.Request) {
@@ -112,9 +118,14 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	// A real app checks a password here. Login renews the token (no session
-	// fixation), binds the session to the user and records the client.
-	sessionhttp.From(r).Login(user)
+	// A real app checks a password here. LoginWith renews the token (no
+	// session fixation), binds the session to the user, records the client
+	// and the options; it refuses an invalid label and changes nothing.
+	opts := demo.LoginOptions(r.PostForm.Get("remember"), r.PostForm.Get("label"))
+	if err := sessionhttp.From(r).LoginWith(user, opts); err != nil {
+		a.fail(w, r, err)
+		return
+	}
 	writeJSON(w, http.StatusOK, demo.User{User: user})
 }
 
@@ -132,16 +143,16 @@ func (a *app) logout(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *app) listSessions(w http.ResponseWriter, r *http.Request) {
-	user, ok := a.loggedIn(w, r)
-	if !ok {
+	if _, ok := a.loggedIn(w, r); !ok {
 		return
 	}
-	infos, err := a.m.ListSessions(r.Context(), user)
+	// Sessions marks the one this request rides on as current.
+	infos, err := sessionhttp.From(r).Sessions(r.Context())
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, demo.ListSessions(infos, sessionhttp.From(r).ID()))
+	writeJSON(w, http.StatusOK, demo.SessionList(infos))
 }
 
 func (a *app) revokeSession(w http.ResponseWriter, r *http.Request) {

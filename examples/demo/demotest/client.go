@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sessionkit/sessionkit/core"
 	"github.com/sessionkit/sessionkit/examples/demo"
 )
 
@@ -104,11 +105,17 @@ func (c *Client) Do(method, path, body string, headers ...string) Reply {
 // Login posts the login form for user.
 func (c *Client) Login(user string) Reply {
 	c.t.Helper()
-	return c.Do("POST", "/login", url.Values{"user": {user}}.Encode(), "Content-Type: application/x-www-form-urlencoded")
+	return c.LoginForm(url.Values{"user": {user}})
+}
+
+// LoginForm posts the login form with the fields given; headers as for Do.
+func (c *Client) LoginForm(form url.Values, headers ...string) Reply {
+	c.t.Helper()
+	return c.Do("POST", "/login", form.Encode(), append([]string{"Content-Type: application/x-www-form-urlencoded"}, headers...)...)
 }
 
 // Sessions returns the client's GET /sessions list.
-func (c *Client) Sessions() []demo.Session {
+func (c *Client) Sessions() []core.SessionInfo {
 	c.t.Helper()
 	r := c.Do("GET", "/sessions", "")
 	require.Equal(c.t, http.StatusOK, r.Status, r.Raw)

@@ -106,13 +106,32 @@ func testRejects(t *testing.T, run demo.RunFunc) {
 	assert.ErrorIs(t, err, demo.ErrUsage)
 	assert.Contains(t, out.String(), `-transport "smoke-signals"`)
 
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-bind", "weird"}, `-bind "weird": want none or user-agent`},
+		{[]string{"-bind", "User-Agent"}, `-bind "User-Agent"`},
+		{[]string{"-remember", "0"}, "-remember 0s is not positive"},
+		{[]string{"-remember", "-720h"}, "-remember -720h0m0s is not positive"},
+		{[]string{"-remember", "a month"}, `invalid value "a month" for flag -remember`},
+	} {
+		out.Reset()
+		err = run(ctx, tc.args, &out, nil)
+		assert.ErrorIs(t, err, demo.ErrUsage, "%v: a usage error (exit 2)", tc.args)
+		assert.Contains(t, out.String(), tc.want, "%v", tc.args)
+		assert.Contains(t, out.String(), "Usage of", "%v: with the usage", tc.args)
+	}
+
 	err = run(ctx, []string{"-idle", "48h"}, &out, nil)
 	assert.ErrorIs(t, err, core.ErrConfig, "idle longer than the lifetime")
 
 	out.Reset()
 	err = run(ctx, []string{"-h"}, &out, nil)
 	assert.ErrorIs(t, err, flag.ErrHelp)
-	assert.Contains(t, out.String(), "-transport")
+	for _, flag := range []string{"-transport", "-remember", "-bind", "user-agent", "720h"} {
+		assert.Contains(t, out.String(), flag, "-h shows it")
+	}
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)

@@ -2,6 +2,7 @@ package demotest
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sessionkit/sessionkit/core"
 	"github.com/sessionkit/sessionkit/examples/demo"
 	"github.com/sessionkit/sessionkit/stores/memstore"
 )
@@ -175,7 +177,9 @@ func testLoginAndLogout(t *testing.T, start Start) {
 	AssertCleared(t, r, "session")
 	assert.Empty(t, c.Token("session"), "the jar dropped the cookie")
 	Want(t, c.Do("GET", "/me", ""), 401, `{"error":"not logged in"}`)
-	Want(t, Replay(t, srv, "GET", "/me", "session="+after), 401, `{"error":"not logged in"}`)
+	r = Replay(t, srv, "GET", "/me", "session="+after)
+	Want(t, r, 401, `{"error":"not logged in"}`)
+	AssertCleared(t, r, "session") // the logged-out cookie, replayed, is cleared
 	Want(t, Replay(t, srv, "GET", "/values/cart", "session="+after), 404, `{"error":"no value named \"cart\""}`)
 
 	Want(t, fresh.Do("GET", "/me", ""), 200, `{"user":"bob"}`)
@@ -193,19 +197,17 @@ func testSessionsListAndRevoke(t *testing.T, start Start) {
 
 	list := laptop.Sessions()
 	require.Len(t, list, 2)
-	byUA := map[string]demo.Session{}
+	byUA := map[string]core.SessionInfo{}
 	for _, s := range list {
 		byUA[s.UserAgent] = s
 		assert.Len(t, s.ID, 64)
 		assert.Equal(t, "127.0.0.1", s.IP)
-		for _, ts := range []string{s.CreatedAt, s.LastSeen, s.ExpiresAt} {
-			parsed, err := time.Parse(time.RFC3339, ts)
-			require.NoError(t, err, ts)
-			assert.WithinDuration(t, time.Now(), parsed, 24*time.Hour+time.Minute)
+		for _, ts := range []time.Time{s.CreatedAt, s.LastSeen} {
+			assert.WithinDuration(t, time.Now(), ts, time.Minute)
 		}
-		created, _ := time.Parse(time.RFC3339, s.CreatedAt)
-		expires, _ := time.Parse(time.RFC3339, s.ExpiresAt)
-		assert.WithinDuration(t, created.Add(30*time.Minute), expires, 2*time.Second, "the idle deadline comes first")
+		assert.WithinDuration(t, s.CreatedAt.Add(30*time.Minute), s.ExpiresAt, 2*time.Second, "the idle deadline comes first")
+		assert.Empty(t, s.Label)
+		assert.False(t, s.Remembered)
 	}
 	require.Contains(t, byUA, "Laptop/1.0")
 	require.Contains(t, byUA, "Phone/2.0")
@@ -295,6 +297,16 @@ func testSecureDefaults(t *testing.T, start Start) {
 	assert.Equal(t, "no-store", r.Header.Get("Cache-Control"))
 
 	Want(t, c.Do("POST", "/counter", ""), 200, `{"count":2}`)
+	// Remember me: the same cookie, persisting for -remember.
+	remembered := NewClient(t, srv, "remembering browser")
+	r = remembered.LoginForm(url.Values{"user": {"carl"}, "remember": {"on"}})
+	Want(t, r, 200, `{"user":"carl"}`)
+	ck = r.SetCookie("__Host-session")
+	require.NotNil(t, ck)
+	assert.Regexp(t, `^__Host-session=`+ck.Value+`; Path=/; Expires=[A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT; Max-Age=\d+; HttpOnly; Secure; SameSite=Lax$`,
+		r.Header.Get("Set-Cookie"))
+	assertPersistent(t, r, "__Host-session", demo.DefaultRemember, "remembered")
+	Want(t, remembered.Do("GET", "/me", ""), 200, `{"user":"carl"}`)
 	Want(t, c.Login("carol"), 200, `{"user":"carol"}`)
 	Want(t, c.Do("GET", "/counter", ""), 200, `{"count":2}`)
 	tok := c.Token("__Host-session")
@@ -309,7 +321,10 @@ func testSecureDefaults(t *testing.T, start Start) {
 	assert.True(t, r.SetCookie("__Host-session").Secure, "the clearing cookie keeps its attributes")
 	assert.Empty(t, c.Token("__Host-session"), "the jar dropped the cookie")
 	Want(t, c.Do("GET", "/counter", ""), 200, `{"count":0}`)
-	Want(t, Replay(t, srv, "GET", "/me", "__Host-session="+tok), 401, `{"error":"not logged in"}`)
+	r = Replay(t, srv, "GET", "/me", "__Host-session="+tok)
+	Want(t, r, 401, `{"error":"not logged in"}`)
+	AssertCleared(t, r, "__Host-session")
+	assert.True(t, r.SetCookie("__Host-session").Secure, "the clearing cookie of a dead one too")
 }
 
 func testHeaderTransport(t *testing.T, start Start) {
@@ -344,7 +359,10 @@ func testHeaderTransport(t *testing.T, start Start) {
 	newTok := r.Header.Get("Session-Token")
 	require.Len(t, newTok, 43)
 	assert.NotEqual(t, tok, newTok)
-	Want(t, c.Do("GET", "/me", ""), 401, `{"error":"not logged in"}`) // still the old bearer: dead
+	r = c.Do("GET", "/me", "")
+	Want(t, r, 401, `{"error":"not logged in"}`) // still the old bearer: dead
+	assert.Empty(t, r.Header.Values("Set-Cookie"), "a dead bearer token gets no clearing cookie")
+	assert.Empty(t, r.Header.Get("Session-Token"))
 	Want(t, c.Do("GET", "/counter", ""), 200, `{"count":0}`)
 
 	c.Bearer = newTok

@@ -11,7 +11,7 @@
 // The suite talks HTTP to a real listener, so each framework's own request
 // handling answers it, and holds every answer to the bytes: the same
 // statuses, the same JSON bodies (with encoding/json's trailing newline),
-// the same cookie attributes in all four examples.
+// the same cookie attributes in all six examples.
 package demotest
 
 import (
@@ -73,6 +73,13 @@ func Run(t *testing.T, start Start) {
 		{"BodyIsNotDecoded", testBodyIsNotDecoded},
 		{"LargeRequestHeaders", testLargeRequestHeaders},
 		{"Head", testHead},
+		{"RememberMe", testRememberMe},
+		{"RememberedRotation", testRememberedRotation},
+		{"LoginLabel", testLoginLabel},
+		{"SessionsJSON", testSessionsJSON},
+		{"BindUserAgent", testBindUserAgent},
+		{"CrossOrigin", testCrossOrigin},
+		{"DeadCookieCleared", testDeadCookieCleared},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
