@@ -28,10 +28,13 @@ lint:
 
 ## bench: sessionkit against the peer libraries (bench/, its own module) and
 ## the benchmarks of the main module (the packages that have any),
-## BENCH_COUNT runs each. Raw output goes
-## to docs/bench.txt; bench/cmd/benchreport turns it into docs/BENCHMARKS.md
-## and docs/bench.svg. About 12 minutes on 2 cores. BENCH=regexp narrows the
-## run (e.g. BENCH=Memory/nethttp), BENCH_TIME and BENCH_COUNT tune it.
+## BENCH_COUNT runs each: memory, Redis and PostgreSQL stores (the last two
+## on servers the benchmarks start themselves: redis-server, and Debian's
+## PostgreSQL binaries; each is skipped, loudly, when missing). Raw output
+## goes to docs/bench.txt; bench/cmd/benchreport turns it into
+## docs/BENCHMARKS.md and docs/bench.svg. About 20 minutes on 2 cores.
+## BENCH=regexp narrows the run (e.g. BENCH=Memory/nethttp, BENCH=Postgres),
+## BENCH_TIME and BENCH_COUNT tune it.
 bench: BENCH ?= .
 bench: BENCH_COUNT ?= 7
 bench: BENCH_TIME ?= 400ms
@@ -42,6 +45,8 @@ bench:
 	  echo "cpu-model: $$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"; \
 	  echo "go-version: $$($(GO) env GOVERSION)"; \
 	  echo "redis-version: $$(redis-server --version 2>/dev/null | sed -n 's/.* v=\([^ ]*\).*/\1/p')"; \
+	  pg=$$({ command -v postgres || ls /usr/lib/postgresql/15/bin/postgres /usr/lib/postgresql/*/bin/postgres; } 2>/dev/null | head -n 1); \
+	  echo "postgres-version: $$([ -z "$$pg" ] || "$$pg" --version | sed -n 's/^postgres (PostgreSQL) \([0-9.]*\).*/\1/p')"; \
 	  echo "count: $(BENCH_COUNT)"; \
 	  echo "benchtime: $(BENCH_TIME)"; \
 	  echo "command: make bench BENCH='$(BENCH)' BENCH_COUNT=$(BENCH_COUNT) BENCH_TIME=$(BENCH_TIME)"; \

@@ -11,12 +11,17 @@
 //
 // Benchmarks are named Top/framework/library/Scenario:
 //
-//   - BenchmarkMemory and BenchmarkRedis: a session library on a framework,
-//     on its in-memory or Redis store;
+//   - BenchmarkMemory, BenchmarkRedis and BenchmarkPostgres: a session
+//     library on a framework, on its in-memory, Redis or PostgreSQL store;
 //   - BenchmarkFloor: the framework alone, the same routes without session
 //     middleware (library "none");
 //   - BenchmarkRedisRaw: go-redis alone, one GET, or a GET then a SET;
-//   - BenchmarkScaling: sessionkit's costs as sessions and stores grow.
+//   - BenchmarkPostgresRaw: pgx alone, one SELECT, or a SELECT then an
+//     UPDATE;
+//   - BenchmarkScaling: sessionkit's costs as sessions and stores grow;
+//   - BenchmarkPostgresListUser1000 and BenchmarkPostgresSweep100k:
+//     listing a user's 1,000 sessions on pgstore, and one janitor sweep
+//     of 100,000 expired ones (rows/s).
 //
 // # Scenarios
 //
@@ -38,6 +43,18 @@
 // loopback port (internal/redistest) and skip, loudly, when there is none
 // on PATH. They count round trips in the client and commands on the
 // server (INFO commandstats deltas over the timed loop).
+//
+// The PostgreSQL benchmarks start a server of their own (internal/pgtest:
+// Debian's binaries, as the postgres user when run as root, on a free
+// loopback port, autovacuum off) and give each library an empty schema
+// on it. Every library runs on pgx v5 (sessionkit on pgxpool, the peers
+// on database/sql with pgx's stdlib driver), so one kind of counter serves
+// all: round trips on the wire (a client write after the server last
+// answered starts one), statements by a pgx tracer, and writes as the
+// transaction IDs the server assigned over the timed loop (PostgreSQL
+// spends one only on a transaction that writes or locks a row).
+// TestPostgresReadOnlyWritesNothing holds sessionkit's read-only request
+// to none, on every framework.
 //
 // profile.sh takes CPU and allocation profiles of sessionkit's hot paths
 // and lists their top entries.

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"testing"
 
+	gorillapg "github.com/antonlindstrom/pgstore"
 	"github.com/boj/redistore"
 	"github.com/gorilla/sessions"
 	"github.com/labstack/echo-contrib/session"
@@ -123,4 +124,18 @@ func echoSessionRedis(b *testing.B, srv *redisServer) *subject {
 		b.Fatal(err)
 	}
 	return withRoundTrips(echoContribSubject(st), rt)
+}
+
+// echoSessionPostgres is echo-contrib's session on antonlindstrom/pgstore, the
+// gorilla/sessions PostgreSQL store (the one gin-contrib/sessions/postgres
+// wraps): NewPGStoreFromPool(db, key), which creates its http_sessions
+// table, db a database/sql handle on pgx's stdlib driver.
+func echoSessionPostgres(b *testing.B, pg *pgServer) *subject {
+	c := new(pgCount)
+	db := pg.sqlDB(b, pg.srv.Schema(b), c)
+	st, err := gorillapg.NewPGStoreFromPool(db, []byte(authKey))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return withPg(echoContribSubject(st), c)
 }

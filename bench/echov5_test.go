@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"testing"
 
+	gorillapg "github.com/antonlindstrom/pgstore"
 	"github.com/boj/redistore"
 	"github.com/gorilla/sessions"
 	"github.com/labstack/echo-contrib/v5/session"
@@ -121,4 +122,18 @@ func echov5SessionRedis(b *testing.B, srv *redisServer) *subject {
 		b.Fatal(err)
 	}
 	return withRoundTrips(echov5ContribSubject(st), rt)
+}
+
+// echov5SessionPostgres is echo-contrib's session on antonlindstrom/pgstore, the
+// gorilla/sessions PostgreSQL store (the one gin-contrib/sessions/postgres
+// wraps): NewPGStoreFromPool(db, key), which creates its http_sessions
+// table, db a database/sql handle on pgx's stdlib driver.
+func echov5SessionPostgres(b *testing.B, pg *pgServer) *subject {
+	c := new(pgCount)
+	db := pg.sqlDB(b, pg.srv.Schema(b), c)
+	st, err := gorillapg.NewPGStoreFromPool(db, []byte(authKey))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return withPg(echov5ContribSubject(st), c)
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/gin-contrib/sessions"
 	"github.com/gin-contrib/sessions/cookie"
 	ginmemstore "github.com/gin-contrib/sessions/memstore"
+	ginpostgres "github.com/gin-contrib/sessions/postgres"
 	ginredis "github.com/gin-contrib/sessions/redis"
 	"github.com/gin-gonic/gin"
 
@@ -122,4 +123,18 @@ func ginSessionsRedis(b *testing.B, srv *redisServer) *subject {
 		b.Fatal(err)
 	}
 	return withRoundTrips(ginContribSubject(st), rt)
+}
+
+// ginSessionsPostgres is gin-contrib/sessions/postgres:
+// postgres.NewStore(db, key), antonlindstrom/pgstore under it (which
+// creates its http_sessions table), db a database/sql handle on pgx's
+// stdlib driver.
+func ginSessionsPostgres(b *testing.B, pg *pgServer) *subject {
+	c := new(pgCount)
+	db := pg.sqlDB(b, pg.srv.Schema(b), c)
+	st, err := ginpostgres.NewStore(db, []byte(authKey))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return withPg(ginContribSubject(st), c)
 }

@@ -51,8 +51,11 @@ type subject struct {
 	// roundTrips counts the Redis round trips of the library's client, when
 	// the benchmark can count them; nil otherwise.
 	roundTrips *atomic.Int64
-	std        http.Handler            // net/http, Gin, Echo
-	fast       fasthttp.RequestHandler // Fiber
+	// pg counts what the library sends to PostgreSQL (round trips on the
+	// wire, statements), when it runs on PostgreSQL; nil otherwise.
+	pg   *pgCount
+	std  http.Handler            // net/http, Gin, Echo
+	fast fasthttp.RequestHandler // Fiber
 }
 
 // factory builds a fresh subject (its own store), cleaned up with b.
@@ -67,7 +70,7 @@ var quietLogger = slog.New(slog.DiscardHandler)
 
 // manager is sessionkit with its defaults (memory store, 30m idle timeout
 // on, Secure __Host- cookie), only the logger silenced.
-func manager(b *testing.B, st core.Store) *core.Manager {
+func manager(b testing.TB, st core.Store) *core.Manager {
 	m, err := core.New(core.Config{Store: st, Logger: quietLogger})
 	if err != nil {
 		b.Fatal(err)

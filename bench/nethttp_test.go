@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alexedwards/scs/postgresstore"
 	scsredis "github.com/alexedwards/scs/redisstore"
 	"github.com/alexedwards/scs/v2"
 	"github.com/alexedwards/scs/v2/memstore"
@@ -128,4 +129,31 @@ func scsRedisIdle(b *testing.B, srv *redisServer) *subject {
 	sm.Store = scsredis.New(pool)
 	sm.IdleTimeout = 30 * time.Minute
 	return withRoundTrips(scsSubject(sm), rt)
+}
+
+// scsPostgresTable is the table scs's postgresstore README has one create.
+const scsPostgresTable = `CREATE TABLE sessions (
+	token TEXT PRIMARY KEY,
+	data BYTEA NOT NULL,
+	expiry TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX sessions_expiry_idx ON sessions (expiry);`
+
+// scsPostgres is scs.New() on scs's postgresstore.New(db) as its README
+// builds it (the table above, cleanup every 5 minutes), db a database/sql
+// handle on pgx's stdlib driver, which the README names as the
+// alternative to lib/pq; idle is scs's IdleTimeout (0: none, scs's
+// default).
+func scsPostgres(b *testing.B, pg *pgServer, idle time.Duration) *subject {
+	c := new(pgCount)
+	db := pg.sqlDB(b, pg.srv.Schema(b), c)
+	if _, err := db.Exec(scsPostgresTable); err != nil {
+		b.Fatal(err)
+	}
+	st := postgresstore.New(db)
+	b.Cleanup(st.StopCleanup)
+	sm := scs.New()
+	sm.Store = st
+	sm.IdleTimeout = idle
+	return withPg(scsSubject(sm), c)
 }

@@ -44,7 +44,7 @@ func (m *meter) end(b *testing.B) {
 // newSession makes a session through the subject's /set route and returns
 // its cookie, checking that the library really set one, that it names a
 // stored session, and that the value reads back through /get.
-func newSession(b *testing.B, s *subject) string {
+func newSession(b testing.TB, s *subject) string {
 	b.Helper()
 	res := s.do(routeSet, "")
 	if res.code != 200 || res.body != setBody {
@@ -60,7 +60,7 @@ func newSession(b *testing.B, s *subject) string {
 }
 
 // checkRead checks that /get with the cookie answers the stored value.
-func checkRead(b *testing.B, s *subject, cookie string) {
+func checkRead(b testing.TB, s *subject, cookie string) {
 	b.Helper()
 	res := s.do(routeGet, cookie)
 	if res.code != 200 || res.body != valueWant {
@@ -69,7 +69,7 @@ func checkRead(b *testing.B, s *subject, cookie string) {
 }
 
 // counter makes a session through /incr and returns its cookie and count.
-func counter(b *testing.B, s *subject) (string, int) {
+func counter(b testing.TB, s *subject) (string, int) {
 	b.Helper()
 	res := s.do(routeIncr, "")
 	if res.code != 200 {
@@ -83,7 +83,7 @@ func counter(b *testing.B, s *subject) (string, int) {
 }
 
 // incr sends one /incr with cookie and returns the count it answers.
-func incr(b *testing.B, s *subject, cookie string) int {
+func incr(b testing.TB, s *subject, cookie string) int {
 	b.Helper()
 	res := s.do(routeIncr, cookie)
 	if res.code != 200 {
@@ -92,7 +92,7 @@ func incr(b *testing.B, s *subject, cookie string) int {
 	return atoi(b, res.body)
 }
 
-func atoi(b *testing.B, s string) int {
+func atoi(b testing.TB, s string) int {
 	b.Helper()
 	n, err := strconv.Atoi(s)
 	if err != nil {

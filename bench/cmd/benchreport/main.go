@@ -65,6 +65,8 @@ func svgName(md, svg string) string {
 
 func fmtNs(ns float64) string {
 	switch {
+	case ns >= 1e9:
+		return fmt.Sprintf("%.2f s", ns/1e9)
 	case ns >= 1e6:
 		return fmt.Sprintf("%.2f ms", ns/1e6)
 	case ns >= 1e4:
@@ -144,17 +146,6 @@ func fastestPeer(r *run, top, fw, sc string) (string, float64) {
 	return best, bestNs
 }
 
-// rawFloor is the go-redis benchmark a Redis scenario compares with.
-func rawFloor(sc string) string {
-	switch sc {
-	case "ReadWrite":
-		return "RedisRaw/GETSET"
-	case "ReadOnlyParallel":
-		return "RedisRaw/GETParallel"
-	}
-	return "RedisRaw/GET"
-}
-
 func floorNs(r *run, fw, sc string) float64 {
 	ns, _ := r.get(name("Floor", fw, floor, sc)).median("ns/op")
 	return ns
@@ -180,6 +171,7 @@ func report(b *bytes.Buffer, r *run, svg string) {
 	fmt.Fprintf(b, "| CPU | %s (`nproc` %s) |\n", or(c["cpu-model"], or(c["cpu"], "unknown")), or(c["nproc"], "?"))
 	fmt.Fprintf(b, "| Go | %s %s/%s |\n", or(c["go-version"], "?"), c["goos"], c["goarch"])
 	fmt.Fprintf(b, "| Redis | %s |\n", or(c["redis-version"], "not run"))
+	fmt.Fprintf(b, "| PostgreSQL | %s |\n", or(c["postgres-version"], "not run"))
 	fmt.Fprintf(b, "| command | `%s` |\n\n", or(c["command"], "make bench"))
 	fmt.Fprintf(b, "Handlers are driven in-process (a reused response writer, the request restored from a pristine copy each iteration; for Fiber a reused `fasthttp.RequestCtx`), so the figures are the framework and the session library, not a network stack. ")
 	fmt.Fprintf(b, "*× fastest peer* divides by the fastest **server-side** peer on the same framework, store and scenario (cookie stores are shown for reference only); *× floor* divides by the same framework with no session middleware. ")
@@ -191,8 +183,9 @@ func report(b *bytes.Buffer, r *run, svg string) {
 		storeTables(b, r, top)
 	}
 	floorTables(b, r)
-	redisRaw(b, r)
+	rawTables(b, r)
 	scaling(b, r)
+	pgOps(b, r)
 
 	fmt.Fprintf(b, "## What each library label is\n\n| label | configuration |\n|---|---|\n")
 	for _, lib := range []string{"sessionkit", "scs", "scs-idle", "gin-sessions", "gin-sessions-cookie", "echo-session", "echo-session-cookie", "echov5-session", "echov5-session-cookie", "fiber-session", "fiberv3-session", "none"} {
@@ -307,7 +300,8 @@ func targets(b *bytes.Buffer, r *run) {
 				continue
 			}
 			fl := floorNs(r, fw, x.sc)
-			raw := r.get(rawFloor(x.sc))
+			rawName, _ := rawFloor("Redis", x.sc)
+			raw := r.get(rawName)
 			ts = append(ts, target{
 				what: fmt.Sprintf("Redis %s ≤ 1.15 × %s", x.sc, x.label), fw: fw,
 				measured: med(s, "ns/op"), limit: 1.15 * x.base, unit: "ns",
@@ -320,6 +314,24 @@ func targets(b *bytes.Buffer, r *run) {
 				if w, ok := s.median("writes/op"); ok {
 					ts = append(ts, target{what: "Redis ReadOnly: zero write commands", fw: fw, measured: w, limit: 0, unit: "writes"})
 				}
+			}
+		}
+		// Issue 13: on PostgreSQL, a read costs at most half of scs's and
+		// writes nothing.
+		if s, scs := sk("Postgres", "ReadOnly"), r.get(name("Postgres", fw, "scs", "ReadOnly")); s != nil && scs != nil {
+			raw := r.get("PostgresRaw/SELECT")
+			ts = append(ts, target{
+				what: "PostgreSQL ReadOnly ≤ 0.5 × scs", fw: fw,
+				measured: med(s, "ns/op"), limit: 0.5 * med(scs, "ns/op"), unit: "ns",
+				detail: fmt.Sprintf("scs: %s; raw pgx SELECT: %s; server CPU %.1f µs vs scs %.1f µs; %s vs %s round trips",
+					fmtNs(med(scs, "ns/op")), fmtNs(med(raw, "ns/op")), med(s, "server-us/op"), med(scs, "server-us/op"),
+					fmtCount(med(s, "roundtrips/op")), fmtCount(med(scs, "roundtrips/op"))),
+				noise: max(s.spread("ns/op"), scs.spread("ns/op")),
+			})
+		}
+		if s := sk("Postgres", "ReadOnly"); s != nil {
+			if w, ok := s.median("writes/op"); ok {
+				ts = append(ts, target{what: "PostgreSQL ReadOnly: zero writing transactions", fw: fw, measured: w, limit: 0, unit: "writes"})
 			}
 		}
 	}
@@ -337,7 +349,7 @@ func targets(b *bytes.Buffer, r *run) {
 	if len(ts) == 0 {
 		return
 	}
-	fmt.Fprintf(b, "## Targets (issue 5)\n\n| target | framework | sessionkit | limit | verdict | against |\n|---|---|---:|---:|---|---|\n")
+	fmt.Fprintf(b, "## Targets (issues 5 and 13)\n\n| target | framework | sessionkit | limit | verdict | against |\n|---|---|---:|---:|---|---|\n")
 	met := 0
 	for _, t := range ts {
 		if t.measured <= t.limit {
@@ -358,12 +370,17 @@ func storeTables(b *bytes.Buffer, r *run, top string) {
 	if !any {
 		return
 	}
-	redis := top == "Redis"
-	if redis {
-		fmt.Fprintf(b, "## Redis store\n\n")
+	// A networked store: its round trips, commands or statements, writes,
+	// server time, and the raw client floor.
+	networked, countUnit, countLabel := false, "", ""
+	fmt.Fprintf(b, "## %s\n\n", storeTitle[top])
+	switch top {
+	case "Redis":
+		networked, countUnit, countLabel = true, "cmds/op", "cmds/op"
 		fmt.Fprintf(b, "Each benchmark run starts its own `redis-server` on a free loopback port (never the machine's own), empty for every library. Per request, over the timed loop: *round trips* counted in the client (a go-redis hook, or a counting redigo connection); *cmds* and *writes* (write commands among them) from `INFO commandstats` deltas, where commands run inside a Lua script or a MULTI/EXEC count as well as the script or the EXEC; *server µs* is the CPU time of the server's main thread per request (`INFO cpu` deltas: reading and parsing the request, running its commands, script or transaction, replying), which on this kind of VM is mostly the network system calls; *mix* lists the commands with the server's time in each by commandstats (a script's or an EXEC's time includes the commands it runs). *× raw floor* divides by go-redis alone doing the same number of round trips: one `GET` for NewSession and ReadOnly, `GET` then `SET` for ReadWrite, parallel `GET`s for ReadOnlyParallel.\n\n")
-	} else {
-		fmt.Fprintf(b, "## Memory store\n\n")
+	case "Postgres":
+		networked, countUnit, countLabel = true, "stmts/op", "statements/op"
+		fmt.Fprintf(b, "Each benchmark run starts its own PostgreSQL server (`internal/pgtest`: Debian's binaries in a fresh data directory on a free loopback port, fsync and autovacuum off; never the machine's own), and each library runs in an empty schema of its own. Every library reaches it through pgx v5: sessionkit through `pgxpool` (`pgstore.NewPool`), the peers through `database/sql` on pgx's stdlib driver, so one set of counters serves all. Per request, over the timed loop: *round trips* are counted on the wire (a write by the client after the server last answered starts one: a pgx batch is one, and a pool's liveness ping counts too); *statements* are what the client sent (a pgx tracer: each Query or Exec, and each statement of a batch), and *mix* gives them by first keyword; *writes* are the writing transactions committed, as the transaction IDs the server assigned (PostgreSQL gives one only to a transaction that writes or locks a row, and nothing else runs on the server); *server µs* is the CPU time of all the server's processes per request (`/proc`, in 10 ms ticks: a rough figure). *× raw floor* divides by pgx alone doing the same round trips: one primary-key `SELECT` for NewSession and ReadOnly, a `SELECT` then an `UPDATE` for ReadWrite, parallel `SELECT`s for ReadOnlyParallel. Fiber v2 and v3 run sessionkit alone: no PostgreSQL storage for Fiber's session middleware is on the module proxy.\n\n")
 	}
 	for _, fw := range frameworks {
 		ls := libs(r, top, fw)
@@ -371,16 +388,17 @@ func storeTables(b *bytes.Buffer, r *run, top string) {
 			continue
 		}
 		fmt.Fprintf(b, "### %s\n\n", frameworkTitle[fw])
-		if redis {
-			fmt.Fprintf(b, "| library | scenario | ns/op | B/op | allocs/op | round trips/op | cmds/op | writes/op | server µs/op | mix | × fastest peer | × raw floor | spread |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|\n")
+		if networked {
+			fmt.Fprintf(b, "| library | scenario | ns/op | B/op | allocs/op | round trips/op | %s | writes/op | server µs/op | mix | × fastest peer | × raw floor | spread |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|\n", countLabel)
 		} else {
 			fmt.Fprintf(b, "| library | scenario | ns/op | B/op | allocs/op | × fastest peer | × floor | spread |\n|---|---|---:|---:|---:|---:|---:|---:|\n")
 		}
 		for _, sc := range scenarios {
 			_, peerNs := fastestPeer(r, top, fw, sc)
 			fl := floorNs(r, fw, sc)
-			if redis {
-				fl, _ = r.get(rawFloor(sc)).median("ns/op")
+			if networked {
+				raw, _ := rawFloor(top, sc)
+				fl, _ = r.get(raw).median("ns/op")
 			}
 			for _, lib := range ls {
 				s := r.get(name(top, fw, lib, sc))
@@ -393,12 +411,12 @@ func storeTables(b *bytes.Buffer, r *run, top string) {
 					label = "**" + lib + "**"
 				}
 				fmt.Fprintf(b, "| %s | %s | %s | %s | %s |", label, sc, fmtNs(ns), fmtInt(med(s, "B/op")), fmtInt(med(s, "allocs/op")))
-				if redis {
+				if networked {
 					rt := "–"
 					if v, ok := s.median("roundtrips/op"); ok {
 						rt = fmtCount(v)
 					}
-					fmt.Fprintf(b, " %s | %s | %s | %s | %s |", rt, fmtCount(med(s, "cmds/op")), fmtCount(med(s, "writes/op")), fmt.Sprintf("%.1f", med(s, "server-us/op")), mix(s))
+					fmt.Fprintf(b, " %s | %s | %s | %s | %s |", rt, fmtCount(med(s, countUnit)), fmtCount(med(s, "writes/op")), fmt.Sprintf("%.1f", med(s, "server-us/op")), mix(s, "-"+countUnit))
 				}
 				pr := "–"
 				if peerNs > 0 {
@@ -415,11 +433,14 @@ func storeTables(b *bytes.Buffer, r *run, top string) {
 	}
 }
 
-// mix lists the per-command metrics ("get-cmds/op") of a Redis benchmark.
-func mix(s *series) string {
+// mix lists the per-command or per-statement metrics of a networked store's
+// benchmark: the units ending in suffix ("get-cmds/op" for Redis,
+// "select-stmts/op" for PostgreSQL), each with the server's time in it
+// when there is a NAME-us/op.
+func mix(s *series, suffix string) string {
 	var parts []string
 	for unit := range s.units {
-		if cmd, ok := strings.CutSuffix(unit, "-cmds/op"); ok {
+		if cmd, ok := strings.CutSuffix(unit, suffix); ok {
 			if v := med(s, unit); v >= 0.005 {
 				p := fmtCount(v) + " " + cmd
 				if us, ok := s.median(cmd + "-us/op"); ok {
@@ -454,21 +475,27 @@ func floorTables(b *bytes.Buffer, r *run) {
 	b.WriteString("\n")
 }
 
-func redisRaw(b *bytes.Buffer, r *run) {
-	var rows []*series
-	for _, k := range r.order {
-		if s := r.byName[k]; s.pkg == benchPkg && strings.HasPrefix(s.name, "RedisRaw/") {
-			rows = append(rows, s)
+// rawTables are the raw client floors: go-redis alone, pgx alone.
+func rawTables(b *bytes.Buffer, r *run) {
+	for _, x := range []struct{ prefix, title, intro string }{
+		{"RedisRaw/", "Raw go-redis floors", "go-redis v9 alone, built as sessionkit's client is (`redisstore.NewClient`), against the same kind of server: one `GET` of a 64-byte value, a `GET` then a `SET` (two round trips), and `GET`s from `b.RunParallel` goroutines."},
+		{"PostgresRaw/", "Raw pgx floors", "pgx v5 alone, on a pool built as sessionkit's is (`pgstore.NewPool`), against the same kind of server, counted as the PostgreSQL store's libraries are: one primary-key `SELECT` of a 64-byte value, a `SELECT` then an `UPDATE` of it (two round trips), and `SELECT`s from `b.RunParallel` goroutines."},
+	} {
+		var rows []*series
+		for _, k := range r.order {
+			if s := r.byName[k]; s.pkg == benchPkg && strings.HasPrefix(s.name, x.prefix) {
+				rows = append(rows, s)
+			}
 		}
+		if len(rows) == 0 {
+			continue
+		}
+		fmt.Fprintf(b, "## %s\n\n%s\n\n| benchmark | ns/op | B/op | allocs/op | round trips/op | server µs/op | spread |\n|---|---:|---:|---:|---:|---:|---:|\n", x.title, x.intro)
+		for _, s := range rows {
+			fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %.1f | %s |\n", strings.TrimPrefix(s.name, x.prefix), fmtNs(med(s, "ns/op")), fmtInt(med(s, "B/op")), fmtInt(med(s, "allocs/op")), fmtCount(med(s, "roundtrips/op")), med(s, "server-us/op"), fmtPct(s.spread("ns/op")))
+		}
+		b.WriteString("\n")
 	}
-	if len(rows) == 0 {
-		return
-	}
-	fmt.Fprintf(b, "## Raw go-redis floors\n\ngo-redis v9 alone, built as sessionkit's client is (`redisstore.NewClient`), against the same kind of server: one `GET` of a 64-byte value, a `GET` then a `SET` (two round trips), and `GET`s from `b.RunParallel` goroutines.\n\n| benchmark | ns/op | B/op | allocs/op | round trips/op | server µs/op | spread |\n|---|---:|---:|---:|---:|---:|---:|\n")
-	for _, s := range rows {
-		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %.1f | %s |\n", strings.TrimPrefix(s.name, "RedisRaw/"), fmtNs(med(s, "ns/op")), fmtInt(med(s, "B/op")), fmtInt(med(s, "allocs/op")), fmtCount(med(s, "roundtrips/op")), med(s, "server-us/op"), fmtPct(s.spread("ns/op")))
-	}
-	b.WriteString("\n")
 }
 
 func scaling(b *bytes.Buffer, r *run) {
@@ -485,6 +512,28 @@ func scaling(b *bytes.Buffer, r *run) {
 	fmt.Fprintf(b, "- **ReadKeyOfN**: the net/http ReadOnly request on a session holding N values (the one read and N−1 others of 16 bytes).\n")
 	fmt.Fprintf(b, "- **ListUserN**: `Manager.ListSessions` for a user with N sessions.\n")
 	fmt.Fprintf(b, "- **Hold1M**: a memory store holding 1,000,000 anonymous sessions (one small value each): *bytes/session* is the heap after a GC, IDs and store included; *ms/sweep* is one janitor pass that finds nothing expired (a read-locked scan of every shard), *ms/sweep-expire-10pct* one that removes 100,000 expired sessions; ns/op is the cost of each `Create` while filling.\n\n")
+	opsTable(b, rows, "Scaling/")
+}
+
+// pgOps are sessionkit's PostgreSQL operations at scale.
+func pgOps(b *bytes.Buffer, r *run) {
+	var rows []*series
+	for _, k := range r.order {
+		if s := r.byName[k]; s.pkg == benchPkg && (strings.HasPrefix(s.name, "PostgresListUser") || strings.HasPrefix(s.name, "PostgresSweep")) {
+			rows = append(rows, s)
+		}
+	}
+	if len(rows) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "## PostgreSQL store operations (sessionkit)\n\n")
+	fmt.Fprintf(b, "- **PostgresListUser1000**: `Manager.ListSessions` for a user with 1,000 sessions on pgstore, counted as in the PostgreSQL store's tables.\n")
+	fmt.Fprintf(b, "- **PostgresSweep100k**: one `pgstore.Sweep`, the janitor's pass, over 100,000 expired sessions of one value each, in its default batches of 500 rows; the rows are made outside the timer (one session through the manager, copied by one `INSERT ... SELECT` per table, then `VACUUM ANALYZE`); *rows/s* is rows deleted per second of the sweep, *roundtrips/op* and *stmts/op* those of one sweep.\n\n")
+	opsTable(b, rows, "")
+}
+
+// opsTable lists benchmarks with their other metrics, named without prefix.
+func opsTable(b *bytes.Buffer, rows []*series, prefix string) {
 	fmt.Fprintf(b, "| benchmark | ns/op | B/op | allocs/op | other | spread |\n|---|---:|---:|---:|---|---:|\n")
 	for _, s := range rows {
 		var other []string
@@ -498,7 +547,7 @@ func scaling(b *bytes.Buffer, r *run) {
 			case "ns/op", "B/op", "allocs/op":
 				continue
 			}
-			if strings.HasSuffix(u, "-cmds/op") || strings.HasSuffix(u, "-us/op") {
+			if strings.HasSuffix(u, "-cmds/op") || strings.HasSuffix(u, "-stmts/op") || strings.HasSuffix(u, "-us/op") && u != "server-us/op" {
 				continue
 			}
 			other = append(other, fmtCount(math.Round(med(s, u)*100)/100)+" "+u)
@@ -507,7 +556,7 @@ func scaling(b *bytes.Buffer, r *run) {
 		if len(other) > 0 {
 			o = strings.Join(other, ", ")
 		}
-		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |\n", strings.TrimPrefix(s.name, "Scaling/"), fmtNs(med(s, "ns/op")), fmtInt(med(s, "B/op")), fmtInt(med(s, "allocs/op")), o, fmtPct(s.spread("ns/op")))
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |\n", strings.TrimPrefix(s.name, prefix), fmtNs(med(s, "ns/op")), fmtInt(med(s, "B/op")), fmtInt(med(s, "allocs/op")), o, fmtPct(s.spread("ns/op")))
 	}
 	b.WriteString("\n")
 }

@@ -65,14 +65,7 @@ func groups(r *run, top string) []group {
 			if ns := floorNs(r, fw, sc); ns > 0 {
 				g.bars = append(g.bars, bar{"framework alone", "floor", ns})
 			}
-			if top == "Redis" {
-				raw, label := "RedisRaw/GET", "raw go-redis GET"
-				if sc == "ReadWrite" {
-					raw, label = "RedisRaw/GETSET", "raw go-redis GET+SET"
-				}
-				if sc == "ReadOnlyParallel" {
-					raw, label = "RedisRaw/GETParallel", "raw go-redis GET, parallel"
-				}
+			if raw, label := rawFloor(top, sc); raw != "" {
 				if ns, ok := r.get(raw).median("ns/op"); ok {
 					g.bars = append(g.bars, bar{label, "raw", ns})
 				}
@@ -102,11 +95,7 @@ func chart(b *bytes.Buffer, r *run) {
 		if len(gs) == 0 {
 			continue
 		}
-		title := "Memory store"
-		if top == "Redis" {
-			title = "Redis store"
-		}
-		panels = append(panels, panel{title, gs})
+		panels = append(panels, panel{storeTitle[top], gs})
 		for _, g := range gs {
 			for _, x := range g.bars {
 				lo, hi = min(lo, x.ns), max(hi, x.ns)
@@ -133,7 +122,7 @@ func chart(b *bytes.Buffer, r *run) {
 	lx := 12.0
 	for _, l := range []struct{ kind, label string }{
 		{"ours", "sessionkit"}, {"peer", "peer (server-side store)"}, {"cookie", "peer, cookie store (client-side; reference)"},
-		{"floor", "framework, no sessions"}, {"raw", "raw go-redis"},
+		{"floor", "framework, no sessions"}, {"raw", "raw client (go-redis, pgx)"},
 	} {
 		fmt.Fprintf(&body, `<rect x="%.0f" y="%.0f" width="12" height="10" fill="%s"/><text x="%.0f" y="%.0f" class="legend">%s</text>`+"\n", lx, y-9, colours[l.kind], lx+16, y, html.EscapeString(l.label))
 		lx += 28 + 6.2*float64(len(l.label))

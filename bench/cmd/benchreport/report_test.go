@@ -1,0 +1,53 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+// The PostgreSQL benchmarks' lines, as go test prints them, reach the
+// report: the store's tables, the raw floors, the operations at scale, the
+// targets and the chart.
+const pgOutput = `postgres-version: 15.20
+count: 1
+pkg: github.com/sessionkit/sessionkit/bench
+BenchmarkPostgres/nethttp/sessionkit/ReadOnly-2   	 1000	 100000 ns/op	 1.000 roundtrips/op	 1.000 select-stmts/op	 50.00 server-us/op	 1.000 stmts/op	 0 writes/op	 4700 B/op	 59 allocs/op
+BenchmarkPostgres/nethttp/scs/ReadOnly-2          	 1000	 120000 ns/op	 1.000 roundtrips/op	 1.000 select-stmts/op	 40.00 server-us/op	 1.000 stmts/op	 0 writes/op	 10000 B/op	 223 allocs/op
+BenchmarkPostgres/fiber/sessionkit/ReadOnly-2     	 1000	 110000 ns/op	 1.000 roundtrips/op	 1.000 select-stmts/op	 50.00 server-us/op	 1.000 stmts/op	 0 writes/op	 4300 B/op	 58 allocs/op
+BenchmarkPostgresRaw/SELECT-2                     	 4000	 60000 ns/op	 1.000 roundtrips/op	 1.000 select-stmts/op	 30.00 server-us/op	 1.000 stmts/op	 0 writes/op	 515 B/op	 9 allocs/op
+BenchmarkPostgresListUser1000-2                   	 50	 4000000 ns/op	 1.000 roundtrips/op	 1.000 select-stmts/op	 1400 server-us/op	 1.000 stmts/op	 0 writes/op	 2000000 B/op	 9000 allocs/op
+BenchmarkPostgresSweep100k-2                      	 1	 3000000000 ns/op	 203.0 roundtrips/op	 33333 rows/s	 201.0 stmts/op	 48000 B/op	 1800 allocs/op
+`
+
+func TestReportPostgres(t *testing.T) {
+	r, err := parse(strings.NewReader(pgOutput))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var md bytes.Buffer
+	report(&md, r, "bench.svg")
+	for _, want := range []string{
+		"| PostgreSQL | 15.20 |",
+		"| PostgreSQL ReadOnly ≤ 0.5 × scs | net/http | 100.0 µs | 60.0 µs | **missed by 67%** |",
+		"| PostgreSQL ReadOnly: zero writing transactions | Fiber v2 | 0 | 0 | met |",
+		"## PostgreSQL store",
+		"| **sessionkit** | ReadOnly | 100.0 µs | 4700 | 59 | 1 | 1 | 0 | 50.0 | 1 select | 0.833× | 1.67× |",
+		"## Raw pgx floors",
+		"| SELECT | 60.0 µs | 515 | 9 | 1 | 30.0 |",
+		"## PostgreSQL store operations (sessionkit)",
+		"| PostgresListUser1000 | 4.00 ms | 2000000 | 9000 | 1 roundtrips/op, 1400 server-us/op, 1 stmts/op, 0 writes/op |",
+		"| PostgresSweep100k | 3.00 s | 48000 | 1800 | 203 roundtrips/op, 33333 rows/s, 201 stmts/op |",
+	} {
+		if !strings.Contains(md.String(), want) {
+			t.Errorf("the report lacks %q:\n%s", want, md.String())
+		}
+	}
+	var svg bytes.Buffer
+	chart(&svg, r)
+	for _, want := range []string{">PostgreSQL store<", ">raw pgx SELECT<"} {
+		if !strings.Contains(svg.String(), want) {
+			t.Errorf("the chart lacks %q", want)
+		}
+	}
+}
