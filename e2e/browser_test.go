@@ -265,15 +265,22 @@ func requireStored(t *testing.T, tb *tab, step string) string {
 	t.Helper()
 	c := tb.storedSession()
 	require.NotNil(t, c, "%s: the browser stores the session cookie", step)
+	requireStoredAttributes(t, c, step)
+	require.True(t, c.Session, "%s: a browser-session cookie (no expiry)", step)
+	return c.Value
+}
+
+// requireStoredAttributes checks what every session cookie of the demo
+// holds in the jar, whether it expires or not.
+func requireStoredAttributes(t *testing.T, c *network.Cookie, step string) {
+	t.Helper()
 	require.Regexp(t, tokenRE, c.Value, step)
 	require.Equal(t, "localhost", c.Domain, "%s: host-only, for localhost", step)
 	require.Equal(t, "/", c.Path, step)
 	require.True(t, c.HTTPOnly, "%s: HttpOnly", step)
 	require.True(t, c.Secure, "%s: Secure", step)
 	require.Equal(t, network.CookieSameSiteLax, c.SameSite, step)
-	require.True(t, c.Session, "%s: a browser-session cookie (no expiry)", step)
 	require.Nil(t, c.PartitionKey, step)
-	return c.Value
 }
 
 // sentSession returns the session token in the Cookie header the browser

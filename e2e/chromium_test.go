@@ -3,9 +3,13 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -24,11 +28,44 @@ const actionTimeout = 15 * time.Second
 // startBrowser starts one headless Chromium for the test and returns its
 // context; newTab opens isolated tabs in it. Cleanup closes the browser.
 //
-// The profile is a fresh temporary --user-data-dir that chromedp creates
-// and, once Chromium and its helpers have exited, removes. The flags keep
-// Chromium from reaching for the network on its own: the test must pass
-// offline, and without waiting on connections that cannot succeed.
+// The profile is a fresh --user-data-dir of the test's own, a t.TempDir,
+// which the testing package removes once Cleanup has closed the browser
+// and seen Chromium and its helpers exit (see browser.Close).
 func startBrowser(t *testing.T, execPath string) context.Context {
+	t.Helper()
+	return launchBrowser(t, execPath, t.TempDir(), "Chromium").ctx
+}
+
+// startProfileBrowser starts one headless Chromium on the profile
+// directory dir (its --user-data-dir), which stays in place when the
+// browser closes, so that another Chromium can start on it: a browser
+// restart. newProfileTab opens tabs in it. Close closes it; so does
+// Cleanup, if the test has not. The caller owns dir: a t.TempDir made
+// before the first browser starts, so that the testing package removes
+// it after the cleanups of every browser on it.
+func startProfileBrowser(t *testing.T, execPath, dir, name string) *browser {
+	t.Helper()
+	return launchBrowser(t, execPath, dir, name)
+}
+
+// browser is one Chromium process.
+type browser struct {
+	name string
+	ctx  context.Context
+	// profile is its --user-data-dir.
+	profile string
+	// tabs close the tabs opened in the browser, before it closes.
+	tabs   []context.CancelFunc
+	closed bool
+	cancel func()
+}
+
+// launchBrowser starts Chromium on the profile directory profile, which
+// chromedp then leaves alone (it removes only the temporary profiles it
+// makes itself). The flags keep Chromium from reaching for the network on
+// its own: the test must pass offline, and without waiting on connections
+// that cannot succeed.
+func launchBrowser(t *testing.T, execPath, profile, name string) *browser {
 	t.Helper()
 	output := &syncBuffer{}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
@@ -47,27 +84,125 @@ func startBrowser(t *testing.T, execPath string) context.Context {
 		chromedp.Flag("no-pings", true),
 		chromedp.CombinedOutput(output),
 	)
+	require.NotEmpty(t, profile)
+	opts = append(opts, chromedp.UserDataDir(profile))
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	browserCtx, cancelBrowser := chromedp.NewContext(allocCtx)
-	t.Cleanup(func() {
-		// Cancel closes the browser gracefully and waits for it to exit.
-		if err := chromedp.Cancel(browserCtx); err != nil {
-			t.Logf("closing Chromium: %v", err)
-		}
+	b := &browser{name: name, ctx: browserCtx, profile: profile}
+	b.cancel = func() {
 		cancelBrowser()
 		cancelAlloc()
+	}
+	// Cleanups run last first: the browser closes, then its output is
+	// shown if the test failed, whenever the browser closed.
+	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("Chromium output:\n%s", output.String())
+			t.Logf("%s output:\n%s", name, output.String())
+		}
+	})
+	t.Cleanup(func() {
+		if err := b.Close(); err != nil {
+			t.Logf("closing %s: %v", name, err)
 		}
 	})
 	// The first Do starts the browser and binds its life to browserCtx,
 	// which has no deadline; each action gets its own (see run).
 	require.NoError(t, chromedp.Do(browserCtx), "starting %s", execPath)
-	return browserCtx
+	return b
 }
 
-// tab is one browser tab in a browser context of its own: its own cookie
-// jar, like a separate incognito window. Every request it makes carries a
+// Close closes the browser's tabs, then the browser, gracefully, and waits
+// until Chromium and its helpers have exited. Closing a closed browser
+// does nothing.
+//
+// A graceful close is what leaves the browser's state in the profile: the
+// cookie store writes to disk in batches, and a Chromium killed a second
+// after a login with remember, started again on its profile, no longer
+// has the cookie.
+// chromedp.Cancel sends Browser.close (CDP), on which Chromium shuts down
+// as on its own Quit: it tears the profile down, and the cookie store,
+// which lives in the network service (a helper process), commits what it
+// holds to the profile's Cookies database, browser-session cookies
+// included; then Cancel waits for the browser process to exit. CDP has no
+// command that flushes the cookie store by itself, and none is needed:
+// Close then waits for every helper of the profile to exit too (see
+// waitProfileReleased), after which nothing writes to it any more, and
+// checks that Chromium exited cleanly (see cleanExit). A Chromium that
+// does not close within actionTimeout is killed, and Close reports the
+// unclean exit.
+func (b *browser) Close() error {
+	if b.closed {
+		return nil
+	}
+	b.closed = true
+	for i := len(b.tabs) - 1; i >= 0; i-- {
+		b.tabs[i]()
+	}
+	// The timeout bounds the wait for a graceful close; past it, the
+	// cancellation kills Chromium.
+	ctx, cancel := context.WithTimeout(b.ctx, actionTimeout)
+	defer cancel()
+	// Cancel closes the browser gracefully and waits for it to exit.
+	err := chromedp.Cancel(ctx)
+	b.cancel()
+	return errors.Join(err, waitProfileReleased(b.profile), cleanExit(b.profile))
+}
+
+// cleanExit checks that the Chromium that ran on the profile dir exited
+// cleanly: it released the profile's lock (the SingletonLock link, which
+// a killed Chromium leaves behind) and wrote the profile's preferences
+// with profile.exit_type "Normal", as it does when it shuts down (it
+// writes them lazily, so a fresh profile killed early has none).
+func cleanExit(dir string) error {
+	switch _, err := os.Lstat(filepath.Join(dir, "SingletonLock")); {
+	case err == nil:
+		return errors.New("the profile is still locked (its SingletonLock is there): Chromium did not exit cleanly")
+	case !errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("looking for the profile's lock: %w", err)
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, "Default", "Preferences"))
+	if err != nil {
+		return fmt.Errorf("reading the profile's preferences: %w", err)
+	}
+	var prefs struct {
+		Profile struct {
+			ExitType string `json:"exit_type"`
+		} `json:"profile"`
+	}
+	if err := json.Unmarshal(raw, &prefs); err != nil {
+		return fmt.Errorf("reading the profile's preferences: %w", err)
+	}
+	if prefs.Profile.ExitType != "Normal" {
+		return fmt.Errorf("the profile records Chromium's exit as %q, not Normal", prefs.Profile.ExitType)
+	}
+	return nil
+}
+
+// waitProfileReleased waits until no process runs with dir as its
+// --user-data-dir: Chromium passes the flag to each helper it starts
+// (zygotes, renderers, utility processes), so the command line finds them
+// all, and dir is the test's own. Those still there after a few seconds
+// are killed, by pid, and reported. (chromedp kills what still runs on
+// the temporary profiles it makes, but it looks for the flag only as an
+// argument of its own, and so misses the helpers: see profileProcesses.)
+func waitProfileReleased(dir string) error {
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		pids := profileProcesses(dir)
+		if len(pids) == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			killProcesses(pids)
+			return fmt.Errorf("processes %v of the profile %s did not exit within 5s of the browser; killed them", pids, dir)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// tab is one browser tab, in a browser context of its own (newTab): its
+// own cookie jar, like a separate incognito window; or in the profile's
+// default context (newProfileTab). Every request it makes carries a
 // tag in its query (?e2e=A3), so the test finds what the browser sent and
 // received for exactly that request among the network events.
 type tab struct {
@@ -81,20 +216,49 @@ type tab struct {
 
 func newTab(t *testing.T, browserCtx context.Context, name, base string) *tab {
 	t.Helper()
-	rec := &recorder{byID: map[network.RequestID]*exchange{}}
-	ctx, cancel := chromedp.NewContext(browserCtx,
-		chromedp.WithNewBrowserContext(),
-		chromedp.WithListener(rec.listen))
+	tb, cancel := openTab(t, browserCtx, name, base, true)
 	t.Cleanup(cancel) // closes the tab and disposes of its browser context
+	return tb
+}
+
+// newProfileTab opens a tab in b's default browser context: the profile's
+// own, whose cookie jar Chromium keeps on disk, unlike the in-memory jars
+// of the isolated contexts newTab opens. The tab closes with the browser.
+func newProfileTab(t *testing.T, b *browser, name, base string) *tab {
+	t.Helper()
+	require.False(t, b.closed, "%s is closed", b.name)
+	tb, cancel := openTab(t, b.ctx, name, base, false)
+	b.tabs = append(b.tabs, cancel)
+	return tb
+}
+
+// openTab opens a tab, in a browser context of its own when isolated, and
+// returns it and the func that closes it.
+func openTab(t *testing.T, browserCtx context.Context, name, base string, isolated bool) (*tab, context.CancelFunc) {
+	t.Helper()
+	rec := &recorder{byID: map[network.RequestID]*exchange{}}
+	opts := []chromedp.ContextOption{chromedp.WithListener(rec.listen)}
+	if isolated {
+		opts = append(opts, chromedp.WithNewBrowserContext())
+	}
+	ctx, cancel := chromedp.NewContext(browserCtx, opts...)
 	tb := &tab{t: t, name: name, base: base, ctx: ctx, rec: rec}
 	// The first Do opens the tab; the network domain must be on before
 	// the first request so that no event is missed.
-	require.NoError(t, chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, target *chromedp.Target) error {
+	err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, target *chromedp.Target) error {
 		_, err := cdp.Call(ctx, target, network.Enable, network.EnableParams{})
 		return err
-	})), "tab %s", name)
-	require.NotEmpty(t, chromedp.FromContext(ctx).BrowserContextID, "tab %s has a browser context of its own", name)
-	return tb
+	}))
+	if err != nil {
+		cancel()
+		require.NoError(t, err, "tab %s", name)
+	}
+	if isolated {
+		require.NotEmpty(t, chromedp.FromContext(ctx).BrowserContextID, "tab %s has a browser context of its own", name)
+	} else {
+		require.Empty(t, chromedp.FromContext(ctx).BrowserContextID, "tab %s is in the profile's default browser context", name)
+	}
+	return tb, cancel
 }
 
 // run runs one action in the tab with a deadline.

@@ -30,6 +30,17 @@
 // /logout and /login, and checks that the demo refuses both with 403 and
 // changes nothing, while its own pages' forms are served.
 //
+// TestBrowserRememberSurvivesRestart runs Chromium on a profile directory
+// of the test's own and restarts it there, as a user quits and reopens
+// the browser: a graceful close (Browser.close, which has Chromium write
+// its cookie store to the profile's Cookies database), a wait until
+// Chromium and its helpers have exited, and a new Chromium on the same
+// directory. A plain login's cookie (no Max-Age, no Expires) is gone after
+// the restart and /me is 401, though the session lives on in the server;
+// a login with remember=1 sets a persistent cookie (Max-Age and Expires,
+// the demo's -remember of 720h), which the jar still holds after the
+// restart and the browser sends, and /me answers the user.
+//
 // The package is a module of its own so that chromedp never enters the
 // main go.mod. Run it with:
 //
