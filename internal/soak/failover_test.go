@@ -195,7 +195,6 @@ func TestSoakRedisClusterFailover(t *testing.T) {
 	rec := h.failovers[0]
 	require.NotNil(t, rec)
 	assert.NotZero(t, len(rec.snap), "no session on the failed-over master")
-	assert.NotZero(t, rec.refused, "no write in flight at the kill was refused: the master was never down")
 }
 
 // failoverRecord is what the controller saw of one failover, and what the
