@@ -110,6 +110,9 @@
 // so that concurrent writers of different keys overwrite each other, one
 // whose reads report sessions missing while its writes work, one that
 // panics) and require the soak to catch each. TestLedger holds the ledger's
-// rules to every legal and illegal read, and TestLeakCheckCatchesLeak shows
+// rules to every legal and illegal read, TestLedgerReplicationWindow does
+// the same around a replication window, TestFailoverReport holds the
+// failover report to what a replica may have kept, and
+// TestLeakCheckCatchesLeak shows
 // the goroutine check finding a leaked goroutine: the checks can fail.
 package soak

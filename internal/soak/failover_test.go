@@ -525,3 +525,47 @@ func TestLedgerReplicationWindow(t *testing.T) {
 		})
 	}
 }
+
+// TestFailoverReport: checkFailovers holds the promoted replica's copy to
+// the log of writes. Write 1 was acknowledged before the replication
+// window opened, write 2 in it, write 3 was refused while in flight at
+// the kill; each case is what the replica might hold.
+func TestFailoverReport(t *testing.T) {
+	base := time.Now()
+	at := func(ms int) time.Time { return base.Add(time.Duration(ms) * time.Millisecond) }
+	for _, tc := range []struct {
+		name                string
+		held                map[string]string // the replica's copy; nil: the session is missing
+		lost                bool              // a lost-write violation
+		kept, refusedLanded int
+	}{
+		{"everything", map[string]string{"seed": "s0", "k00": "s0/k00/3"}, false, 1, 1},
+		{"the window's write", map[string]string{"seed": "s0", "k00": "s0/k00/2"}, false, 1, 0},
+		{"the window's write lost", map[string]string{"seed": "s0", "k00": "s0/k00/1"}, false, 0, 0},
+		{"a write from before the window lost", map[string]string{"seed": "s0"}, true, 0, 0},
+		{"the seed lost", map[string]string{"k00": "s0/k00/2"}, true, 1, 0},
+		{"the session lost", nil, true, 0, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &sess{label: "s0", seeded: true}
+			sl := &slot{s: s, key: "k00"}
+			s.slots = []*slot{sl}
+			w := func(seq int64, code, start, end int) writeRec {
+				return writeRec{sess: s, key: "k00", st: state{seq: seq, value: fmt.Sprintf("s0/k00/%d", seq)}, code: code, start: at(start), end: at(end)}
+			}
+			h := &harness{violations: map[string][]string{}, vcount: map[string]int{}, lossy: true,
+				faults: []fault{{name: "failover"}},
+				writes: []writeRec{w(1, 200, 0, 5), w(2, 200, 12, 15), w(3, 503, 18, 40)}}
+			snap := &sessSnap{missing: tc.held == nil, values: tc.held}
+			rec := &failoverRecord{from: at(10), synced: at(11), killed: at(20), snapped: at(25), promoted: at(30),
+				snap: map[*sess]*sessSnap{s: snap}}
+			h.failovers = []*failoverRecord{rec}
+			h.checkFailovers(t)
+			assert.Equal(t, tc.lost, h.violationCount("lost write") > 0, "a lost-write violation")
+			assert.Equal(t, 1, rec.ackedInWindow)
+			assert.Equal(t, tc.kept, rec.ackedKept, "kept")
+			assert.Equal(t, 1, rec.refused)
+			assert.Equal(t, tc.refusedLanded, rec.refusedLanded, "refused, landed")
+		})
+	}
+}

@@ -772,10 +772,10 @@ func (h *harness) check(a *answer) {
 	if a.startPhase == a.endPhase && h.isOutage(a.startPhase) && !h.faults[faultOf(a.startPhase)].partial && a.code != http.StatusServiceUnavailable {
 		h.violate("answered while down", "%s", a)
 	}
-	if a.withCookie && (len(a.setCookies) > 0 || a.isNew == "true") && h.lostInWindow(a) {
-		return
-	}
-	if a.withCookie {
+	// A cookie served as new is fail-open, unless its session was lost
+	// with a replication window.
+	lost := a.withCookie && (len(a.setCookies) > 0 || a.isNew == "true") && h.lostInWindow(a)
+	if a.withCookie && !lost {
 		if len(a.setCookies) > 0 {
 			h.violate("fail-open (Set-Cookie)", "a request with a valid cookie got a Set-Cookie of %s: %s", cookieNames(a.setCookies), a)
 		}
