@@ -113,6 +113,6 @@
 // rules to every legal and illegal read, TestLedgerReplicationWindow does
 // the same around a replication window, TestFailoverReport holds the
 // failover report to what a replica may have kept, and
-// TestLeakCheckCatchesLeak shows
-// the goroutine check finding a leaked goroutine: the checks can fail.
+// TestLeakCheckCatchesLeak shows the goroutine check finding a leaked
+// goroutine: the checks can fail.
 package soak
