@@ -35,6 +35,7 @@ type Server struct {
 	bin   string
 	dir   string
 	port  int
+	conf  string   // a configuration file, given first (sentinels), or ""
 	extra []string // extra configuration (cluster mode, persistence)
 
 	mu   sync.Mutex
@@ -90,13 +91,19 @@ func standalone(t testing.TB, extra []string) *Server {
 // startNew starts a server in dir on a free port, trying other ports when
 // the chosen one turns out to be taken.
 func startNew(bin, dir string, extra []string, bus bool) (*Server, error) {
+	return startNewConf(bin, dir, "", extra, bus)
+}
+
+// startNewConf is startNew for a server that reads a configuration file
+// (conf, which may be "") before its command-line configuration.
+func startNewConf(bin, dir, conf string, extra []string, bus bool) (*Server, error) {
 	var last error
 	for attempt := 0; attempt < startRetries; attempt++ {
 		port, err := freePort(bus)
 		if err != nil {
 			return nil, err
 		}
-		s := &Server{bin: bin, dir: dir, port: port, extra: extra}
+		s := &Server{bin: bin, dir: dir, port: port, conf: conf, extra: extra}
 		err = s.Start()
 		if err == nil {
 			return s, nil
@@ -135,7 +142,11 @@ func (s *Server) Start() error {
 	}
 	s.logN++
 	logPath := filepath.Join(s.dir, fmt.Sprintf("redis-%d.log", s.logN))
-	args := []string{
+	var args []string
+	if s.conf != "" {
+		args = append(args, s.conf) // redis-server wants it first
+	}
+	args = append(args,
 		"--port", strconv.Itoa(s.port),
 		"--bind", "127.0.0.1",
 		"--dir", s.dir,
@@ -143,7 +154,7 @@ func (s *Server) Start() error {
 		"--appendonly", "no",
 		"--daemonize", "no",
 		"--logfile", logPath,
-	}
+	)
 	cmd := exec.Command(s.bin, append(args, s.extra...)...)
 	cmd.Dir = s.dir
 	cmd.SysProcAttr = sysProcAttr()

@@ -78,7 +78,7 @@ func SharedCluster(t testing.TB) *Cluster {
 		if err != nil {
 			t.Fatal(err)
 		}
-		shared.cluster, shared.clusterErr = startCluster(server, cli, sub, nil)
+		shared.cluster, shared.clusterErr = startCluster(server, cli, sub, nil, 0)
 	}
 	if shared.clusterErr != nil {
 		t.Fatal(shared.clusterErr)

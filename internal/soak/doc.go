@@ -25,6 +25,15 @@
 //   - Redis Cluster (skipped with -short): one master of a durable
 //     three-master cluster is killed and started again; the sessions on the
 //     other masters keep working meanwhile.
+//   - Redis Sentinel (skipped with -short): a master with a replica and
+//     three sentinels (redistest.NewSentinel), through NewClient's Sentinel
+//     client; the master is killed (SIGKILL) and the sentinels promote the
+//     replica. A second run cuts the replica off from its master for the
+//     last 100 ms before the kill, so that the failover loses the writes
+//     acknowledged meanwhile, as a lagging replica would.
+//   - Redis Cluster with replicas (skipped with -short): three masters and
+//     their replicas (redistest.NewClusterWithReplicas); one master is
+//     killed and its replica promoted, while the other masters serve.
 //   - In-memory: first the soak runs with no fault at all, where not one
 //     503 is allowed. Then a wrapper simulates an outage that fails every
 //     call, half of the failed writes only after applying them (the
@@ -40,6 +49,31 @@
 // the run every session is read back through the same HTTP handler, never
 // by looking into the store.
 //
+// # Failovers and the replication window
+//
+// Replication is asynchronous, so a failover may lose what the dead master
+// acknowledged and had not yet sent its replica. The soak bounds that
+// loss. Before the kill it opens a replication window, then waits until
+// the replica has caught up with the master's replication offset (sampled
+// after the window opened: every write answered before it is in it), then
+// kills the master and reads every session from the replica, which, with
+// its master dead and before its promotion (its role is checked after), holds
+// what the promotion starts from. The window closes when the promotion is
+// seen. In the ledger a write answered 200 in the window is kept after the
+// older states instead of replacing them: a read after the failover may
+// find an older state, but only one it could have found before that
+// write, and a read outside the window makes what it saw the last landed
+// state for good. A session created in the window may be gone: its cookie
+// is then an unknown token, which is counted, not taken for fail-open.
+//
+// After the run, the replica's copy is held to the log of writes: every
+// write acknowledged before the window must be on it (else a lost write).
+// The test output lists the writes acknowledged in the window or in flight
+// at the kill, each as acknowledged and kept, acknowledged and lost with
+// the master, or refused (503) and landed or not, with their counts, the
+// time to the promotion, and when the failed-over sessions were served
+// again.
+//
 // # What it proves
 //
 //   - No panic, and no data race under -race.
@@ -54,8 +88,10 @@
 //     as a new session and never gets a Set-Cookie, during an outage or
 //     after it; no valid token is ever reported unknown or expired. A new
 //     session answered 200 carries a cookie; one answered 503 carries none.
-//   - Every acknowledged write is still readable afterwards, and reads
-//     never go back in time: a key holds the value of the last write its
+//   - Every acknowledged write is still readable afterwards (in a
+//     failover: every write acknowledged before the replication window),
+//     and reads never go back in time (but to a state before a write the
+//     window lost): a key holds the value of the last write its
 //     worker saw acknowledged, or of a later write answered 503 (which may
 //     have landed), and once a read has seen such a write, never an older
 //     one. This holds for keys written concurrently by different workers in
@@ -74,6 +110,9 @@
 // so that concurrent writers of different keys overwrite each other, one
 // whose reads report sessions missing while its writes work, one that
 // panics) and require the soak to catch each. TestLedger holds the ledger's
-// rules to every legal and illegal read, and TestLeakCheckCatchesLeak shows
-// the goroutine check finding a leaked goroutine: the checks can fail.
+// rules to every legal and illegal read, TestLedgerReplicationWindow does
+// the same around a replication window, TestFailoverReport holds the
+// failover report to what a replica may have kept, and
+// TestLeakCheckCatchesLeak shows the goroutine check finding a leaked
+// goroutine: the checks can fail.
 package soak
