@@ -140,18 +140,17 @@ func TestSoakRedisSentinelLosesWindow(t *testing.T) {
 
 // TestSoakRedisClusterFailover: three masters, each with a replica; one
 // master is killed (SIGKILL) under load and its replica promoted. The
-// sessions on the other masters keep working meanwhile. The client
-// reloads its slot map every second, as the README tells Cluster users to
-// build it (go-redis does not reload on connection errors).
+// sessions on the other masters keep working meanwhile. The client is
+// NewClient's, which reloads its slot map every second (go-redis does not
+// reload on connection errors).
 func TestSoakRedisClusterFailover(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a Redis Cluster of six nodes")
 	}
 	leakCheck(t)
 	c := redistest.NewClusterWithReplicas(t)
-	o := (&redis.UniversalOptions{Addrs: c.Addrs(), ContextTimeoutEnabled: true, DialerRetries: 1}).Cluster()
-	o.ClusterStateReloadInterval = time.Second
-	client := redis.NewClusterClient(o)
+	client, err := redisstore.NewClient(c.Addrs(), 0)
+	require.NoError(t, err)
 	t.Cleanup(func() { client.Close() })
 	st, err := redisstore.New(client, redisstore.Options{})
 	require.NoError(t, err)
