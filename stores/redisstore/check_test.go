@@ -83,7 +83,12 @@ func noPasswords(t *testing.T, s string) {
 // roundTrip requires a store on c to keep a session.
 func roundTrip(t *testing.T, c redis.UniversalClient) {
 	t.Helper()
-	st, err := redisstore.New(c, redisstore.Options{Prefix: redistest.Prefix(t)})
+	roundTripPrefix(t, c, redistest.Prefix(t))
+}
+
+func roundTripPrefix(t *testing.T, c redis.UniversalClient, prefix string) {
+	t.Helper()
+	st, err := redisstore.New(c, redisstore.Options{Prefix: prefix})
 	require.NoError(t, err)
 	now := time.Now()
 	id := create(t, st, now, "u1", "k", "v")
@@ -322,6 +327,15 @@ func TestCheckCluster(t *testing.T) {
 	good := clientURL(t, withPW)
 	require.NoError(t, check(t, good, 10*time.Second))
 	roundTrip(t, good)
+
+	// The README's ACL user, on every node, is enough for the Cluster
+	// client (CLUSTER SLOTS) and the store.
+	for _, a := range addrs {
+		setACLUser(t, a, requirePW)
+	}
+	app := clientURL(t, "redis://app:"+alicePW+"@"+addrs[0]+"?addr="+addrs[1])
+	require.NoError(t, check(t, app, 10*time.Second))
+	roundTripPrefix(t, app, "myapp:"+redistest.Prefix(t))
 
 	// A standalone client on one node.
 	err = check(t, clientURL(t, "redis://:"+requirePW+"@"+addrs[0]), 5*time.Second)
