@@ -76,6 +76,10 @@ func parseURL(rawURL string, u *url.URL) (*redis.UniversalOptions, error) {
 		// localhost:6379.
 		return nil, fmt.Errorf("redisstore: Redis URL %s: no host: want %s://host:port", where, u.Scheme)
 	}
+	if strings.Contains(u.Host, ",") {
+		return nil, fmt.Errorf("redisstore: Redis URL %s: a comma in the host: a URL has one host, "+
+			"a Cluster's other addresses go in ?addr=host:port&addr=...", where)
+	}
 	q := u.Query()
 	var o *redis.UniversalOptions
 	switch {

@@ -167,6 +167,7 @@ func TestParseURLRefuses(t *testing.T) {
 		{"redis:127.0.0.1:6379", "not a Redis URL"},
 		{"redis:///0", "no host"},
 		{"redis://h:1/3?addr=h:2", "Redis Cluster has only database 0"},
+		{"redis://h:1,h:2", "a comma in the host"},
 		{"redis://h:1/x", "invalid database number"},
 		{"redis://h:1?bogus=1", "unexpected option: bogus"},
 		{"redis://h:1?addr=h", "unable to parse addr param"},
