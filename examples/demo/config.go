@@ -111,8 +111,9 @@ func Parse(name string, args []string, output io.Writer) (Options, error) {
 	redisAddrs := strings.Join(o.RedisAddrs, ",")
 	fs.StringVar(&o.Addr, "addr", o.Addr, "listen address (host:port)")
 	fs.StringVar(&o.Store, "store", o.Store, "session store: memory, redis or postgres")
-	fs.StringVar(&redisAddrs, "redis-addrs", redisAddrs, "Redis addresses, comma-separated; more than one means Redis Cluster")
-	fs.IntVar(&o.RedisDB, "redis-db", o.RedisDB, "Redis database number (standalone only)")
+	fs.StringVar(&redisAddrs, "redis-addrs", redisAddrs, "Redis addresses, comma-separated; more than one means Redis Cluster. "+
+		"Or one URL: redis://[user:password@]host:port[/db], rediss:// for TLS, ?addr=host:port&addr=... for Cluster, ?master_name=NAME for Sentinel")
+	fs.IntVar(&o.RedisDB, "redis-db", o.RedisDB, "Redis database number (standalone only; with a URL, its path)")
 	fs.StringVar(&o.RedisPrefix, "redis-prefix", o.RedisPrefix, "prefix of the Redis keys")
 	fs.StringVar(&o.PostgresURL, "postgres-url", o.PostgresURL, "PostgreSQL connection: a libpq URL or keyword=value string (the store creates its tables)")
 	fs.DurationVar(&o.Idle, "idle", o.Idle, "idle timeout: a session ends after this long without activity")
@@ -172,11 +173,8 @@ func (o Options) Validate() error {
 		return fmt.Errorf("-max-sessions is for -store %s only", StoreMemory)
 	}
 	if o.Store == StoreRedis {
-		if len(o.RedisAddrs) == 0 {
-			return errors.New("-redis-addrs is empty")
-		}
-		if o.RedisDB < 0 {
-			return fmt.Errorf("-redis-db %d is negative", o.RedisDB)
+		if err := o.validateRedis(); err != nil {
+			return err
 		}
 	}
 	if o.Store == StorePostgres {
@@ -192,6 +190,9 @@ func (o Options) Validate() error {
 }
 
 func splitAddrs(s string) []string {
+	if redisstore.IsURL(s) {
+		return []string{strings.TrimSpace(s)} // one URL: a comma in it is its own
+	}
 	var out []string
 	for _, a := range strings.Split(s, ",") {
 		if a = strings.TrimSpace(a); a != "" {
@@ -262,16 +263,10 @@ func openStore(o Options) (st core.Store, closeFn func() error, err error) {
 	case StoreMemory:
 		return nil, nil, nil
 	case StoreRedis:
-		client, err := redisstore.NewClient(o.RedisAddrs, o.RedisDB)
+		// Fails at startup, with the cause, rather than on every request.
+		client, err := openRedisClient(o)
 		if err != nil {
-			return nil, nil, fmt.Errorf("-redis-addrs %v: %w", o.RedisAddrs, err)
-		}
-		// Fail at startup, with the address, rather than on every request.
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := client.Ping(ctx).Err(); err != nil {
-			_ = client.Close()
-			return nil, nil, fmt.Errorf("redis at %s: %w", strings.Join(o.RedisAddrs, ","), err)
+			return nil, nil, err
 		}
 		st, err := redisstore.New(client, redisstore.Options{Prefix: o.RedisPrefix})
 		if err != nil {

@@ -10,6 +10,13 @@
 //	...
 //	m, err := core.New(core.Config{Store: st})
 //
+// A production Redis, with a password, an ACL user or TLS, is one URL
+// away: NewClientURL("rediss://app:PASSWORD@redis.internal:6380/0"), with
+// the Cluster (?addr=) and Sentinel (?master_name=) forms of go-redis's
+// parsers (see ParseURL). Run Check once at start-up: it names what stops
+// the client (authentication required, a wrong password, TLS required,
+// ...) instead of letting every request fail.
+//
 // It needs Redis 6.2 or later (for ZADD GT; it is tested against 7.0).
 // Redis Cluster works with no configuration: every script touches the
 // keys of one slot.

@@ -22,11 +22,13 @@ import (
 // RunCommand tests an example's run function as main calls it: it serves
 // on the address its flags give, logs each request with the status sent,
 // shuts down cleanly when ctx ends (even before it has started serving),
-// and refuses bad flags before it serves.
+// refuses bad flags before it serves, and on a Redis that wants a password
+// stops at start with the cause unless -redis-addrs gives it in a URL.
 func RunCommand(t *testing.T, run demo.RunFunc) {
 	t.Run("ServesUntilCancelled", func(t *testing.T) { testServesUntilCancelled(t, run) })
 	t.Run("Rejects", func(t *testing.T) { testRejects(t, run) })
 	t.Run("CancelledAtOnce", func(t *testing.T) { testCancelledAtOnce(t, run) })
+	t.Run("RedisPassword", func(t *testing.T) { testRedisPassword(t, run) })
 }
 
 func testServesUntilCancelled(t *testing.T, run demo.RunFunc) {
