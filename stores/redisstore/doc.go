@@ -23,7 +23,11 @@
 //
 // # Data layout
 //
-// Every key starts with Options.Prefix ("session:" by default).
+// Every key starts with Options.Prefix ("session:" by default), but one:
+// a new anonymous session is first written under the scratch key
+// "{" + its session key + "}:new" and renamed into place, which starts
+// with "{" (the hash tag keeps it in the session key's Cluster slot). An
+// ACL user for the store needs both patterns: ~session:* ~{session:*.
 //
 // A session is one hash at Prefix + id, where id is the store ID the
 // manager hands over: the hex SHA-256 of the session token. The token itself
