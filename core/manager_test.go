@@ -60,21 +60,8 @@ func (f *fixture) advance(d time.Duration) { f.mu.Lock(); f.now = f.now.Add(d); 
 // returns the token the client holds afterwards.
 func (f *fixture) request(t *testing.T, token string, fn func(*core.Session)) string {
 	t.Helper()
-	req := &core.Request{UserAgent: "test-agent", RemoteAddr: "192.0.2.1:4444"}
-	if token != "" {
-		req.Cookie = []string{f.m.Config().Cookie.Name + "=" + token}
-	}
-	s, err := f.m.Load(context.Background(), req)
-	require.NoError(t, err)
-	if fn != nil {
-		fn(s)
-	}
-	res, err := f.m.Commit(context.Background(), s)
-	require.NoError(t, err)
-	if res.Cookie != nil {
-		return res.Cookie.Value
-	}
-	return token
+	_, tok := f.exchange(t, "test-agent", token, fn)
+	return tok
 }
 
 func TestValuesAreSnapshots(t *testing.T) {
