@@ -25,6 +25,27 @@ import (
 	"github.com/sessionkit/sessionkit/stores/redisstore"
 )
 
+// sentinelStores starts a master, its replica and three sentinels, and
+// returns them with the store under test (NewClient's Sentinel client,
+// which follows the elected master) and a store reading the replica
+// directly, for the snapshot right after a kill.
+func sentinelStores(t *testing.T) (sn *redistest.Sentinel, st, rst *redisstore.Store, rep *redistest.Server) {
+	t.Helper()
+	sn = redistest.NewSentinel(t)
+	client, err := redisstore.NewClient(sn.Addrs(), 0, func(o *redis.UniversalOptions) { o.MasterName = sn.MasterName() })
+	require.NoError(t, err)
+	t.Cleanup(func() { client.Close() })
+	st, err = redisstore.New(client, redisstore.Options{})
+	require.NoError(t, err)
+	rep, err = sn.Replica()
+	require.NoError(t, err)
+	rc := redis.NewClient(&redis.Options{Addr: rep.Addr()})
+	t.Cleanup(func() { rc.Close() })
+	rst, err = redisstore.New(rc, redisstore.Options{})
+	require.NoError(t, err)
+	return sn, st, rst, rep
+}
+
 // TestSoakRedisSentinel: a master, its replica and three sentinels; the
 // master is killed (SIGKILL) under load and the sentinels promote the
 // replica. The store's client is NewClient's Sentinel client, which
@@ -34,18 +55,7 @@ func TestSoakRedisSentinel(t *testing.T) {
 		t.Skip("starts a master, a replica and three sentinels")
 	}
 	leakCheck(t)
-	sn := redistest.NewSentinel(t)
-	client, err := redisstore.NewClient(sn.Addrs(), 0, func(o *redis.UniversalOptions) { o.MasterName = sn.MasterName() })
-	require.NoError(t, err)
-	t.Cleanup(func() { client.Close() })
-	st, err := redisstore.New(client, redisstore.Options{})
-	require.NoError(t, err)
-	rep, err := sn.Replica()
-	require.NoError(t, err)
-	rc := redis.NewClient(&redis.Options{Addr: rep.Addr()})
-	t.Cleanup(func() { rc.Close() })
-	rst, err := redisstore.New(rc, redisstore.Options{})
-	require.NoError(t, err)
+	sn, st, rst, rep := sentinelStores(t)
 
 	var old *redistest.Server
 	h := newHarness(t, st, fullPlan(), fault{
@@ -87,22 +97,11 @@ func TestSoakRedisSentinelLosesWindow(t *testing.T) {
 		t.Skip("starts a master, a replica and three sentinels")
 	}
 	leakCheck(t)
-	sn := redistest.NewSentinel(t)
-	client, err := redisstore.NewClient(sn.Addrs(), 0, func(o *redis.UniversalOptions) { o.MasterName = sn.MasterName() })
-	require.NoError(t, err)
-	t.Cleanup(func() { client.Close() })
-	st, err := redisstore.New(client, redisstore.Options{})
-	require.NoError(t, err)
+	sn, st, rst, rep := sentinelStores(t)
 	master, err := sn.Master()
 	require.NoError(t, err)
 	admin := redis.NewClient(&redis.Options{Addr: master.Addr()})
 	t.Cleanup(func() { admin.Close() })
-	rep, err := sn.Replica()
-	require.NoError(t, err)
-	rc := redis.NewClient(&redis.Options{Addr: rep.Addr()})
-	t.Cleanup(func() { rc.Close() })
-	rst, err := redisstore.New(rc, redisstore.Options{})
-	require.NoError(t, err)
 
 	p := fullPlan()
 	p.workers, p.sessions, p.quota = 16, 32, 500
