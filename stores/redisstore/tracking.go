@@ -31,6 +31,11 @@ import (
 // a hex digit), not the user index's. The subscription's confirmation is
 // the signal that the node is tracked: tracking was on before it.
 //
+// With a Cluster client that reads from replicas (ReadOnly,
+// RouteByLatency, RouteRandomly), the replicas are tracked too: a replica
+// announces a write when it applies it, so a fill read from a replica
+// that had not yet is refused like any other.
+//
 // The cache serves only while every node is tracked (nearCache.setReady).
 // A connection that fails, or stays silent through two heartbeats (a PING
 // each), is closed and dialled again; in between the cache is off, and
@@ -81,7 +86,14 @@ func newTracking(client redis.UniversalClient, prefix string, cache *nearCache) 
 	var single *redis.Client
 	switch c := client.(type) {
 	case *redis.ClusterClient:
-		g.nodes = func(ctx context.Context) ([]*redis.Client, error) { return nodeClients(ctx, c.ForEachMaster) }
+		each := c.ForEachMaster
+		if o := c.Options(); o.ReadOnly || o.RouteByLatency || o.RouteRandomly {
+			// Reads may go to a replica, which applies a write after its
+			// master announced it: a fill from a lagging replica is
+			// refused only by the replica's own announcement.
+			each = c.ForEachShard
+		}
+		g.nodes = func(ctx context.Context) ([]*redis.Client, error) { return nodeClients(ctx, each) }
 	case *redis.Ring:
 		g.nodes = func(ctx context.Context) ([]*redis.Client, error) { return nodeClients(ctx, c.ForEachShard) }
 	case *redis.Client:
