@@ -67,6 +67,9 @@ type nearCache struct {
 	// dropInvalidations, for tests: invalidation messages are read and
 	// thrown away, as if lost on the way.
 	dropInvalidations atomic.Bool
+	// invalidated, for tests, is called with each ID Redis invalidated,
+	// once its entry is gone.
+	invalidated atomic.Pointer[func(id string)]
 }
 
 type cacheShard struct {
@@ -243,6 +246,9 @@ func (c *nearCache) forget(id string, remote bool) {
 	sh.mu.Unlock()
 	if remote {
 		c.invalidations.Add(1)
+		if f := c.invalidated.Load(); f != nil {
+			(*f)(id)
+		}
 	}
 }
 

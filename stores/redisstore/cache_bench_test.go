@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -128,6 +129,84 @@ func BenchmarkCachedLoad(b *testing.B) {
 					b.ReportMetric(float64(trips)/float64(b.N), "redis-trips/op")
 					b.ReportMetric(float64(hits)/float64(hits+misses), "hit-ratio")
 				}
+			})
+		}
+	}
+}
+
+// BenchmarkCrossProcess measures what another process waits to see a
+// revocation: two processes (clients and stores of their own, one
+// prefix); the writer revokes (Delete) a session the reader has cached.
+// Each op is one such round. Two delivery times, from the moment the
+// writer's Delete returned, at the median and the 99th percentile:
+//
+//   - inval: until the reader's cache has dropped the entry (the reader
+//     waits for that on a channel, leaving the CPU to the servers), after
+//     which its next Load reads Redis and finds the session gone, which
+//     each round checks;
+//   - seen: until a reader that loads the session in a loop, from its
+//     cache, finds it gone; that reader spins, and on a machine with
+//     fewer cores than servers plus trackers plus reader it takes CPU
+//     time from the very processes it waits for, which its p99 shows.
+//
+// ns/op also counts the session's creation and the reader's fill.
+//
+//	go test -run '^$' -bench CrossProcess -benchtime 1000x ./stores/redisstore/
+func BenchmarkCrossProcess(b *testing.B) {
+	for _, d := range deployments {
+		for _, mode := range []string{"inval", "seen"} {
+			b.Run(d.name+"/"+mode, func(b *testing.B) {
+				addrs, prefix := d.addrs(b), redistest.Prefix(b)
+				co := redisstore.CacheOptions{MaxStaleness: time.Minute}
+				reader, writer := newProcess(b, addrs, prefix, co), newProcess(b, addrs, prefix, co)
+				dropped := make(chan string, 64)
+				if mode == "inval" {
+					redisstore.OnInvalidation(reader.s, func(id string) { dropped <- id })
+				}
+				gone := func(id string) bool {
+					_, err := reader.s.Load(context.Background(), id, lo(time.Now()))
+					return errors.Is(err, store.ErrNotFound)
+				}
+				now := time.Now()
+				took := make([]time.Duration, 0, b.N)
+				b.ResetTimer()
+				for range b.N {
+					id := create(b, writer.s, now, "", "k", "v")
+					reader.cached(b, id, now)
+					for len(dropped) > 0 { // the creation's
+						<-dropped
+					}
+					if _, err := writer.s.Delete(context.Background(), id); err != nil {
+						b.Fatal(err)
+					}
+					start := time.Now()
+					if mode == "seen" {
+						if _, ok := spin(5*time.Second, func() bool { return gone(id) }); !ok {
+							b.Fatal("the revocation never showed")
+						}
+					} else {
+						timeout := time.After(5 * time.Second)
+					wait:
+						for {
+							select {
+							case got := <-dropped:
+								if got == id {
+									break wait
+								}
+							case <-timeout:
+								b.Fatal("no invalidation")
+							}
+						}
+					}
+					took = append(took, time.Since(start))
+					if !gone(id) {
+						b.Fatal("invalidated, yet the revoked session loads")
+					}
+				}
+				b.StopTimer()
+				p50, p99 := percentiles(took)
+				b.ReportMetric(float64(p50.Microseconds()), "p50-µs")
+				b.ReportMetric(float64(p99.Microseconds()), "p99-µs")
 			})
 		}
 	}

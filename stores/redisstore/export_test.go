@@ -49,3 +49,13 @@ func DropInvalidations(s *Store, drop bool) { s.cache.dropInvalidations.Store(dr
 // HoldTracking keeps the trackers from establishing tracking on a new
 // connection (hold true), as if Redis refused it, or lets them again.
 func HoldTracking(s *Store, hold bool) { s.tracking.hold.Store(hold) }
+
+// OnInvalidation has f called with every ID Redis invalidates in s's
+// cache, once its entry is gone; nil stops it.
+func OnInvalidation(s *Store, f func(id string)) {
+	if f == nil {
+		s.cache.invalidated.Store(nil)
+		return
+	}
+	s.cache.invalidated.Store(&f)
+}
