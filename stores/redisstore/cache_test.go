@@ -766,3 +766,24 @@ func TestCacheNoStaleFillUnderWrites(t *testing.T) {
 		})
 	}
 }
+
+// A tracking connection that falls silent (here the server pauses every
+// client, so the heartbeat's PING goes unanswered, as over a dead network
+// path) is given up within two heartbeats: the cache turns off, before
+// MaxStaleness would have ended its entries, and tracking comes back
+// when the server answers again.
+func TestCacheSilentConnection(t *testing.T) {
+	srv := redistest.Standalone(t)
+	p := newProcess(t, []string{srv.Addr()}, redistest.Prefix(t), redisstore.CacheOptions{MaxStaleness: time.Minute})
+	id := create(t, p.s, time.Now(), "", "k", "v")
+	p.cached(t, id, time.Now())
+	c := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	defer c.Close()
+	const pause = 4 * time.Second
+	require.NoError(t, c.Do(context.Background(), "CLIENT", "PAUSE", pause.Milliseconds(), "ALL").Err())
+	took, ok := until(pause, func() bool { return !p.s.CacheStats().Tracking })
+	require.True(t, ok, "a silent tracking connection was not given up")
+	t.Logf("tracking given up %v into the pause", took)
+	assert.Zero(t, p.s.CacheStats().Entries)
+	require.True(t, redisstore.WaitTracking(p.s, trackTimeout), "tracking never came back after the pause")
+}
