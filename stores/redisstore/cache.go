@@ -338,6 +338,10 @@ type CacheStats struct {
 	// Tracking: every node's tracking connection is up, so the cache
 	// serves. While false, every Load reads Redis (a bypass).
 	Tracking bool
+	// TrackingError is why a tracking connection last failed or could
+	// not be set up (the node down, a user without the ACL permissions
+	// the cache needs), nil once every node is tracked again.
+	TrackingError error
 	// Hits: Loads served from the cache, with no Redis command.
 	Hits uint64
 	// Misses: Loads that read Redis while the cache was on: no entry, one

@@ -102,7 +102,9 @@ func (s *Store) CacheStats() CacheStats {
 	if s.cache == nil {
 		return CacheStats{}
 	}
-	return s.cache.stats()
+	st := s.cache.stats()
+	st.TrackingError = s.tracking.err()
+	return st
 }
 
 // forget drops the cached records of ids, once this process has written

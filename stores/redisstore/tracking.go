@@ -59,6 +59,7 @@ type tracking struct {
 	mu       sync.Mutex
 	trackers map[string]*tracker
 	closed   bool
+	lastErr  error // why a tracker last failed, nil once it is back
 
 	// hold, for tests: while set, a tracker cannot establish tracking (its
 	// connection's setup fails), as if Redis refused it.
@@ -126,16 +127,18 @@ func nodeClients(ctx context.Context, each func(context.Context, func(context.Co
 	return out, err
 }
 
-// maintain sweeps the cache's stale entries and, for a Cluster or Ring,
-// keeps a tracker on every node.
+// maintain sweeps the cache's stale entries (every MaxStaleness, from
+// every 50 ms to every second) and, for a Cluster or Ring, keeps a
+// tracker on every node (listing them every refreshEvery).
 func (g *tracking) maintain() {
 	defer g.wg.Done()
-	every := min(refreshEvery, g.cache.maxAge)
-	t := time.NewTicker(every)
+	t := time.NewTicker(max(min(refreshEvery, g.cache.maxAge), 50*time.Millisecond))
 	defer t.Stop()
+	var listed time.Time
 	for {
-		if g.nodes != nil {
+		if g.nodes != nil && time.Since(listed) >= refreshEvery {
 			g.refresh()
+			listed = time.Now()
 		}
 		select {
 		case <-g.ctx.Done():
@@ -249,6 +252,25 @@ func (g *tracking) trackerOptions(node *redis.Options, t *tracker) *redis.Option
 
 var errTrackingHeld = errors.New("redisstore: tracking held (test)")
 
+// failed records why the tracker of addr lost or could not establish
+// tracking (nil: it is tracked again), for CacheStats.
+func (g *tracking) failed(addr string, err error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if err != nil {
+		g.lastErr = fmt.Errorf("redisstore: tracking %s: %w", addr, err)
+	} else if g.cache.ready() {
+		g.lastErr = nil
+	}
+}
+
+// err is why tracking last failed, if it is not yet back.
+func (g *tracking) err() error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.lastErr
+}
+
 // updateLocked turns the cache on when every node is tracked, off when
 // one is not. Caller holds g.mu.
 func (g *tracking) updateLocked() {
@@ -332,8 +354,12 @@ func (t *tracker) run() {
 	defer close(t.done)
 	pause := 10 * time.Millisecond
 	for t.ctx.Err() == nil {
-		worked := t.serve()
+		worked, err := t.serve()
 		t.setUp(false)
+		if t.ctx.Err() != nil {
+			return
+		}
+		t.g.failed(t.addr, err)
 		if worked {
 			pause = 10 * time.Millisecond
 		} else {
@@ -362,16 +388,20 @@ func (t *tracker) setUp(up bool) {
 	}
 }
 
+// errSilent: a tracking connection answered neither an invalidation nor
+// the heartbeat's PING for two heartbeats.
+var errSilent = errors.New("no reply for two heartbeats")
+
 // serve subscribes on a new connection and hands the invalidations it
 // receives to the cache, until the connection fails or falls silent. It
-// reports whether the subscription was confirmed.
-func (t *tracker) serve() bool {
+// reports whether the subscription was confirmed, and why it ended.
+func (t *tracker) serve() (bool, error) {
 	ps := t.client.Subscribe(t.ctx) // no channel yet: not connected
 	t.mu.Lock()
 	if t.ctx.Err() != nil {
 		t.mu.Unlock()
 		_ = ps.Close()
-		return false
+		return false, t.ctx.Err()
 	}
 	t.ps = ps
 	t.mu.Unlock()
@@ -389,10 +419,13 @@ func (t *tracker) serve() bool {
 		if err != nil {
 			switch {
 			case t.ctx.Err() != nil:
-				return subscribed
+				return subscribed, t.ctx.Err()
 			case subscribed && isTimeout(err):
-				if silent++; silent >= 2 || ps.Ping(t.ctx) != nil {
-					return true
+				if silent++; silent >= 2 {
+					return true, errSilent
+				}
+				if err := ps.Ping(t.ctx); err != nil {
+					return true, err
 				}
 				continue
 			case subscribed && strings.HasPrefix(err.Error(), "redis: unsupported pubsub message payload"):
@@ -401,16 +434,17 @@ func (t *tracker) serve() bool {
 				t.g.cache.flush()
 				continue
 			}
-			return subscribed
+			return subscribed, err
 		}
 		silent = 0
 		switch m := msg.(type) {
 		case *redis.Subscription:
 			if m.Kind != "subscribe" || m.Channel != invalidateChannel {
-				return subscribed
+				return subscribed, fmt.Errorf("unexpected %s of %q", m.Kind, m.Channel)
 			}
 			subscribed = true
 			t.setUp(true)
+			t.g.failed(t.addr, nil)
 		case *redis.Message:
 			if m.Channel != invalidateChannel || t.g.cache.dropInvalidations.Load() {
 				continue
