@@ -269,8 +269,15 @@
 //     256 KiB); a record over its shard's share is not cached. Stale
 //     entries are swept every MaxStaleness (at most every second).
 //   - Its counters are observable: Store.CacheStats (hits, misses,
-//     bypasses, invalidations, flushes, evictions, entries, bytes, and
-//     whether tracking is up).
+//     bypasses, invalidations, flushes, evictions, entries, bytes,
+//     whether tracking is up, and why it last failed).
+//
+// The Redis user needs, besides what the store needs anyway, CLIENT ID,
+// CLIENT TRACKING, SUBSCRIBE and PING, and the channel
+// __redis__:invalidate (in ACL terms: +client|id +client|tracking
+// +subscribe +ping &__redis__:invalidate; Redis 7 gives a new user no
+// channel). Without them the store works uncached, every Load a bypass,
+// and CacheStats.TrackingError names the refusal (NOPERM).
 //
 // A cached Load sends no command (TestCachedLoadSendsNoCommand: none
 // from the client's hook, none in INFO commandstats of every server) and
