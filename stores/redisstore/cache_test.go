@@ -162,6 +162,18 @@ func TestCacheOptions(t *testing.T) {
 	assert.ErrorContains(t, err, "near cache needs")
 	assert.Nil(t, s)
 
+	// A Sentinel client is a *redis.Client whose dialer asks the
+	// sentinels for the master: its tracker dials the same way, and with
+	// no sentinel to answer, tracking stays off and says why.
+	failover := redis.NewFailoverClient(&redis.FailoverOptions{MasterName: "mymaster", SentinelAddrs: []string{"127.0.0.1:1"}, DialerRetries: 1})
+	defer failover.Close()
+	s, err = redisstore.New(failover, redisstore.Options{Cache: &redisstore.CacheOptions{}})
+	require.NoError(t, err)
+	_, ok := until(trackTimeout, func() bool { return s.CacheStats().TrackingError != nil })
+	assert.True(t, ok, "no tracking error without a sentinel")
+	assert.False(t, s.CacheStats().Tracking)
+	require.NoError(t, s.Close())
+
 	// Without a cache: no stats, Close does nothing.
 	s, err = redisstore.New(c, redisstore.Options{})
 	require.NoError(t, err)
