@@ -226,14 +226,15 @@
 //     Redis announces the change to every tracking connection in the
 //     same pass of its event loop as it answers the write. Measured on
 //     loopback (Redis 7.0, a busy two-core VM, BenchmarkCrossProcess,
-//     3 runs of 1000 revocations), from the revoking Delete's return
-//     until the other process's cache has dropped the session: p50 1 to
-//     11 µs, p99 30 to 48 µs standalone; p50 12 to 19 µs, p99 45 to 55
-//     µs on a three-master Cluster. A reader spinning on its Loads
-//     (TestCacheCrossProcess, BenchmarkCrossProcess/seen) sees the
-//     revocation after p50 33 to 77 µs; its p99, 2 to 9 ms, is the
-//     spinning reader taking the CPU from the servers and trackers it
-//     waits for on two cores.
+//     6 runs of 1000 revocations over two sessions), from the revoking
+//     Delete's return until the other process's cache has dropped the
+//     session: p50 1 to 14 µs, p99 30 to 49 µs standalone; p50 2 to 19
+//     µs, p99 35 to 55 µs on a three-master Cluster. A reader spinning
+//     on its Loads (TestCacheCrossProcess, BenchmarkCrossProcess/seen)
+//     sees the revocation after p50 33 to 77 µs, p99 0.24 to 0.5 ms; on
+//     a machine loaded past its two cores its p99 rose to 5 to 9 ms: the
+//     spinning reader takes the CPU from the servers and the trackers it
+//     waits for.
 //   - Never staler than MaxStaleness (1s by default, at most a minute),
 //     even if invalidations are lost: an entry older than that, counted
 //     from before the read that filled it was sent, on the monotonic
@@ -286,10 +287,14 @@
 // both). BenchmarkCachedLoad, one run of both, medians of 5 (200 ms
 // each, on the same busy two-core VM):
 //
-//	                       sequential   parallel (2 goroutines)
-//	memstore Load             389 ns      260 ns
-//	cached Load, standalone   477 ns      313 ns     (1.2x)
-//	cached Load, Cluster      389 ns      437 ns     (1.0x, 1.7x)
+//	                       sequential        parallel (2 goroutines)
+//	memstore Load             370 ns            288 ns
+//	cached Load, standalone   482 ns (1.30x)    266 ns (0.92x)
+//	cached Load, Cluster      498 ns (1.35x)    429 ns (1.49x)
+//
+// (another run: 1.23x and 1.00x sequential, 1.20x and 1.68x parallel).
+// A hit is a shard's read lock, a map lookup, the checks and the copy,
+// which is the one allocation; the copy is what memstore's Load pays too.
 //
 // Not cached: forwarding entries, markers and missing sessions (a Load of
 // an unknown token always reads Redis, so that probing tokens cannot fill
