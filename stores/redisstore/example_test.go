@@ -30,6 +30,39 @@ func Example() {
 	// Hand m to an adapter, e.g. sessionhttp.New(m)(mux).
 }
 
+// A manager whose Redis store keeps a near cache: Loads of a session read
+// in the last second (MaxStaleness) send no command, and Redis's
+// invalidations drop a record as soon as another process changes or
+// revokes it. The Store holds connections of its own then: close it
+// before the client.
+func Example_nearCache() {
+	client, err := redisstore.NewClient([]string{"127.0.0.1:6379"}, 0)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer client.Close() // runs last
+
+	st, err := redisstore.New(client, redisstore.Options{
+		Prefix: "myapp:session:",
+		Cache: &redisstore.CacheOptions{
+			MaxBytes:     64 << 20,    // an estimate of the records' heap
+			MaxStaleness: time.Second, // the bound when invalidations are lost
+		},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer st.Close() // before client.Close
+
+	m, err := core.New(core.Config{Store: st, IdleTimeout: 30 * time.Minute})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer m.Close()
+	// Hand m to an adapter. st.CacheStats() has the hits, misses,
+	// invalidations and whether tracking is up, for a metrics endpoint.
+}
+
 // Where a session and a user's index live, for a look with redis-cli
 // (HGETALL, ZRANGE). The user ID appears only hashed.
 func ExampleOptions_UserKeys() {

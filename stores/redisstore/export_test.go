@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"context"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -23,3 +24,38 @@ func LoadScripts(ctx context.Context, c redis.UniversalClient) error {
 
 // WalkBatch is the COUNT of a walk's SCANs.
 const WalkBatch = walkBatch
+
+// WaitTracking waits up to d until the near cache is on (every node
+// tracked), and reports whether it is.
+func WaitTracking(s *Store, d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for !s.cache.ready() {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return true
+}
+
+// TrackingConns are the CLIENT IDs of the tracking connections that are
+// up, by the address of their node.
+func TrackingConns(s *Store) map[string]int64 { return s.tracking.conns() }
+
+// DropInvalidations makes the trackers throw away every invalidation
+// they receive (drop true), as if lost on the way, or stop doing so.
+func DropInvalidations(s *Store, drop bool) { s.cache.dropInvalidations.Store(drop) }
+
+// HoldTracking keeps the trackers from establishing tracking on a new
+// connection (hold true), as if Redis refused it, or lets them again.
+func HoldTracking(s *Store, hold bool) { s.tracking.hold.Store(hold) }
+
+// OnInvalidation has f called with every ID Redis invalidates in s's
+// cache, once its entry is gone; nil stops it.
+func OnInvalidation(s *Store, f func(id string)) {
+	if f == nil {
+		s.cache.invalidated.Store(nil)
+		return
+	}
+	s.cache.invalidated.Store(&f)
+}

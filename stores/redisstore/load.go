@@ -31,6 +31,14 @@ func (s *Store) Load(ctx context.Context, id string, opts store.LoadOptions) (*s
 	if err != nil {
 		return nil, err
 	}
+	var t ticket
+	var sent time.Time
+	if s.cache != nil {
+		if rec := s.cache.get(id, opts); rec != nil {
+			return rec, nil
+		}
+		t, sent = s.cache.ticket(id), time.Now()
+	}
 	key := s.key(id)
 	h, err := s.c.HGetAll(ctx, key).Result()
 	if err != nil {
@@ -59,7 +67,12 @@ func (s *Store) Load(ctx context.Context, id string, opts store.LoadOptions) (*s
 		return nil, store.ErrExpired
 	}
 	if d := now - ls; d > 0 && d >= opts.TouchAfter.Milliseconds() {
+		// The touch changes the record: what the cache held of it is old.
+		defer s.forget(id)
 		return s.touch(ctx, key, id, rec, now, opts.Idle)
+	}
+	if s.cache != nil {
+		s.cache.put(t, sent, id, rec, dl)
 	}
 	return rec, nil
 }

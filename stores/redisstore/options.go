@@ -20,6 +20,68 @@ type Options struct {
 	// prefix containing a hash tag ("{...}") would put every key in one
 	// slot, on one node; the store works, but nothing is spread out.
 	Prefix string
+
+	// Cache, when set, turns on the near cache: a process-local,
+	// byte-bounded cache of session records that Redis itself invalidates
+	// (server-assisted client-side caching), so that a Load of a session
+	// read recently sends no command at all. Nil: no cache, every Load
+	// reads Redis. See the package doc (Near cache) for what it
+	// guarantees. A Store with a cache holds connections and goroutines of
+	// its own: Close it before closing the client.
+	Cache *CacheOptions
+}
+
+// Defaults of CacheOptions.
+const (
+	// DefaultCacheMaxBytes is CacheOptions.MaxBytes when zero.
+	DefaultCacheMaxBytes = 64 << 20
+	// DefaultMaxStaleness is CacheOptions.MaxStaleness when zero.
+	DefaultMaxStaleness = time.Second
+	// MaxMaxStaleness is the largest CacheOptions.MaxStaleness New accepts:
+	// a revoked session served for longer than a minute is no longer the
+	// prompt revocation server-side sessions are for.
+	MaxMaxStaleness = time.Minute
+)
+
+// CacheOptions configures the near cache (Options.Cache).
+type CacheOptions struct {
+	// MaxBytes bounds the memory the cached records take, as the cache
+	// estimates it (the record's strings and values, plus a fixed
+	// overhead per entry and per value: see the package doc). When a new
+	// entry would take the cache past it, entries not read since the last
+	// sweep go first. A record larger than a sixty-fourth of the bound (a
+	// shard's share, for bounds of 16 MiB and more) is not cached. Zero
+	// means DefaultCacheMaxBytes; negative is a configuration error.
+	MaxBytes int64
+
+	// MaxStaleness is the age beyond which a cached record is never
+	// served, whatever the invalidations did: a write or revocation by
+	// another process is seen within the invalidation delivery time
+	// (well under a millisecond on loopback) while Redis's invalidations
+	// arrive, and within MaxStaleness even when they are lost. Age counts
+	// from before the read that filled the entry was sent. Zero means
+	// DefaultMaxStaleness (1s); negative, or above MaxMaxStaleness (one
+	// minute), is a configuration error.
+	MaxStaleness time.Duration
+}
+
+// withDefaults validates o and fills in its defaults.
+func (o CacheOptions) withDefaults() (CacheOptions, error) {
+	switch {
+	case o.MaxBytes < 0:
+		return o, fmt.Errorf("redisstore: Cache.MaxBytes %d is negative", o.MaxBytes)
+	case o.MaxStaleness < 0:
+		return o, fmt.Errorf("redisstore: Cache.MaxStaleness %v is negative", o.MaxStaleness)
+	case o.MaxStaleness > MaxMaxStaleness:
+		return o, fmt.Errorf("redisstore: Cache.MaxStaleness %v is above the maximum of %v", o.MaxStaleness, MaxMaxStaleness)
+	}
+	if o.MaxBytes == 0 {
+		o.MaxBytes = DefaultCacheMaxBytes
+	}
+	if o.MaxStaleness == 0 {
+		o.MaxStaleness = DefaultMaxStaleness
+	}
+	return o, nil
 }
 
 func (o Options) prefix() string {

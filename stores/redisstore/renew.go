@@ -44,6 +44,7 @@ func (s *Store) Renew(ctx context.Context, oldID, newID string, ch *store.Change
 	if err != nil {
 		return nil, err
 	}
+	defer s.forget(oldID, newID)
 	now := nowOr(opts.Now)
 	idle := opts.Idle
 	if idle == 0 && ch != nil {

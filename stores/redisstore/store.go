@@ -38,12 +38,17 @@ const (
 )
 
 // Store is a store.Store and a store.Walker on Redis. It is safe for
-// concurrent use by many goroutines and many processes. It holds no
-// resources of its own: the client belongs to the caller, who closes it
-// after the Store's last use.
+// concurrent use by many goroutines and many processes. Without a cache
+// it holds no resources of its own; with one (Options.Cache) it holds a
+// tracking connection per node and a goroutine each, which Close
+// releases. The client belongs to the caller, who closes it after the
+// Store's last use (and after Close).
 type Store struct {
 	c    redis.UniversalClient
 	opts Options
+
+	cache    *nearCache // nil without Options.Cache
+	tracking *tracking
 }
 
 var _ store.Store = (*Store)(nil)
@@ -53,13 +58,65 @@ var errNilRecord = errors.New("redisstore: nil record")
 
 // New returns a Store keeping sessions through client: a *redis.Client, a
 // Sentinel failover client or a *redis.ClusterClient (see NewClient). It
-// does not contact the server, so it succeeds while Redis is down; every
+// does not wait for the server, so it succeeds while Redis is down; every
 // operation then fails until Redis is back.
+//
+// With Options.Cache, New validates it (see CacheOptions) and starts the
+// near cache's tracking connections in the background: until every node
+// is tracked, Loads read Redis (see the package doc). The client must
+// then be a *redis.Client (standalone or Sentinel), a *redis.ClusterClient
+// or a *redis.Ring, whose node options the tracking connections copy.
 func New(client redis.UniversalClient, opts Options) (*Store, error) {
 	if client == nil {
 		return nil, errors.New("redisstore: nil client")
 	}
-	return &Store{c: client, opts: opts}, nil
+	s := &Store{c: client, opts: opts}
+	if opts.Cache != nil {
+		co, err := opts.Cache.withDefaults()
+		if err != nil {
+			return nil, err
+		}
+		s.opts.Cache = &co
+		s.cache = newNearCache(co)
+		if s.tracking, err = newTracking(client, opts.prefix(), s.cache); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// Close stops the near cache: its tracking connections are closed and
+// every Load reads Redis from then on. The Store keeps working. Without
+// a cache, Close does nothing. It always returns nil, and may be called
+// more than once.
+func (s *Store) Close() error {
+	if s.tracking != nil {
+		s.tracking.close()
+	}
+	return nil
+}
+
+// CacheStats returns the near cache's counters and state; the zero
+// CacheStats without a cache.
+func (s *Store) CacheStats() CacheStats {
+	if s.cache == nil {
+		return CacheStats{}
+	}
+	st := s.cache.stats()
+	st.TrackingError = s.tracking.err()
+	return st
+}
+
+// forget drops the cached records of ids, once this process has written
+// them (or tried to: whether a failed write landed is unknown), so that
+// its next Load reads what it wrote.
+func (s *Store) forget(ids ...string) {
+	if s.cache == nil {
+		return
+	}
+	for _, id := range ids {
+		s.cache.forget(id, false)
+	}
 }
 
 func (s *Store) key(id string) string { return s.opts.SessionKey(id) }

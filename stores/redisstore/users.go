@@ -121,6 +121,7 @@ func (s *Store) revoke(ctx context.Context, user string, now time.Time, ids []st
 		also(b)
 	}
 	b.exec(ctx)
+	s.forget(ids...)
 	out := make([]revokeResult, len(ids))
 	for i, cmd := range cmds {
 		r := revokeResult{id: ids[i]}

@@ -33,6 +33,7 @@ func (s *Store) Create(ctx context.Context, id string, rec *store.Record, opts s
 	if rec == nil {
 		return nil, errNilRecord
 	}
+	defer s.forget(id)
 	now := nowOr(opts.Now)
 	m := &rec.Meta
 	dl := deadline(m.LastSeen, idleFor(m, opts.Idle), m.ExpiresAt)
@@ -140,6 +141,7 @@ func (s *Store) Update(ctx context.Context, id string, ch *store.Change) error {
 	if ch == nil {
 		return s.live(ctx, id)
 	}
+	defer s.forget(id)
 	now := nowOr(ch.Now)
 	clear, newExp, newIdle := "0", "", ""
 	if ch.Clear {
@@ -276,6 +278,7 @@ func (s *Store) Delete(ctx context.Context, id string) (bool, error) {
 	now := millis(time.Now())
 	var links []string // forwarding entries and markers walked through
 	existed, user, cur, successor := false, "", id, "0"
+	defer func() { s.forget(append(links, cur)...) }()
 	for hop := 0; ; hop++ {
 		status, rest, err := reply(deleteScript.Run(ctx, s.c, []string{s.key(cur)}, now, markerTTL.Milliseconds(), successor))
 		if err != nil {
