@@ -115,7 +115,7 @@ var fiberMemory = []factory{
 // CPU), with its round trips counted.
 func fiberSessionRedis(b *testing.B, srv *redisServer) *subject {
 	srv.flush(b)
-	host, port, err := net.SplitHostPort(srv.addr)
+	host, port, err := net.SplitHostPort(srv.addrs[0])
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -94,7 +94,7 @@ var fiberv3Memory = []factory{
 // counted.
 func fiberv3SessionRedis(b *testing.B, srv *redisServer) *subject {
 	srv.flush(b)
-	host, port, err := net.SplitHostPort(srv.addr)
+	host, port, err := net.SplitHostPort(srv.addrs[0])
 	if err != nil {
 		b.Fatal(err)
 	}

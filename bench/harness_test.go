@@ -14,6 +14,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/sessionkit/sessionkit/core"
+	"github.com/sessionkit/sessionkit/stores/redisstore"
 )
 
 // The three routes every subject serves, and what they keep in the session.
@@ -53,9 +54,12 @@ type subject struct {
 	roundTrips *atomic.Int64
 	// pg counts what the library sends to PostgreSQL (round trips on the
 	// wire, statements), when it runs on PostgreSQL; nil otherwise.
-	pg   *pgCount
-	std  http.Handler            // net/http, Gin, Echo
-	fast fasthttp.RequestHandler // Fiber
+	pg *pgCount
+	// cache reads the near cache's counters of a Redis store with one
+	// (sessionkit-cache); nil otherwise.
+	cache func() redisstore.CacheStats
+	std   http.Handler            // net/http, Gin, Echo
+	fast  fasthttp.RequestHandler // Fiber
 }
 
 // factory builds a fresh subject (its own store), cleaned up with b.

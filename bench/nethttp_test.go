@@ -106,11 +106,6 @@ var nethttpMemory = []factory{
 	{"scs-idle", scsMemoryIdle},
 }
 
-func nethttpSessionkitRedis(b *testing.B, srv *redisServer) *subject {
-	m, rt := sessionkitRedis(b, srv)
-	return withRoundTrips(nethttpSessionkit(m), rt)
-}
-
 // scsRedis is scs.New() on scs's redisstore, on a redigo pool as its
 // README builds one (MaxIdle 10); no idle timeout.
 func scsRedis(b *testing.B, srv *redisServer) *subject {

@@ -22,51 +22,73 @@ import (
 // on a free loopback port (internal/redistest), never to one already
 // running on the machine.
 
-// BenchmarkRedis runs the four scenarios for sessionkit and the peers on
-// each framework, every library on Redis.
+// sessionkitOn is sessionkit's adapter for each framework, serving the
+// three routes through a manager.
+var sessionkitOn = []struct {
+	fw   string
+	make func(*core.Manager) *subject
+}{
+	{"nethttp", nethttpSessionkit},
+	{"gin", ginSessionkit},
+	{"echo", echoSessionkit},
+	{"echov5", echov5Sessionkit},
+	{"fiber", fiberSessionkit},
+	{"fiberv3", fiberv3Sessionkit},
+}
+
+// BenchmarkRedis runs the four scenarios for sessionkit, sessionkit with
+// redisstore's near cache on (sessionkit-cache), and the peers on each
+// framework, every library on Redis.
 func BenchmarkRedis(b *testing.B) {
 	srv := startRedis(b)
-	runSubjects(b, "nethttp", []factory{
-		{"sessionkit", func(b *testing.B) *subject { return nethttpSessionkitRedis(b, srv) }},
-		{"scs", func(b *testing.B) *subject { return scsRedis(b, srv) }},
-		{"scs-idle", func(b *testing.B) *subject { return scsRedisIdle(b, srv) }},
-	}, false, srv.meter)
-	runSubjects(b, "gin", []factory{
-		{"sessionkit", func(b *testing.B) *subject {
-			m, rt := sessionkitRedis(b, srv)
-			return withRoundTrips(ginSessionkit(m), rt)
-		}},
-		{"gin-sessions", func(b *testing.B) *subject { return ginSessionsRedis(b, srv) }},
-	}, false, srv.meter)
-	runSubjects(b, "echo", []factory{
-		{"sessionkit", func(b *testing.B) *subject {
-			m, rt := sessionkitRedis(b, srv)
-			return withRoundTrips(echoSessionkit(m), rt)
-		}},
-		{"echo-session", func(b *testing.B) *subject { return echoSessionRedis(b, srv) }},
-	}, false, srv.meter)
-	runSubjects(b, "echov5", []factory{
-		{"sessionkit", func(b *testing.B) *subject {
-			m, rt := sessionkitRedis(b, srv)
-			return withRoundTrips(echov5Sessionkit(m), rt)
-		}},
-		{"echov5-session", func(b *testing.B) *subject { return echov5SessionRedis(b, srv) }},
-	}, false, srv.meter)
-	runSubjects(b, "fiber", []factory{
-		{"sessionkit", func(b *testing.B) *subject {
-			m, rt := sessionkitRedis(b, srv)
-			return withRoundTrips(fiberSessionkit(m), rt)
-		}},
-		{"fiber-session", func(b *testing.B) *subject { return fiberSessionRedis(b, srv) }},
-	}, false, srv.meter)
-	runSubjects(b, "fiberv3", []factory{
-		{"sessionkit", func(b *testing.B) *subject {
-			m, rt := sessionkitRedis(b, srv)
-			return withRoundTrips(fiberv3Sessionkit(m), rt)
-		}},
-		{"fiberv3-session", func(b *testing.B) *subject { return fiberv3SessionRedis(b, srv) }},
-	}, false, srv.meter)
+	peers := map[string][]factory{
+		"nethttp": {
+			{"scs", func(b *testing.B) *subject { return scsRedis(b, srv) }},
+			{"scs-idle", func(b *testing.B) *subject { return scsRedisIdle(b, srv) }},
+		},
+		"gin":     {{"gin-sessions", func(b *testing.B) *subject { return ginSessionsRedis(b, srv) }}},
+		"echo":    {{"echo-session", func(b *testing.B) *subject { return echoSessionRedis(b, srv) }}},
+		"echov5":  {{"echov5-session", func(b *testing.B) *subject { return echov5SessionRedis(b, srv) }}},
+		"fiber":   {{"fiber-session", func(b *testing.B) *subject { return fiberSessionRedis(b, srv) }}},
+		"fiberv3": {{"fiberv3-session", func(b *testing.B) *subject { return fiberv3SessionRedis(b, srv) }}},
+	}
+	for _, a := range sessionkitOn {
+		runSubjects(b, a.fw, append(sessionkitFactories(srv, a.make), peers[a.fw]...), false, srv.meter)
+	}
 }
+
+// BenchmarkRedisCluster is the ReadOnly scenario of sessionkit, without
+// and with the near cache, on each framework, on a three-master Redis
+// Cluster of the benchmark's own. The peers have no Cluster support
+// (redigo-based stores) or are not measured there.
+func BenchmarkRedisCluster(b *testing.B) {
+	srv := startRedisCluster(b)
+	readOnly := []scenario{{"ReadOnly", benchReadOnly}}
+	for _, a := range sessionkitOn {
+		runScenarios(b, a.fw, sessionkitFactories(srv, a.make), readOnly, false, srv.meter)
+	}
+}
+
+// sessionkitFactories are sessionkit on srv through the adapter made by
+// adapter: with redisstore's defaults ("sessionkit") and with its near
+// cache on, at its defaults ("sessionkit-cache").
+func sessionkitFactories(srv *redisServer, adapter func(*core.Manager) *subject) []factory {
+	return []factory{
+		{ours, func(b *testing.B) *subject {
+			m, rt := sessionkitRedis(b, srv)
+			return withRoundTrips(adapter(m), rt)
+		}},
+		{ours + "-cache", func(b *testing.B) *subject {
+			m, rt, st := sessionkitRedisCached(b, srv)
+			s := withRoundTrips(adapter(m), rt)
+			s.cache = st.CacheStats
+			return s
+		}},
+	}
+}
+
+// ours is sessionkit's library label.
+const ours = "sessionkit"
 
 // BenchmarkRedisRaw is go-redis alone, built as sessionkit's Redis client
 // is (redisstore.NewClient): one GET round trip, a GET then a SET, and GETs
@@ -127,30 +149,47 @@ func BenchmarkRedisRaw(b *testing.B) {
 	})
 }
 
-// redisServer is a redis-server of the benchmark's own, and a client to
-// administer it (FLUSHALL, INFO).
+// redisServer is a redis-server of the benchmark's own, or the nodes of a
+// Redis Cluster of its own, and a client to administer each node
+// (FLUSHALL, INFO).
 type redisServer struct {
-	addr  string
-	admin *redis.Client
+	addrs  []string
+	admins []*redis.Client
 }
 
 func startRedis(b *testing.B) *redisServer {
 	s := redistest.Standalone(b) // skips, loudly, without redis-server
-	admin := redis.NewClient(&redis.Options{Addr: s.Addr()})
-	b.Cleanup(func() { _ = admin.Close() })
-	return &redisServer{addr: s.Addr(), admin: admin}
+	return newRedisServer(b, []string{s.Addr()})
+}
+
+// startRedisCluster starts a Redis Cluster of three masters (no replicas).
+func startRedisCluster(b *testing.B) *redisServer {
+	c := redistest.NewCluster(b) // skips, loudly, without redis-server or redis-cli
+	return newRedisServer(b, c.Addrs())
+}
+
+func newRedisServer(b *testing.B, addrs []string) *redisServer {
+	r := &redisServer{addrs: addrs}
+	for _, a := range addrs {
+		admin := redis.NewClient(&redis.Options{Addr: a})
+		b.Cleanup(func() { _ = admin.Close() })
+		r.admins = append(r.admins, admin)
+	}
+	return r
 }
 
 func (r *redisServer) flush(b *testing.B) {
-	if err := r.admin.FlushAll(context.Background()).Err(); err != nil {
-		b.Fatal(err)
+	for _, admin := range r.admins {
+		if err := admin.FlushAll(context.Background()).Err(); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
 
 // goRedis is a go-redis client built as sessionkit's demos build theirs,
 // counting its round trips.
 func (r *redisServer) goRedis(b *testing.B) (redis.UniversalClient, *atomic.Int64) {
-	c, err := redisstore.NewClient([]string{r.addr}, 0)
+	c, err := redisstore.NewClient(r.addrs, 0)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -170,6 +209,33 @@ func sessionkitRedis(b *testing.B, srv *redisServer) (*core.Manager, *atomic.Int
 		b.Fatal(err)
 	}
 	return manager(b, st), rt
+}
+
+// sessionkitRedisCached is sessionkitRedis with redisstore's near cache on,
+// at its defaults (64 MiB, MaxStaleness 1s), once its tracking is up: until
+// then every Load reads Redis. The store is the manager's, returned for
+// its counters.
+func sessionkitRedisCached(b *testing.B, srv *redisServer) (*core.Manager, *atomic.Int64, *redisstore.Store) {
+	srv.flush(b)
+	c, rt := srv.goRedis(b)
+	st, err := redisstore.New(c, redisstore.Options{Cache: &redisstore.CacheOptions{}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = st.Close() }) // before the client's Close (cleanups run last first)
+	waitTracking(b, st)
+	return manager(b, st), rt, st
+}
+
+// waitTracking waits until every node of st's near cache is tracked.
+func waitTracking(b *testing.B, st *redisstore.Store) {
+	deadline := time.Now().Add(10 * time.Second)
+	for !st.CacheStats().Tracking {
+		if time.Now().After(deadline) {
+			b.Fatalf("the near cache's tracking is not up after 10s: %v", st.CacheStats().TrackingError)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 func withRoundTrips(s *subject, rt *atomic.Int64) *subject {
@@ -205,7 +271,7 @@ func (r *redisServer) redigoPool(b *testing.B, pingOnBorrow bool) (*redigo.Pool,
 	p := &redigo.Pool{
 		MaxIdle: 10,
 		Dial: func() (redigo.Conn, error) {
-			c, err := redigo.Dial("tcp", r.addr)
+			c, err := redigo.Dial("tcp", r.addrs[0])
 			if err != nil {
 				return nil, err
 			}
@@ -256,7 +322,9 @@ func (c *countingConn) Flush() error {
 // ---- counting commands ----
 
 // Commands a client sends to set up a connection, not to serve a request.
-var setupCommands = map[string]bool{"hello": true, "client": true, "auth": true, "select": true, "command": true, "info": true}
+// A Cluster client's reload of the slot map (CLUSTER SLOTS, once a second
+// with redisstore.NewClient) is one of them.
+var setupCommands = map[string]bool{"hello": true, "client": true, "auth": true, "select": true, "command": true, "info": true, "cluster": true}
 
 // Write commands, as far as any library here uses them.
 var writeCommands = map[string]bool{
@@ -270,13 +338,22 @@ var writeCommands = map[string]bool{
 // cmdStat is one command's line of INFO commandstats.
 type cmdStat struct{ calls, usec int64 }
 
-// commandStats is INFO commandstats by command name.
+// commandStats is INFO commandstats by command name, summed over the
+// nodes.
 func (r *redisServer) commandStats(b *testing.B) map[string]cmdStat {
-	info, err := r.admin.Info(context.Background(), "commandstats").Result()
-	if err != nil {
-		b.Fatal(err)
-	}
 	out := map[string]cmdStat{}
+	for _, admin := range r.admins {
+		info, err := admin.Info(context.Background(), "commandstats").Result()
+		if err != nil {
+			b.Fatal(err)
+		}
+		addCommandStats(b, out, info)
+	}
+	return out
+}
+
+// addCommandStats adds the lines of an INFO commandstats reply to out.
+func addCommandStats(b *testing.B, out map[string]cmdStat, info string) {
 	sc := bufio.NewScanner(strings.NewReader(info))
 	for sc.Scan() {
 		// cmdstat_get:calls=12,usec=34,...  (subcommands: cmdstat_client|setinfo)
@@ -303,7 +380,6 @@ func (r *redisServer) commandStats(b *testing.B) map[string]cmdStat {
 		}
 		out[name] = st
 	}
-	return out
 }
 
 // mainThreadCPU is the CPU time, in seconds, the server's main thread has
@@ -311,12 +387,22 @@ func (r *redisServer) commandStats(b *testing.B) map[string]cmdStat {
 // parsing it, running its commands or script or transaction, replying.
 // Commandstats cannot give that total: the commands a script or a
 // MULTI/EXEC runs are counted both on their own and in the wrapper's time,
-// and nothing tells them from the same commands sent on their own.
+// and nothing tells them from the same commands sent on their own. On a
+// Cluster it is the sum over the nodes.
 func (r *redisServer) mainThreadCPU(b *testing.B) float64 {
-	info, err := r.admin.Info(context.Background(), "cpu").Result()
-	if err != nil {
-		b.Fatal(err)
+	var total float64
+	for _, admin := range r.admins {
+		info, err := admin.Info(context.Background(), "cpu").Result()
+		if err != nil {
+			b.Fatal(err)
+		}
+		total += mainThreadCPU(b, info)
 	}
+	return total
+}
+
+// mainThreadCPU is the main thread's CPU time in an INFO cpu reply.
+func mainThreadCPU(b *testing.B, info string) float64 {
 	var total float64
 	found := 0
 	sc := bufio.NewScanner(strings.NewReader(info))
@@ -348,6 +434,7 @@ func (r *redisServer) meter(b *testing.B, s *subject) *meter {
 	var before map[string]cmdStat
 	var rt0 int64
 	var cpu0 float64
+	var cache0 redisstore.CacheStats
 	return &meter{
 		start: func(b *testing.B) {
 			before = r.commandStats(b)
@@ -355,10 +442,22 @@ func (r *redisServer) meter(b *testing.B, s *subject) *meter {
 			if s.roundTrips != nil {
 				rt0 = s.roundTrips.Load()
 			}
+			if s.cache != nil {
+				cache0 = s.cache()
+			}
 		},
 		stop: func(b *testing.B, n int) {
 			if s.roundTrips != nil {
 				b.ReportMetric(float64(s.roundTrips.Load()-rt0)/float64(n), "roundtrips/op")
+			}
+			if s.cache != nil {
+				// Loads the near cache served, and Loads that read Redis
+				// (a miss, or a bypass while tracking was down).
+				c := s.cache()
+				hits := c.Hits - cache0.Hits
+				reads := c.Misses - cache0.Misses + c.Bypasses - cache0.Bypasses
+				b.ReportMetric(float64(hits)/float64(n), "cache-hits/op")
+				b.ReportMetric(float64(reads)/float64(n), "cache-reads/op")
 			}
 			after := r.commandStats(b)
 			var total, writes int64

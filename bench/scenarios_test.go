@@ -241,8 +241,13 @@ func benchReadOnlyParallel(b *testing.B, s *subject, floor bool, m *meter) {
 
 // runSubjects runs every scenario for every factory under b.
 func runSubjects(b *testing.B, framework string, factories []factory, floor bool, m func(b *testing.B, s *subject) *meter) {
+	runScenarios(b, framework, factories, scenarios, floor, m)
+}
+
+// runScenarios runs the scenarios scs for every factory under b.
+func runScenarios(b *testing.B, framework string, factories []factory, scs []scenario, floor bool, m func(b *testing.B, s *subject) *meter) {
 	for _, f := range factories {
-		for _, sc := range scenarios {
+		for _, sc := range scs {
 			b.Run(framework+"/"+f.name+"/"+sc.name, func(b *testing.B) {
 				s := f.make(b)
 				var mt *meter
