@@ -124,7 +124,16 @@ func libs(r *run, top, fw string) []string {
 		seen[parts[2]] = true
 		out = append(out, parts[2])
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i] == ours && out[j] != ours })
+	rank := func(lib string) int {
+		switch {
+		case lib == ours:
+			return 0
+		case isOurs(lib):
+			return 1
+		}
+		return 2
+	}
+	sort.SliceStable(out, func(i, j int) bool { return rank(out[i]) < rank(out[j]) })
 	return out
 }
 
@@ -133,7 +142,7 @@ func libs(r *run, top, fw string) []string {
 func fastestPeer(r *run, top, fw, sc string) (string, float64) {
 	best, bestNs := "", math.Inf(1)
 	for _, lib := range libs(r, top, fw) {
-		if lib == ours || lib == floor || clientSide(lib) {
+		if isOurs(lib) || lib == floor || clientSide(lib) {
 			continue
 		}
 		if ns, ok := r.get(name(top, fw, lib, sc)).median("ns/op"); ok && ns < bestNs {
@@ -185,10 +194,11 @@ func report(b *bytes.Buffer, r *run, svg string) {
 	floorTables(b, r)
 	rawTables(b, r)
 	scaling(b, r)
+	crossProcess(b, r)
 	pgOps(b, r)
 
 	fmt.Fprintf(b, "## What each library label is\n\n| label | configuration |\n|---|---|\n")
-	for _, lib := range []string{"sessionkit", "scs", "scs-idle", "gin-sessions", "gin-sessions-cookie", "echo-session", "echo-session-cookie", "echov5-session", "echov5-session-cookie", "fiber-session", "fiberv3-session", "none"} {
+	for _, lib := range []string{"sessionkit", "sessionkit-cache", "scs", "scs-idle", "gin-sessions", "gin-sessions-cookie", "echo-session", "echo-session-cookie", "echov5-session", "echov5-session-cookie", "fiber-session", "fiberv3-session", "none"} {
 		fmt.Fprintf(b, "| %s | %s |\n", lib, libConfig[lib])
 	}
 	fmt.Fprintf(b, "\nScenarios: **NewSession** (no cookie; the handler sets one value), **ReadOnly** (a valid cookie; the handler reads that value), **ReadWrite** (a valid cookie; the handler increments a counter), **ReadOnlyParallel** (ReadOnly under `b.RunParallel`, one session per goroutine). ")
@@ -232,7 +242,7 @@ func (t target) verdict() string {
 }
 
 func (t target) verdict1() string {
-	if t.limit == 0 && t.unit != "writes" {
+	if t.limit == 0 && t.unit != "writes" && t.unit != "count" {
 		return "–"
 	}
 	if t.measured <= t.limit {
@@ -316,6 +326,39 @@ func targets(b *bytes.Buffer, r *run) {
 				}
 			}
 		}
+		// Issue 14: with the near cache, a Redis read costs at most twice
+		// the memory store's, in the same run, and sends Redis nothing.
+		mem := sk("Memory", "ReadOnly")
+		for _, top := range []string{"Redis", "RedisCluster"} {
+			c := r.get(name(top, fw, cached, "ReadOnly"))
+			if c == nil {
+				continue
+			}
+			where := "Redis"
+			if top == "RedisCluster" {
+				where = "Redis Cluster"
+			}
+			if mem != nil {
+				detail := fmt.Sprintf("memory store: %s (%s of it)", fmtNs(med(mem, "ns/op")), fmtRatio(med(c, "ns/op")/med(mem, "ns/op")))
+				if ns, ok := r.get(name(top, fw, ours, "ReadOnly")).median("ns/op"); ok {
+					detail += "; uncached: " + fmtNs(ns)
+				}
+				ts = append(ts, target{
+					what: "cached " + where + " ReadOnly ≤ 2 × memory ReadOnly", fw: fw,
+					measured: med(c, "ns/op"), limit: 2 * med(mem, "ns/op"), unit: "ns",
+					detail: detail,
+					noise:  max(c.spread("ns/op"), mem.spread("ns/op")),
+				})
+			}
+			if rt, ok := c.median("roundtrips/op"); ok {
+				ts = append(ts, target{
+					what: "cached " + where + " ReadOnly: zero Redis commands", fw: fw,
+					measured: rt, limit: 0, unit: "count",
+					detail: fmt.Sprintf("round trips of the store's client; %s Loads read Redis per request (cache misses and bypasses); server-side %s cmds/op, tracking heartbeats included",
+						fmtCount(med(c, "cache-reads/op")), fmtCount(med(c, "cmds/op"))),
+				})
+			}
+		}
 		// Issue 13: on PostgreSQL, a read costs at most half of scs's and
 		// writes nothing.
 		if s, scs := sk("Postgres", "ReadOnly"), r.get(name("Postgres", fw, "scs", "ReadOnly")); s != nil && scs != nil {
@@ -335,6 +378,18 @@ func targets(b *bytes.Buffer, r *run) {
 			}
 		}
 	}
+	// Issue 14: another process sees a revocation within 50 ms at the
+	// 99th percentile.
+	for _, d := range []string{"standalone", "cluster"} {
+		if s := r.get("RedisCrossProcess/" + d); s != nil {
+			if p99, ok := s.median("p99-µs"); ok {
+				ts = append(ts, target{
+					what: "cross-process revocation p99 ≤ 50 ms (" + d + ")", measured: p99 * 1e3, limit: 50e6, unit: "ns",
+					detail: fmt.Sprintf("p50 %s; medians of the runs' percentiles", fmtNs(med(s, "p50-µs")*1e3)),
+				})
+			}
+		}
+	}
 	for _, st := range []string{"memory", "redis"} {
 		one, hundred := r.get("Scaling/"+st+"/ReadKeyOf1"), r.get("Scaling/"+st+"/ReadKeyOf100")
 		if one != nil && hundred != nil {
@@ -349,13 +404,13 @@ func targets(b *bytes.Buffer, r *run) {
 	if len(ts) == 0 {
 		return
 	}
-	fmt.Fprintf(b, "## Targets (issues 5 and 13)\n\n| target | framework | sessionkit | limit | verdict | against |\n|---|---|---:|---:|---|---|\n")
+	fmt.Fprintf(b, "## Targets (issues 5, 13 and 14)\n\n| target | framework | sessionkit | limit | verdict | against |\n|---|---|---:|---:|---|---|\n")
 	met := 0
 	for _, t := range ts {
 		if t.measured <= t.limit {
 			met++
 		}
-		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |\n", t.what, frameworkTitle[t.fw], t.fmtv(t.measured), t.fmtv(t.limit), t.verdict(), t.detail)
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |\n", t.what, or(frameworkTitle[t.fw], "–"), t.fmtv(t.measured), t.fmtv(t.limit), t.verdict(), t.detail)
 	}
 	fmt.Fprintf(b, "\n%d of %d met.\n\n", met, len(ts))
 }
@@ -375,9 +430,12 @@ func storeTables(b *bytes.Buffer, r *run, top string) {
 	networked, countUnit, countLabel := false, "", ""
 	fmt.Fprintf(b, "## %s\n\n", storeTitle[top])
 	switch top {
+	case "RedisCluster":
+		networked, countUnit, countLabel = true, "cmds/op", "cmds/op"
+		fmt.Fprintf(b, "The ReadOnly scenario of sessionkit, without and with the near cache, on a Redis Cluster of three masters (no replicas) that each benchmark run starts of its own; counted as on the Redis store, the commands and the server CPU summed over the nodes (a Cluster client's reload of the slot map, `CLUSTER SLOTS` once a second, is not counted). The peers are not run: the redigo-based stores have no Cluster support. There is no raw floor here.\n\n")
 	case "Redis":
 		networked, countUnit, countLabel = true, "cmds/op", "cmds/op"
-		fmt.Fprintf(b, "Each benchmark run starts its own `redis-server` on a free loopback port (never the machine's own), empty for every library. Per request, over the timed loop: *round trips* counted in the client (a go-redis hook, or a counting redigo connection); *cmds* and *writes* (write commands among them) from `INFO commandstats` deltas, where commands run inside a Lua script or a MULTI/EXEC count as well as the script or the EXEC; *server µs* is the CPU time of the server's main thread per request (`INFO cpu` deltas: reading and parsing the request, running its commands, script or transaction, replying), which on this kind of VM is mostly the network system calls; *mix* lists the commands with the server's time in each by commandstats (a script's or an EXEC's time includes the commands it runs). *× raw floor* divides by go-redis alone doing the same number of round trips: one `GET` for NewSession and ReadOnly, `GET` then `SET` for ReadWrite, parallel `GET`s for ReadOnlyParallel.\n\n")
+		fmt.Fprintf(b, "Each benchmark run starts its own `redis-server` on a free loopback port (never the machine's own), empty for every library. Per request, over the timed loop: *round trips* counted in the client (a go-redis hook, or a counting redigo connection); *cmds* and *writes* (write commands among them) from `INFO commandstats` deltas, where commands run inside a Lua script or a MULTI/EXEC count as well as the script or the EXEC; *server µs* is the CPU time of the server's main thread per request (`INFO cpu` deltas: reading and parsing the request, running its commands, script or transaction, replying), which on this kind of VM is mostly the network system calls; *mix* lists the commands with the server's time in each by commandstats (a script's or an EXEC's time includes the commands it runs). *× raw floor* divides by go-redis alone doing the same number of round trips: one `GET` for NewSession and ReadOnly, `GET` then `SET` for ReadWrite, parallel `GET`s for ReadOnlyParallel. **sessionkit-cache** is sessionkit with redisstore's near cache on: its round trips are counted on the client the store sends its commands through (the cache's tracking connections are its own, and their heartbeat `PING`, at most one a second, shows in *cmds* only).\n\n")
 	case "Postgres":
 		networked, countUnit, countLabel = true, "stmts/op", "statements/op"
 		fmt.Fprintf(b, "Each benchmark run starts its own PostgreSQL server (`internal/pgtest`: Debian's binaries in a fresh data directory on a free loopback port, fsync and autovacuum off; never the machine's own), and each library runs in an empty schema of its own. Every library reaches it through pgx v5: sessionkit through `pgxpool` (`pgstore.NewPool`), the peers through `database/sql` on pgx's stdlib driver, so one set of counters serves all. Per request, over the timed loop: *round trips* are counted on the wire (a write by the client after the server last answered starts one: a pgx batch is one, and a pool's liveness ping counts too); *statements* are what the client sent (a pgx tracer: each Query or Exec, and each statement of a batch), and *mix* gives them by first keyword; *writes* are the writing transactions committed, as the transaction IDs the server assigned (PostgreSQL gives one only to a transaction that writes or locks a row, and nothing else runs on the server); *server µs* is the CPU time of all the server's processes per request (`/proc`, in 10 ms ticks: a rough figure). *× raw floor* divides by pgx alone doing the same round trips: one primary-key `SELECT` for NewSession and ReadOnly, a `SELECT` then an `UPDATE` for ReadWrite, parallel `SELECT`s for ReadOnlyParallel. Fiber v2 and v3 run sessionkit alone: no PostgreSQL storage for Fiber's session middleware is on the module proxy.\n\n")
@@ -407,7 +465,7 @@ func storeTables(b *bytes.Buffer, r *run, top string) {
 				}
 				ns := med(s, "ns/op")
 				label := lib
-				if lib == ours {
+				if isOurs(lib) {
 					label = "**" + lib + "**"
 				}
 				fmt.Fprintf(b, "| %s | %s | %s | %s | %s |", label, sc, fmtNs(ns), fmtInt(med(s, "B/op")), fmtInt(med(s, "allocs/op")))
@@ -513,6 +571,28 @@ func scaling(b *bytes.Buffer, r *run) {
 	fmt.Fprintf(b, "- **ListUserN**: `Manager.ListSessions` for a user with N sessions.\n")
 	fmt.Fprintf(b, "- **Hold1M**: a memory store holding 1,000,000 anonymous sessions (one small value each): *bytes/session* is the heap after a GC, IDs and store included; *ms/sweep* is one janitor pass that finds nothing expired (a read-locked scan of every shard), *ms/sweep-expire-10pct* one that removes 100,000 expired sessions; ns/op is the cost of each `Create` while filling.\n\n")
 	opsTable(b, rows, "Scaling/")
+}
+
+// crossProcess is the revocation latency between two processes with the
+// near cache (BenchmarkRedisCrossProcess).
+func crossProcess(b *bytes.Buffer, r *run) {
+	var rows []*series
+	for _, k := range r.order {
+		if s := r.byName[k]; s.pkg == benchPkg && strings.HasPrefix(s.name, "RedisCrossProcess/") {
+			rows = append(rows, s)
+		}
+	}
+	if len(rows) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "## Cross-process revocation (sessionkit, near cache)\n\n")
+	fmt.Fprintf(b, "Two sessionkit managers, each with a client and a cached `redisstore` of its own (two caches, two sets of tracking connections), on one Redis: standalone, and a Cluster of three masters. Each round, the writer issues a token, the reader validates it from its cache, the writer revokes it (`DestroyToken`), and from that call's return the reader validates it in a loop until it is refused: *p50* and *p99* are that wait over the rounds of one run (the figures are the medians over the runs). The reader spins (yielding between tries), so on a machine with few cores it competes for CPU with the server and the tracking connections it waits for. ns/op is the whole round.\n\n")
+	fmt.Fprintf(b, "| deployment | p50 | p99 | ns/op (round) | B/op | allocs/op | spread of p99 |\n|---|---:|---:|---:|---:|---:|---:|\n")
+	for _, s := range rows {
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s |\n", strings.TrimPrefix(s.name, "RedisCrossProcess/"),
+			fmtNs(med(s, "p50-µs")*1e3), fmtNs(med(s, "p99-µs")*1e3), fmtNs(med(s, "ns/op")), fmtInt(med(s, "B/op")), fmtInt(med(s, "allocs/op")), fmtPct(s.spread("p99-µs")))
+	}
+	b.WriteString("\n")
 }
 
 // pgOps are sessionkit's PostgreSQL operations at scale.

@@ -8,14 +8,15 @@ import (
 var (
 	frameworks = []string{"nethttp", "gin", "echo", "echov5", "fiber", "fiberv3"}
 	scenarios  = []string{"NewSession", "ReadOnly", "ReadWrite", "ReadOnlyParallel"}
-	stores     = []string{"Memory", "Redis", "Postgres"}
+	stores     = []string{"Memory", "Redis", "RedisCluster", "Postgres"}
 )
 
 // storeTitle heads each store's tables and chart panel.
 var storeTitle = map[string]string{
-	"Memory":   "Memory store",
-	"Redis":    "Redis store",
-	"Postgres": "PostgreSQL store",
+	"Memory":       "Memory store",
+	"Redis":        "Redis store",
+	"RedisCluster": "Redis Cluster store (ReadOnly)",
+	"Postgres":     "PostgreSQL store",
 }
 
 // rawFloor is the raw client benchmark a scenario of a networked store
@@ -44,9 +45,14 @@ func rawFloor(top, sc string) (bench, label string) {
 }
 
 const (
-	ours  = "sessionkit"
-	floor = "none"
+	ours   = "sessionkit"
+	cached = "sessionkit-cache" // sessionkit on redisstore with the near cache on
+	floor  = "none"
 )
+
+// isOurs reports whether lib is sessionkit in some configuration
+// (sessionkit, sessionkit-cache): never a peer.
+func isOurs(lib string) bool { return lib == ours || strings.HasPrefix(lib, ours+"-") }
 
 var frameworkTitle = map[string]string{
 	"nethttp": "net/http",
@@ -65,6 +71,7 @@ func clientSide(lib string) bool { return strings.HasSuffix(lib, "-cookie") }
 // included. Keep in step with the factories in bench/*_test.go.
 var libConfig = map[string]string{
 	"sessionkit":            "sessionkit with its defaults: `core.Config{}` (memory store, `redisstore` on Redis, or `pgstore` on PostgreSQL: `pgstore.NewPool`'s pgx v5 pool, default tables, its janitor off during the benchmarks; 30m idle timeout on, 24h lifetime, `Secure` `HttpOnly` `SameSite=Lax` `__Host-session` cookie) and a discarding logger",
+	"sessionkit-cache":      "sessionkit as above on `redisstore` with its near cache on at its defaults: `redisstore.Options{Cache: &redisstore.CacheOptions{}}` (64 MiB, `MaxStaleness` 1s; Redis invalidates entries by client-side caching, `CLIENT TRACKING`, on connections of the store's own), measured once tracking is up; a cached read sends no Redis command, a write drops the entry so the next read goes to Redis",
 	"scs":                   "`alexedwards/scs/v2` v2.9.0, `scs.New()` as its README shows: default `memstore` (cleanup every minute), `redisstore` on a redigo pool, or `postgresstore.New(db)` (the table its README creates; `database/sql` on pgx v5's stdlib driver, cleanup every 5 minutes), gob codec, 24h lifetime, **no idle timeout** (scs's default)",
 	"scs-idle":              "scs as above with `IdleTimeout = 30m` (sessionkit's default): scs then re-saves the session and re-sends its cookie on every request",
 	"gin-sessions":          "`gin-contrib/sessions` v1.0.4, `sessions.Sessions(\"session\", store)` with `memstore.NewStore(key)` (server-side: `quasoft/memstore`, values gob-copied on every load and save), `redis.NewStore` (`boj/redistore`, redigo pool of 10) or `postgres.NewStore(db, key)` (`antonlindstrom/pgstore`, `database/sql` on pgx v5's stdlib driver), one 32-byte HMAC key, default options (Path /, MaxAge 30 days); handlers call `Save()`",

@@ -51,3 +51,48 @@ func TestReportPostgres(t *testing.T) {
 		}
 	}
 }
+
+// The near cache's lines (issue 14) reach the report: the cached subject
+// beside sessionkit, never as a peer, its targets against the memory
+// store, the Cluster table, and the cross-process latency.
+const cacheOutput = `redis-version: 7.0.15
+count: 1
+pkg: github.com/sessionkit/sessionkit/bench
+BenchmarkMemory/nethttp/sessionkit/ReadOnly-2          	 100000	 2000 ns/op	 1500 B/op	 11 allocs/op
+BenchmarkMemory/nethttp/scs/ReadOnly-2                 	 100000	 3000 ns/op	 1500 B/op	 11 allocs/op
+BenchmarkRedis/nethttp/sessionkit/ReadOnly-2           	 5000	 46000 ns/op	 1.000 cmds/op	 1.000 hgetall-cmds/op	 2.800 hgetall-us/op	 1.000 roundtrips/op	 15.00 server-us/op	 0 writes/op	 3585 B/op	 46 allocs/op
+BenchmarkRedis/nethttp/sessionkit-cache/ReadOnly-2     	 50000	 3000 ns/op	 1.000 cache-hits/op	 0 cache-reads/op	 0 cmds/op	 0 roundtrips/op	 0.02 server-us/op	 0 writes/op	 1568 B/op	 11 allocs/op
+BenchmarkRedis/nethttp/scs/ReadOnly-2                  	 5000	 40000 ns/op	 1.000 cmds/op	 1.000 get-cmds/op	 1.000 get-us/op	 1.000 roundtrips/op	 12.00 server-us/op	 0 writes/op	 3000 B/op	 40 allocs/op
+BenchmarkRedisCluster/nethttp/sessionkit-cache/ReadOnly-2	 50000	 5000 ns/op	 1.000 cache-hits/op	 0 cache-reads/op	 0 cmds/op	 0 roundtrips/op	 0.1 server-us/op	 0 writes/op	 1568 B/op	 11 allocs/op
+BenchmarkRedisCrossProcess/standalone-2                	 300	 2000000 ns/op	 49.00 p50-µs	 3125 p99-µs	 37229 B/op	 420 allocs/op
+`
+
+func TestReportCache(t *testing.T) {
+	r, err := parse(strings.NewReader(cacheOutput))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var md bytes.Buffer
+	report(&md, r, "bench.svg")
+	for _, want := range []string{
+		"| cached Redis ReadOnly ≤ 2 × memory ReadOnly | net/http | 3.00 µs | 4.00 µs | met (75% of the limit) |",
+		"| cached Redis ReadOnly: zero Redis commands | net/http | 0 | 0 | met |",
+		"| cached Redis Cluster ReadOnly ≤ 2 × memory ReadOnly | net/http | 5.00 µs | 4.00 µs | **missed by 25%** | memory store: 2.00 µs (2.50× of it) |",
+		"| cached Redis ReadOnly ≤ 2 × memory ReadOnly | net/http | 3.00 µs | 4.00 µs | met (75% of the limit) | memory store: 2.00 µs (1.50× of it); uncached: 46.0 µs |",
+		"| cross-process revocation p99 ≤ 50 ms (standalone) | – | 3.12 ms | 50.00 ms | met (6% of the limit) |",
+		"| **sessionkit-cache** | ReadOnly | 3.00 µs | 1568 | 11 | 0 | 0 | 0 | 0.0 | – | 0.075× |",
+		"## Redis Cluster store (ReadOnly)",
+		"## Cross-process revocation (sessionkit, near cache)",
+		"| standalone | 49.0 µs | 3.12 ms |",
+		"| sessionkit-cache | sessionkit as above on `redisstore`",
+	} {
+		if !strings.Contains(md.String(), want) {
+			t.Errorf("the report lacks %q:\n%s", want, md.String())
+		}
+	}
+	var svg bytes.Buffer
+	chart(&svg, r)
+	if !strings.Contains(svg.String(), ">Redis Cluster store (ReadOnly)<") {
+		t.Error("the chart lacks the Cluster panel")
+	}
+}

@@ -42,7 +42,7 @@ type group struct {
 
 func kindOf(lib string) string {
 	switch {
-	case lib == ours:
+	case isOurs(lib):
 		return "ours"
 	case lib == floor:
 		return "floor"
