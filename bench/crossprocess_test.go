@@ -13,7 +13,7 @@ import (
 	"github.com/sessionkit/sessionkit/stores/redisstore"
 )
 
-// BenchmarkRedisCrossProcess measures how long another process goes on
+// BenchmarkCrossProcess measures how long another process goes on
 // serving a revoked session from its near cache: two sessionkit managers,
 // each on a client and a cached redisstore of its own (so two caches, two
 // sets of tracking connections), on one Redis, standalone and a
@@ -26,7 +26,7 @@ import (
 // (yielding the processor between tries), so on a machine with few cores
 // it takes CPU from the server and the tracking connections it waits for.
 // ns/op counts the whole round.
-func BenchmarkRedisCrossProcess(b *testing.B) {
+func BenchmarkCrossProcess(b *testing.B) {
 	for _, d := range []struct {
 		name string
 		srv  *redisServer

@@ -20,7 +20,7 @@
 //     cache-reads/op from Store.CacheStats);
 //   - BenchmarkRedisCluster: the ReadOnly scenario of sessionkit and
 //     sessionkit-cache on a three-master Redis Cluster of its own;
-//   - BenchmarkRedisCrossProcess: two managers with clients and cached
+//   - BenchmarkCrossProcess: two managers with clients and cached
 //     stores of their own on one Redis (standalone, Cluster); one
 //     revokes a session the other has cached, and p50-µs and p99-µs are
 //     how long the other's ValidateToken still accepts it;

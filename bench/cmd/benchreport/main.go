@@ -381,7 +381,7 @@ func targets(b *bytes.Buffer, r *run) {
 	// Issue 14: another process sees a revocation within 50 ms at the
 	// 99th percentile.
 	for _, d := range []string{"standalone", "cluster"} {
-		if s := r.get("RedisCrossProcess/" + d); s != nil {
+		if s := r.get("CrossProcess/" + d); s != nil {
 			if p99, ok := s.median("p99-µs"); ok {
 				ts = append(ts, target{
 					what: "cross-process revocation p99 ≤ 50 ms (" + d + ")", measured: p99 * 1e3, limit: 50e6, unit: "ns",
@@ -574,11 +574,11 @@ func scaling(b *bytes.Buffer, r *run) {
 }
 
 // crossProcess is the revocation latency between two processes with the
-// near cache (BenchmarkRedisCrossProcess).
+// near cache (BenchmarkCrossProcess).
 func crossProcess(b *bytes.Buffer, r *run) {
 	var rows []*series
 	for _, k := range r.order {
-		if s := r.byName[k]; s.pkg == benchPkg && strings.HasPrefix(s.name, "RedisCrossProcess/") {
+		if s := r.byName[k]; s.pkg == benchPkg && strings.HasPrefix(s.name, "CrossProcess/") {
 			rows = append(rows, s)
 		}
 	}
@@ -589,7 +589,7 @@ func crossProcess(b *bytes.Buffer, r *run) {
 	fmt.Fprintf(b, "Two sessionkit managers, each with a client and a cached `redisstore` of its own (two caches, two sets of tracking connections), on one Redis: standalone, and a Cluster of three masters. Each round, the writer issues a token, the reader validates it from its cache, the writer revokes it (`DestroyToken`), and from that call's return the reader validates it in a loop until it is refused: *p50* and *p99* are that wait over the rounds of one run (the figures are the medians over the runs). The reader spins (yielding between tries), so on a machine with few cores it competes for CPU with the server and the tracking connections it waits for. ns/op is the whole round.\n\n")
 	fmt.Fprintf(b, "| deployment | p50 | p99 | ns/op (round) | B/op | allocs/op | spread of p99 |\n|---|---:|---:|---:|---:|---:|---:|\n")
 	for _, s := range rows {
-		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s |\n", strings.TrimPrefix(s.name, "RedisCrossProcess/"),
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s |\n", strings.TrimPrefix(s.name, "CrossProcess/"),
 			fmtNs(med(s, "p50-µs")*1e3), fmtNs(med(s, "p99-µs")*1e3), fmtNs(med(s, "ns/op")), fmtInt(med(s, "B/op")), fmtInt(med(s, "allocs/op")), fmtPct(s.spread("p99-µs")))
 	}
 	b.WriteString("\n")

@@ -64,7 +64,7 @@ BenchmarkRedis/nethttp/sessionkit/ReadOnly-2           	 5000	 46000 ns/op	 1.00
 BenchmarkRedis/nethttp/sessionkit-cache/ReadOnly-2     	 50000	 3000 ns/op	 1.000 cache-hits/op	 0 cache-reads/op	 0 cmds/op	 0 roundtrips/op	 0.02 server-us/op	 0 writes/op	 1568 B/op	 11 allocs/op
 BenchmarkRedis/nethttp/scs/ReadOnly-2                  	 5000	 40000 ns/op	 1.000 cmds/op	 1.000 get-cmds/op	 1.000 get-us/op	 1.000 roundtrips/op	 12.00 server-us/op	 0 writes/op	 3000 B/op	 40 allocs/op
 BenchmarkRedisCluster/nethttp/sessionkit-cache/ReadOnly-2	 50000	 5000 ns/op	 1.000 cache-hits/op	 0 cache-reads/op	 0 cmds/op	 0 roundtrips/op	 0.1 server-us/op	 0 writes/op	 1568 B/op	 11 allocs/op
-BenchmarkRedisCrossProcess/standalone-2                	 300	 2000000 ns/op	 49.00 p50-µs	 3125 p99-µs	 37229 B/op	 420 allocs/op
+BenchmarkCrossProcess/standalone-2                	 300	 2000000 ns/op	 49.00 p50-µs	 3125 p99-µs	 37229 B/op	 420 allocs/op
 `
 
 func TestReportCache(t *testing.T) {
