@@ -30,19 +30,21 @@ func TestParseDefaults(t *testing.T) {
 	o, err := Parse("demo", nil, io.Discard)
 	require.NoError(t, err)
 	assert.Equal(t, Options{
-		Addr:        "127.0.0.1:8080",
-		Store:       "memory",
-		RedisAddrs:  []string{"127.0.0.1:6379"},
-		RedisDB:     0,
-		RedisPrefix: "session:",
-		PostgresURL: "postgres://127.0.0.1:5432/postgres",
-		Idle:        30 * time.Minute,
-		Lifetime:    24 * time.Hour,
-		Remember:    720 * time.Hour,
-		Rotate:      0,
-		Bind:        "none",
-		Transport:   "cookie",
-		Secure:      true,
+		Addr:                "127.0.0.1:8080",
+		Store:               "memory",
+		RedisAddrs:          []string{"127.0.0.1:6379"},
+		RedisDB:             0,
+		RedisPrefix:         "session:",
+		RedisCache:          false,
+		RedisCacheStaleness: time.Second,
+		PostgresURL:         "postgres://127.0.0.1:5432/postgres",
+		Idle:                30 * time.Minute,
+		Lifetime:            24 * time.Hour,
+		Remember:            720 * time.Hour,
+		Rotate:              0,
+		Bind:                "none",
+		Transport:           "cookie",
+		Secure:              true,
 	}, o)
 	assert.Equal(t, Defaults(), o)
 }
@@ -50,25 +52,27 @@ func TestParseDefaults(t *testing.T) {
 func TestParseEveryFlag(t *testing.T) {
 	o, err := Parse("demo", []string{
 		"-addr", "0.0.0.0:9999", "-store", "redis", "-redis-addrs", "10.0.0.1:7000, 10.0.0.2:7000,",
-		"-redis-db", "3", "-redis-prefix", "app:", "-postgres-url", "host=db.internal dbname=app",
+		"-redis-db", "3", "-redis-prefix", "app:", "-redis-cache", "-redis-cache-staleness", "250ms", "-postgres-url", "host=db.internal dbname=app",
 		"-idle", "10m", "-lifetime", "2h", "-remember", "168h", "-rotate", "1m", "-bind", "user-agent",
 		"-transport", "header", "-secure=false",
 	}, io.Discard)
 	require.NoError(t, err)
 	assert.Equal(t, Options{
-		Addr:        "0.0.0.0:9999",
-		Store:       "redis",
-		RedisAddrs:  []string{"10.0.0.1:7000", "10.0.0.2:7000"},
-		RedisDB:     3,
-		RedisPrefix: "app:",
-		PostgresURL: "host=db.internal dbname=app",
-		Idle:        10 * time.Minute,
-		Lifetime:    2 * time.Hour,
-		Remember:    168 * time.Hour,
-		Rotate:      time.Minute,
-		Bind:        "user-agent",
-		Transport:   "header",
-		Secure:      false,
+		Addr:                "0.0.0.0:9999",
+		Store:               "redis",
+		RedisAddrs:          []string{"10.0.0.1:7000", "10.0.0.2:7000"},
+		RedisDB:             3,
+		RedisPrefix:         "app:",
+		RedisCache:          true,
+		RedisCacheStaleness: 250 * time.Millisecond,
+		PostgresURL:         "host=db.internal dbname=app",
+		Idle:                10 * time.Minute,
+		Lifetime:            2 * time.Hour,
+		Remember:            168 * time.Hour,
+		Rotate:              time.Minute,
+		Bind:                "user-agent",
+		Transport:           "header",
+		Secure:              false,
 	}, o)
 }
 
@@ -131,6 +135,13 @@ func TestParseRejects(t *testing.T) {
 		{[]string{"-store", "redis", "-max-sessions", "5"}, "-max-sessions is for -store memory only"},
 		{[]string{"-store", "postgres", "-max-sessions", "5"}, "-max-sessions is for -store memory only"},
 		{[]string{"-store", "postgres", "-postgres-url", " "}, "-postgres-url is empty"},
+		{[]string{"-redis-cache"}, "-redis-cache is for -store redis only"},
+		{[]string{"-store", "postgres", "-redis-cache"}, "-redis-cache is for -store redis only"},
+		{[]string{"-store", "redis", "-redis-cache-staleness", "2s"}, "-redis-cache-staleness is for -redis-cache only"},
+		{[]string{"-store", "redis", "-redis-cache", "-redis-cache-staleness", "0"}, "-redis-cache-staleness 0s: want above 0 and at most 1m0s"},
+		{[]string{"-store", "redis", "-redis-cache", "-redis-cache-staleness", "-1s"}, "-redis-cache-staleness -1s: want above 0"},
+		{[]string{"-store", "redis", "-redis-cache", "-redis-cache-staleness", "61s"}, "-redis-cache-staleness 1m1s: want above 0 and at most 1m0s"},
+		{[]string{"-store", "redis", "-redis-cache", "-redis-cache-staleness", "soon"}, "invalid value"},
 		{[]string{"-store", "postgres", "-postgres-url", "postgres://%zz"}, "-postgres-url: cannot parse"},
 	} {
 		var out bytes.Buffer
