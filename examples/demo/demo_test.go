@@ -488,3 +488,46 @@ func TestPathParam(t *testing.T) {
 		assert.ErrorIs(t, err, ErrBadPath, bad)
 	}
 }
+
+// -redis-cache gives the store a near cache with -redis-cache-staleness
+// as its MaxStaleness, and the close function stops it (its tracking
+// connections) before it closes the client.
+func TestNewManagerRedisCache(t *testing.T) {
+	for name, addrs := range map[string]func() []string{
+		"Standalone": func() []string { return []string{redistest.SharedStandalone(t).Addr()} },
+		"Cluster":    func() []string { return redistest.SharedCluster(t).Addrs() },
+	} {
+		t.Run(name, func(t *testing.T) {
+			o := Defaults()
+			o.Store, o.RedisAddrs, o.RedisPrefix = StoreRedis, addrs(), redistest.Prefix(t)
+			o.RedisCache, o.RedisCacheStaleness = true, 5*time.Second
+			require.NotEmpty(t, o.RedisAddrs[0], "a server the test started")
+			m, closeFn, err := NewManager(o, quiet())
+			require.NoError(t, err)
+			st, ok := m.Config().Store.(*redisstore.Store)
+			require.True(t, ok, "%T", m.Config().Store)
+			require.Eventually(t, func() bool { return st.CacheStats().Tracking }, 10*time.Second, 5*time.Millisecond,
+				"tracking: %v", st.CacheStats().TrackingError)
+
+			ctx := context.Background()
+			s, err := m.Load(ctx, &core.Request{})
+			require.NoError(t, err)
+			require.NoError(t, s.Put("count", 1))
+			res, err := m.Commit(ctx, s)
+			require.NoError(t, err)
+			require.NotNil(t, res.Cookie)
+			// A Load once the invalidation of the Commit's own write has come
+			// back is served from the cache.
+			req := &core.Request{Cookie: []string{res.Cookie.Name + "=" + res.Cookie.Value}}
+			for deadline := time.Now().Add(5 * time.Second); st.CacheStats().Hits == 0; time.Sleep(time.Millisecond) {
+				require.True(t, time.Now().Before(deadline), "a Load served from the cache: %+v", st.CacheStats())
+				s, err := m.Load(ctx, req)
+				require.NoError(t, err)
+				require.False(t, s.IsNew(), "the session committed")
+			}
+
+			require.NoError(t, closeFn())
+			assert.False(t, st.CacheStats().Tracking, "the close function stopped the cache")
+		})
+	}
+}
