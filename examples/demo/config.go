@@ -62,6 +62,14 @@ type Options struct {
 	RedisAddrs  []string // more than one address means Redis Cluster
 	RedisDB     int
 	RedisPrefix string
+	// RedisCache turns on the Redis store's near cache
+	// (redisstore.Options.Cache); -store redis only.
+	RedisCache bool
+	// RedisCacheStaleness is the near cache's MaxStaleness: the longest a
+	// cached session is served without reading Redis, even when
+	// invalidations are lost. Above zero, at most
+	// redisstore.MaxMaxStaleness (one minute).
+	RedisCacheStaleness time.Duration
 	// PostgresURL is a libpq connection URL or keyword=value string.
 	PostgresURL string
 	Idle        time.Duration
@@ -90,14 +98,17 @@ func Defaults() Options {
 		RedisAddrs:  []string{"127.0.0.1:6379"},
 		RedisDB:     0,
 		RedisPrefix: "session:",
-		PostgresURL: "postgres://127.0.0.1:5432/postgres",
-		Idle:        core.DefaultIdleTimeout,
-		Lifetime:    core.DefaultLifetime,
-		Remember:    DefaultRemember,
-		Rotate:      0,
-		Bind:        BindNone,
-		Transport:   TransportCookie,
-		Secure:      true,
+		RedisCache:  false,
+		// The store's own default, given here so that -h shows it.
+		RedisCacheStaleness: redisstore.DefaultMaxStaleness,
+		PostgresURL:         "postgres://127.0.0.1:5432/postgres",
+		Idle:                core.DefaultIdleTimeout,
+		Lifetime:            core.DefaultLifetime,
+		Remember:            DefaultRemember,
+		Rotate:              0,
+		Bind:                BindNone,
+		Transport:           TransportCookie,
+		Secure:              true,
 	}
 }
 
@@ -115,6 +126,8 @@ func Parse(name string, args []string, output io.Writer) (Options, error) {
 		"Or one URL: redis://[user:password@]host:port[/db], rediss:// for TLS, ?addr=host:port&addr=... for Cluster, ?master_name=NAME for Sentinel")
 	fs.IntVar(&o.RedisDB, "redis-db", o.RedisDB, "Redis database number (standalone only; with a URL, its path)")
 	fs.StringVar(&o.RedisPrefix, "redis-prefix", o.RedisPrefix, "prefix of the Redis keys")
+	fs.BoolVar(&o.RedisCache, "redis-cache", o.RedisCache, "keep the sessions read in a near cache in this process, invalidated by Redis (client-side caching); -store redis only")
+	fs.DurationVar(&o.RedisCacheStaleness, "redis-cache-staleness", o.RedisCacheStaleness, "with -redis-cache: the longest a cached session is served without reading Redis, even if invalidations are lost (above 0, at most 1m)")
 	fs.StringVar(&o.PostgresURL, "postgres-url", o.PostgresURL, "PostgreSQL connection: a libpq URL or keyword=value string (the store creates its tables)")
 	fs.DurationVar(&o.Idle, "idle", o.Idle, "idle timeout: a session ends after this long without activity")
 	fs.DurationVar(&o.Lifetime, "lifetime", o.Lifetime, "absolute lifetime: a session ends this long after creation or login")
@@ -129,6 +142,14 @@ func Parse(name string, args []string, output io.Writer) (Options, error) {
 	}
 	o.RedisAddrs = splitAddrs(redisAddrs)
 	err := o.Validate()
+	if err == nil && !o.RedisCache {
+		fs.Visit(func(f *flag.Flag) {
+			if f.Name == "redis-cache-staleness" {
+				// Ignored without the cache: say so rather than run without it.
+				err = errors.New("-redis-cache-staleness is for -redis-cache only")
+			}
+		})
+	}
 	if err == nil && fs.NArg() > 0 {
 		err = fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
@@ -171,6 +192,13 @@ func (o Options) Validate() error {
 	}
 	if o.MaxSessions != 0 && o.Store != StoreMemory {
 		return fmt.Errorf("-max-sessions is for -store %s only", StoreMemory)
+	}
+	if o.RedisCache && o.Store != StoreRedis {
+		return fmt.Errorf("-redis-cache is for -store %s only", StoreRedis)
+	}
+	if o.RedisCache && (o.RedisCacheStaleness <= 0 || o.RedisCacheStaleness > redisstore.MaxMaxStaleness) {
+		// Zero would be the store's default, silently.
+		return fmt.Errorf("-redis-cache-staleness %v: want above 0 and at most %v", o.RedisCacheStaleness, redisstore.MaxMaxStaleness)
 	}
 	if o.Store == StoreRedis {
 		if err := o.validateRedis(); err != nil {
@@ -268,12 +296,19 @@ func openStore(o Options) (st core.Store, closeFn func() error, err error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		st, err := redisstore.New(client, redisstore.Options{Prefix: o.RedisPrefix})
+		opts := redisstore.Options{Prefix: o.RedisPrefix}
+		if o.RedisCache {
+			opts.Cache = &redisstore.CacheOptions{MaxStaleness: o.RedisCacheStaleness}
+		}
+		st, err := redisstore.New(client, opts)
 		if err != nil {
 			_ = client.Close()
 			return nil, nil, err
 		}
-		return st, client.Close, nil
+		return st, func() error {
+			// The cache's tracking connections first, then the client.
+			return errors.Join(st.Close(), client.Close())
+		}, nil
 	case StorePostgres:
 		return openPostgres(o.PostgresURL)
 	}

@@ -30,19 +30,21 @@ func TestParseDefaults(t *testing.T) {
 	o, err := Parse("demo", nil, io.Discard)
 	require.NoError(t, err)
 	assert.Equal(t, Options{
-		Addr:        "127.0.0.1:8080",
-		Store:       "memory",
-		RedisAddrs:  []string{"127.0.0.1:6379"},
-		RedisDB:     0,
-		RedisPrefix: "session:",
-		PostgresURL: "postgres://127.0.0.1:5432/postgres",
-		Idle:        30 * time.Minute,
-		Lifetime:    24 * time.Hour,
-		Remember:    720 * time.Hour,
-		Rotate:      0,
-		Bind:        "none",
-		Transport:   "cookie",
-		Secure:      true,
+		Addr:                "127.0.0.1:8080",
+		Store:               "memory",
+		RedisAddrs:          []string{"127.0.0.1:6379"},
+		RedisDB:             0,
+		RedisPrefix:         "session:",
+		RedisCache:          false,
+		RedisCacheStaleness: time.Second,
+		PostgresURL:         "postgres://127.0.0.1:5432/postgres",
+		Idle:                30 * time.Minute,
+		Lifetime:            24 * time.Hour,
+		Remember:            720 * time.Hour,
+		Rotate:              0,
+		Bind:                "none",
+		Transport:           "cookie",
+		Secure:              true,
 	}, o)
 	assert.Equal(t, Defaults(), o)
 }
@@ -50,25 +52,27 @@ func TestParseDefaults(t *testing.T) {
 func TestParseEveryFlag(t *testing.T) {
 	o, err := Parse("demo", []string{
 		"-addr", "0.0.0.0:9999", "-store", "redis", "-redis-addrs", "10.0.0.1:7000, 10.0.0.2:7000,",
-		"-redis-db", "3", "-redis-prefix", "app:", "-postgres-url", "host=db.internal dbname=app",
+		"-redis-db", "3", "-redis-prefix", "app:", "-redis-cache", "-redis-cache-staleness", "250ms", "-postgres-url", "host=db.internal dbname=app",
 		"-idle", "10m", "-lifetime", "2h", "-remember", "168h", "-rotate", "1m", "-bind", "user-agent",
 		"-transport", "header", "-secure=false",
 	}, io.Discard)
 	require.NoError(t, err)
 	assert.Equal(t, Options{
-		Addr:        "0.0.0.0:9999",
-		Store:       "redis",
-		RedisAddrs:  []string{"10.0.0.1:7000", "10.0.0.2:7000"},
-		RedisDB:     3,
-		RedisPrefix: "app:",
-		PostgresURL: "host=db.internal dbname=app",
-		Idle:        10 * time.Minute,
-		Lifetime:    2 * time.Hour,
-		Remember:    168 * time.Hour,
-		Rotate:      time.Minute,
-		Bind:        "user-agent",
-		Transport:   "header",
-		Secure:      false,
+		Addr:                "0.0.0.0:9999",
+		Store:               "redis",
+		RedisAddrs:          []string{"10.0.0.1:7000", "10.0.0.2:7000"},
+		RedisDB:             3,
+		RedisPrefix:         "app:",
+		RedisCache:          true,
+		RedisCacheStaleness: 250 * time.Millisecond,
+		PostgresURL:         "host=db.internal dbname=app",
+		Idle:                10 * time.Minute,
+		Lifetime:            2 * time.Hour,
+		Remember:            168 * time.Hour,
+		Rotate:              time.Minute,
+		Bind:                "user-agent",
+		Transport:           "header",
+		Secure:              false,
 	}, o)
 }
 
@@ -131,6 +135,13 @@ func TestParseRejects(t *testing.T) {
 		{[]string{"-store", "redis", "-max-sessions", "5"}, "-max-sessions is for -store memory only"},
 		{[]string{"-store", "postgres", "-max-sessions", "5"}, "-max-sessions is for -store memory only"},
 		{[]string{"-store", "postgres", "-postgres-url", " "}, "-postgres-url is empty"},
+		{[]string{"-redis-cache"}, "-redis-cache is for -store redis only"},
+		{[]string{"-store", "postgres", "-redis-cache"}, "-redis-cache is for -store redis only"},
+		{[]string{"-store", "redis", "-redis-cache-staleness", "2s"}, "-redis-cache-staleness is for -redis-cache only"},
+		{[]string{"-store", "redis", "-redis-cache", "-redis-cache-staleness", "0"}, "-redis-cache-staleness 0s: want above 0 and at most 1m0s"},
+		{[]string{"-store", "redis", "-redis-cache", "-redis-cache-staleness", "-1s"}, "-redis-cache-staleness -1s: want above 0"},
+		{[]string{"-store", "redis", "-redis-cache", "-redis-cache-staleness", "61s"}, "-redis-cache-staleness 1m1s: want above 0 and at most 1m0s"},
+		{[]string{"-store", "redis", "-redis-cache", "-redis-cache-staleness", "soon"}, "invalid value"},
 		{[]string{"-store", "postgres", "-postgres-url", "postgres://%zz"}, "-postgres-url: cannot parse"},
 	} {
 		var out bytes.Buffer
@@ -475,5 +486,48 @@ func TestPathParam(t *testing.T) {
 	for _, bad := range []string{"%zz", "%", "a%2"} {
 		_, err := PathParam(bad)
 		assert.ErrorIs(t, err, ErrBadPath, bad)
+	}
+}
+
+// -redis-cache gives the store a near cache with -redis-cache-staleness
+// as its MaxStaleness, and the close function stops it (its tracking
+// connections) before it closes the client.
+func TestNewManagerRedisCache(t *testing.T) {
+	for name, addrs := range map[string]func() []string{
+		"Standalone": func() []string { return []string{redistest.SharedStandalone(t).Addr()} },
+		"Cluster":    func() []string { return redistest.SharedCluster(t).Addrs() },
+	} {
+		t.Run(name, func(t *testing.T) {
+			o := Defaults()
+			o.Store, o.RedisAddrs, o.RedisPrefix = StoreRedis, addrs(), redistest.Prefix(t)
+			o.RedisCache, o.RedisCacheStaleness = true, 5*time.Second
+			require.NotEmpty(t, o.RedisAddrs[0], "a server the test started")
+			m, closeFn, err := NewManager(o, quiet())
+			require.NoError(t, err)
+			st, ok := m.Config().Store.(*redisstore.Store)
+			require.True(t, ok, "%T", m.Config().Store)
+			require.Eventually(t, func() bool { return st.CacheStats().Tracking }, 10*time.Second, 5*time.Millisecond,
+				"tracking: %v", st.CacheStats().TrackingError)
+
+			ctx := context.Background()
+			s, err := m.Load(ctx, &core.Request{})
+			require.NoError(t, err)
+			require.NoError(t, s.Put("count", 1))
+			res, err := m.Commit(ctx, s)
+			require.NoError(t, err)
+			require.NotNil(t, res.Cookie)
+			// A Load once the invalidation of the Commit's own write has come
+			// back is served from the cache.
+			req := &core.Request{Cookie: []string{res.Cookie.Name + "=" + res.Cookie.Value}}
+			for deadline := time.Now().Add(5 * time.Second); st.CacheStats().Hits == 0; time.Sleep(time.Millisecond) {
+				require.True(t, time.Now().Before(deadline), "a Load served from the cache: %+v", st.CacheStats())
+				s, err := m.Load(ctx, req)
+				require.NoError(t, err)
+				require.False(t, s.IsNew(), "the session committed")
+			}
+
+			require.NoError(t, closeFn())
+			assert.False(t, st.CacheStats().Tracking, "the close function stopped the cache")
+		})
 	}
 }

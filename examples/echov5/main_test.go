@@ -16,7 +16,8 @@ func TestMain(m *testing.M) { demotest.Main(m) }
 
 func TestContract(t *testing.T) { demotest.Run(t, start) }
 
-// The same contract with the sessions in Redis, standalone and Cluster.
+// The same contract with the sessions in Redis, standalone and Cluster,
+// with the near cache off and on, and two apps on one Redis (CrossProcess).
 func TestContractRedis(t *testing.T) { demotest.RunRedis(t, start) }
 
 // The same contract with the sessions in PostgreSQL.

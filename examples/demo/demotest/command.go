@@ -117,6 +117,15 @@ func testRejects(t *testing.T, run demo.RunFunc) {
 		{[]string{"-remember", "0"}, "-remember 0s is not positive"},
 		{[]string{"-remember", "-720h"}, "-remember -720h0m0s is not positive"},
 		{[]string{"-remember", "a month"}, `invalid value "a month" for flag -remember`},
+		// The Redis cases name a port nothing listens on: should one get past
+		// the flags, it must not reach a Redis the test did not start.
+		{[]string{"-redis-cache"}, "-redis-cache is for -store redis only"},
+		{[]string{"-store", "postgres", "-redis-cache"}, "-redis-cache is for -store redis only"},
+		{[]string{"-store", "redis", "-redis-addrs", "127.0.0.1:1", "-redis-cache-staleness", "2s"}, "-redis-cache-staleness is for -redis-cache only"},
+		{[]string{"-store", "redis", "-redis-addrs", "127.0.0.1:1", "-redis-cache", "-redis-cache-staleness", "0"}, "-redis-cache-staleness 0s: want above 0 and at most 1m0s"},
+		{[]string{"-store", "redis", "-redis-addrs", "127.0.0.1:1", "-redis-cache", "-redis-cache-staleness", "-1s"}, "-redis-cache-staleness -1s: want above 0"},
+		{[]string{"-store", "redis", "-redis-addrs", "127.0.0.1:1", "-redis-cache", "-redis-cache-staleness", "2m"}, "-redis-cache-staleness 2m0s: want above 0 and at most 1m0s"},
+		{[]string{"-store", "redis", "-redis-addrs", "127.0.0.1:1", "-redis-cache", "-redis-cache-staleness", "soon"}, `invalid value "soon" for flag -redis-cache-staleness`},
 	} {
 		out.Reset()
 		err = run(ctx, tc.args, &out, nil)
@@ -131,7 +140,7 @@ func testRejects(t *testing.T, run demo.RunFunc) {
 	out.Reset()
 	err = run(ctx, []string{"-h"}, &out, nil)
 	assert.ErrorIs(t, err, flag.ErrHelp)
-	for _, flag := range []string{"-transport", "-remember", "-bind", "user-agent", "720h"} {
+	for _, flag := range []string{"-transport", "-remember", "-bind", "user-agent", "720h", "-redis-cache", "-redis-cache-staleness"} {
 		assert.Contains(t, out.String(), flag, "-h shows it")
 	}
 

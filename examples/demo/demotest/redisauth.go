@@ -18,7 +18,8 @@ import (
 // testRedisPassword: against a Redis started with --requirepass, the demo
 // refuses to start without the password, or with a wrong one, naming the
 // cause (an error other than a usage error: exit status 1), and serves
-// with the password in a redis:// URL in -redis-addrs. No output and no
+// with the password in a redis:// URL in -redis-addrs (and -redis-cache,
+// whose tracking connections need the password too). No output and no
 // error ever shows the password.
 func testRedisPassword(t *testing.T, run demo.RunFunc) {
 	const password, wrong = "Demo-Pw-8s2Lq", "Nope-Pw-3kX9z"
@@ -63,7 +64,8 @@ func testRedisPassword(t *testing.T, run demo.RunFunc) {
 	defer stop()
 	go func() {
 		done <- run(serveCtx, []string{"-addr", "127.0.0.1:0", "-secure=false", "-store", "redis",
-			"-redis-addrs", "redis://:" + password + "@" + srv.Addr() + "/1", "-redis-prefix", redistest.Prefix(t)}, &out, func(a net.Addr) { addrs <- a })
+			"-redis-addrs", "redis://:" + password + "@" + srv.Addr() + "/1", "-redis-prefix", redistest.Prefix(t),
+			"-redis-cache"}, &out, func(a net.Addr) { addrs <- a })
 	}()
 	var addr net.Addr
 	select {
