@@ -104,11 +104,22 @@ func TestMaxSessionsBoundsTheMemoryStore(t *testing.T) {
 		return token
 	}
 	user := commit("", func(s *core.Session) { s.Login("ann") })
-	first := commit("", func(s *core.Session) { require.NoError(t, s.Put("n", 1)) })
-	for range 10 {
-		commit("", func(s *core.Session) { require.NoError(t, s.Put("n", 1)) })
+	var anonymous []string
+	for range 11 {
+		anonymous = append(anonymous, commit("", func(s *core.Session) { require.NoError(t, s.Put("n", 1)) }))
 	}
-	commit(first, func(s *core.Session) { assert.True(t, s.IsNew(), "the oldest anonymous session was evicted") })
+	// The store evicts by an approximate LRU (a CLOCK per shard), so which
+	// anonymous sessions go is not fixed; how many stay is.
+	alive := 0
+	for _, tok := range anonymous {
+		commit(tok, func(s *core.Session) {
+			if !s.IsNew() {
+				alive++
+			}
+		})
+	}
+	assert.LessOrEqual(t, alive, 4, "more sessions than -max-sessions 5 (with the logged-in one)")
+	assert.NotZero(t, alive, "every anonymous session was evicted")
 	commit(user, func(s *core.Session) { assert.Equal(t, "ann", s.UserID(), "the logged-in session was kept") })
 }
 
