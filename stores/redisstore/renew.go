@@ -72,16 +72,16 @@ func (s *Store) Renew(ctx context.Context, oldID, newID string, ch *store.Change
 		return nil, failed("renew", err)
 	}
 	switch status {
-	case "OK":
-	case "NOTFOUND":
+	case statusOK:
+	case statusNotFound:
 		return nil, store.ErrNotFound
-	case "EXPIRED":
+	case statusExpired:
 		return nil, store.ErrExpired
-	case "FWD":
+	case statusFwd:
 		succ := str(rest, 0)
 		s.awaitSuccessor(ctx, succ, ageOf(rest, 1))
 		return nil, &store.ErrRenewed{Successor: succ}
-	case "CORRUPT":
+	case statusCorrupt:
 		return nil, corrupt("renew", rest)
 	default:
 		return nil, unexpected("renew", status)
@@ -159,13 +159,13 @@ func (s *Store) Renew(ctx context.Context, oldID, newID string, ch *store.Change
 		}
 	}
 	switch status {
-	case "OK":
-	case "REVOKED":
+	case statusOK:
+	case statusRevoked:
 		// Revoked (DeleteUser followed the forwarding entry) or evicted
 		// while the renewal was under way: it stays revoked.
 		_, _ = s.evict(ctx, user, now, ix.victims)
 		return nil, store.ErrNotFound
-	case "EXISTS":
+	case statusExists:
 		// Taken since the check: a concurrent Create of the same random ID.
 		s.undoRenew(ctx, oldID, newID, flat, str(rest, 1), &old.Meta, deadline(old.Meta.LastSeen, idleFor(&old.Meta, idle), old.Meta.ExpiresAt), ix, oldUser, user)
 		return nil, store.ErrExists
