@@ -121,18 +121,18 @@ func (s *Store) touch(ctx context.Context, key, id string, rec *store.Record, no
 		return nil, failed("load: touch", err)
 	}
 	switch status {
-	case "TOUCHED":
+	case statusTouched:
 		rec.Meta.LastSeen = time.UnixMilli(now)
-	case "LATER":
-	case "NOTFOUND":
+	case statusLater:
+	case statusNotFound:
 		return nil, store.ErrNotFound
-	case "EXPIRED":
+	case statusExpired:
 		return nil, store.ErrExpired
-	case "FWD":
+	case statusFwd:
 		// Renewed between the read and the touch.
 		s.awaitSuccessor(ctx, str(rest, 0), ageOf(rest, 1))
 		return &store.Record{Successor: str(rest, 0)}, nil
-	case "CORRUPT":
+	case statusCorrupt:
 		return nil, corrupt("load", rest)
 	default:
 		return nil, unexpected("load", status)

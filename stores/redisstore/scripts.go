@@ -1,6 +1,10 @@
 package redisstore
 
-import "github.com/redis/go-redis/v9"
+import (
+	"strings"
+
+	"github.com/redis/go-redis/v9"
+)
 
 // The Lua scripts. Each touches the keys of one Redis Cluster slot only: a
 // session script its session's hash, an index script the three keys of one
@@ -8,9 +12,9 @@ import "github.com/redis/go-redis/v9"
 // side in pipelines, ordered so that an interruption never leaves a live,
 // reachable session out of its user's index.
 //
-// Replies are arrays whose first element is a status string. Scripts never
-// return Lua booleans: a RESP3 client would get them as booleans, a RESP2
-// one as nil or 1.
+// Replies are arrays whose first element is a status string, one of the
+// status constants below. Scripts never return Lua booleans: a RESP3
+// client would get them as booleans, a RESP2 one as nil or 1.
 //
 // Time: ARGV times are the caller's Now in Unix milliseconds, which is what
 // metadata and deadlines are checked against; TTLs are set relative
@@ -18,6 +22,56 @@ import "github.com/redis/go-redis/v9"
 // The server's own TIME is used only where the caller's clock must not be
 // trusted across processes: the age of a forwarding entry, and pruning the
 // user index of sessions past their deadline.
+
+// The statuses the scripts reply with. The Lua side never spells one out:
+// each is a Lua local of the same name (NOTFOUND), defined by luaStatuses
+// from these constants, so the two sides cannot drift apart
+// (TestScriptStatuses checks that every script returns only these, and
+// that each is returned by some script).
+const (
+	statusOK       = "OK"
+	statusNotFound = "NOTFOUND" // missing, or not a live record
+	statusExpired  = "EXPIRED"  // a record past its deadline
+	statusFwd      = "FWD"      // a forwarding entry: successor, age
+	statusCorrupt  = "CORRUPT"  // what this package does not write: what is bad
+	statusLater    = "LATER"    // touchScript: a later request moved LastSeen
+	statusTouched  = "TOUCHED"  // touchScript: the new deadline
+	statusNone     = "NONE"     // takeScript: no such value; deleteScript: nothing to delete
+	statusTaken    = "TAKEN"    // takeScript: the value
+	statusExists   = "EXISTS"   // createScript: the ID is taken
+	statusRevoked  = "REVOKED"  // createScript: a revocation tombstone bars the ID
+	statusLost     = "LOST"     // restoreScript: the claim is no longer there to undo
+	statusPending  = "PENDING"  // delete and revokeScript: nothing there, the ID now barred
+	statusMoved    = "MOVED"    // delete and revokeScript: a forwarding entry or marker: successor
+	statusDeleted  = "DELETED"  // delete and revokeScript: a record was deleted
+	statusGone     = "GONE"     // revokeScript: nothing to revoke
+	statusForeign  = "FOREIGN"  // revokeScript: not the user's record
+)
+
+// statuses are the status constants, as luaStatuses defines them.
+var statuses = []string{
+	statusOK, statusNotFound, statusExpired, statusFwd, statusCorrupt,
+	statusLater, statusTouched, statusNone, statusTaken, statusExists,
+	statusRevoked, statusLost, statusPending, statusMoved, statusDeleted,
+	statusGone, statusForeign,
+}
+
+// luaStatuses defines each status as a Lua local whose name is its value:
+// local OK, NOTFOUND, ... = 'OK', 'NOTFOUND', ...
+var luaStatuses = "local " + strings.Join(statuses, ", ") +
+	" = '" + strings.Join(statuses, "', '") + "'\n"
+
+// scriptSources holds the text of every script newScript built, for
+// TestScriptStatuses.
+var scriptSources []string
+
+// newScript builds a script from luaStatuses, luaLib and parts (helpers
+// such as luaFields, then the script's own body).
+func newScript(parts ...string) *redis.Script {
+	src := luaStatuses + luaLib + strings.Join(parts, "")
+	scriptSources = append(scriptSources, src)
+	return redis.NewScript(src)
+}
 
 // luaLib is prepended to every script.
 const luaLib = `
@@ -82,20 +136,38 @@ end
 local function check(f, now, idle, dead)
   if f['m:next'] then
     local gend, at = int(f['m:gend']), int(f['m:at'])
-    if not (gend and at) then return {'CORRUPT', 'forwarding entry'} end
-    if now >= gend then return {'NOTFOUND'} end
-    return {'FWD', f['m:next'], fmt(server_ms() - at)}
+    if not (gend and at) then return {CORRUPT, 'forwarding entry'} end
+    if now >= gend then return {NOTFOUND} end
+    return {FWD, f['m:next'], fmt(server_ms() - at)}
   end
-  if f['m:gone'] or f['m:rev'] then return {'NOTFOUND'} end
+  if f['m:gone'] or f['m:rev'] then return {NOTFOUND} end
   local ls, exp, dl = int(f['m:ls']), int(f['m:exp']), int(f['m:dl'])
-  if not (ls and exp and dl and int(f['m:ct']) and int(f['m:it'])) then return {'CORRUPT', 'metadata'} end
+  if not (ls and exp and dl and int(f['m:ct']) and int(f['m:it'])) then return {CORRUPT, 'metadata'} end
   if f['m:idle'] then
     idle = int(f['m:idle'])
-    if not idle or idle <= 0 then return {'CORRUPT', 'metadata'} end
+    if not idle or idle <= 0 then return {CORRUPT, 'metadata'} end
   end
-  if f['m:rem'] and f['m:rem'] ~= '1' then return {'CORRUPT', 'metadata'} end
+  if f['m:rem'] and f['m:rem'] ~= '1' then return {CORRUPT, 'metadata'} end
   if now >= dl or now >= math.min(ls + idle, exp) then return {dead} end
   return nil, ls, exp, idle
+end
+`
+
+// luaFields is prepended to the scripts that check a record by its
+// fields (with check) without reading all of it.
+const luaFields = `
+-- Reads from key's hash the fields check needs and, when given, one extra
+-- field, in one HMGET. Returns them as a field map, and whether any of
+-- them is there.
+local function fields(key, extra)
+  local names = {'m:next', 'm:gend', 'm:at', 'm:gone', 'm:rev', 'm:ls', 'm:exp', 'm:dl', 'm:ct', 'm:it', 'm:idle', 'm:rem'}
+  if extra then names[#names + 1] = extra end
+  local h = redis.call('HMGET', key, unpack(names))
+  local f, any = {}, false
+  for i, name in ipairs(names) do
+    if h[i] then f[name], any = h[i], true end
+  end
+  return f, any
 end
 `
 
@@ -104,23 +176,18 @@ end
 // the metadata again (the record may have been renewed, revoked or expired
 // since the HGETALL) and moves LastSeen and the TTL forward, never back,
 // by the record's own idle timeout where it has one.
-var touchScript = redis.NewScript(luaLib + `
+var touchScript = newScript(luaFields, `
 local key = KEYS[1]
-local names = {'m:next', 'm:gend', 'm:at', 'm:gone', 'm:rev', 'm:ls', 'm:exp', 'm:dl', 'm:ct', 'm:it', 'm:idle', 'm:rem'}
-local h = redis.call('HMGET', key, unpack(names))
-local f, any = {}, false
-for i, name in ipairs(names) do
-  if h[i] then f[name], any = h[i], true end
-end
-if not any then return {'NOTFOUND'} end
+local f, any = fields(key)
+if not any then return {NOTFOUND} end
 local now, idle = tonumber(ARGV[1]), tonumber(ARGV[2])
-local out, ls, exp, own = check(f, now, idle, 'EXPIRED')
+local out, ls, exp, own = check(f, now, idle, EXPIRED)
 if out then return out end
-if now <= ls then return {'LATER'} end
+if now <= ls then return {LATER} end
 local dl = math.min(now + own, exp)
 redis.call('HSET', key, 'm:ls', ARGV[1], 'm:dl', fmt(dl))
 redis.call('PEXPIRE', key, dl - now)
-return {'TOUCHED', fmt(dl)}
+return {TOUCHED, fmt(dl)}
 `)
 
 // updateScript: KEYS[1] session; ARGV now, idle, clear (1/0), new absolute
@@ -135,17 +202,12 @@ return {'TOUCHED', fmt(dl)}
 // call's. Returns the user the record was bound to before, and the new
 // deadline and absolute expiry, for the caller to move the session's
 // entry in that user's expiry index.
-var updateScript = redis.NewScript(luaLib + `
+var updateScript = newScript(luaFields, `
 local key = KEYS[1]
-local names = {'m:next', 'm:gend', 'm:at', 'm:gone', 'm:rev', 'm:ls', 'm:exp', 'm:dl', 'm:ct', 'm:it', 'm:idle', 'm:rem', 'm:uid'}
-local h = redis.call('HMGET', key, unpack(names))
-local f, any = {}, false
-for i, name in ipairs(names) do
-  if h[i] then f[name], any = h[i], true end
-end
-if not any and redis.call('EXISTS', key) == 0 then return {'NOTFOUND'} end
+local f, any = fields(key, 'm:uid')
+if not any and redis.call('EXISTS', key) == 0 then return {NOTFOUND} end
 local now, idle = tonumber(ARGV[1]), tonumber(ARGV[2])
-local out, ls, exp, own = check(f, now, idle, 'NOTFOUND')
+local out, ls, exp, own = check(f, now, idle, NOTFOUND)
 if out then return out end
 if ARGV[3] == '1' then
   local vals = {}
@@ -166,7 +228,7 @@ end
 local dl = math.min(now + own, exp)
 if dl <= now then
   redis.call('DEL', key)
-  return {'OK', f['m:uid'] or '', fmt(dl), fmt(exp)}
+  return {OK, f['m:uid'] or '', fmt(dl), fmt(exp)}
 end
 chunked('HDEL', key, ARGV, di, di + ndel - 1, 500)
 -- One HSET for the metadata, the values and the new deadline: a script
@@ -176,7 +238,7 @@ for j = mi, di - 1 do w[#w + 1] = ARGV[j] end
 for j = si, si + nset - 1 do w[#w + 1] = ARGV[j] end
 chunked('HSET', key, w, 1, #w, 500)
 redis.call('PEXPIRE', key, dl - now)
-return {'OK', f['m:uid'] or '', fmt(dl), fmt(exp)}
+return {OK, f['m:uid'] or '', fmt(dl), fmt(exp)}
 `)
 
 // takeScript: KEYS[1] session; ARGV now, idle, value field.
@@ -184,21 +246,16 @@ return {'OK', f['m:uid'] or '', fmt(dl), fmt(exp)}
 // where it has one) and returns what it held, as
 // one step, so of concurrent takes exactly one gets it. Refuses anything
 // but a live record, writing nothing; leaves LastSeen and the TTL alone.
-var takeScript = redis.NewScript(luaLib + `
+var takeScript = newScript(luaFields, `
 local key = KEYS[1]
-local names = {'m:next', 'm:gend', 'm:at', 'm:gone', 'm:rev', 'm:ls', 'm:exp', 'm:dl', 'm:ct', 'm:it', 'm:idle', 'm:rem', ARGV[3]}
-local h = redis.call('HMGET', key, unpack(names))
-local f, any = {}, false
-for i, name in ipairs(names) do
-  if h[i] then f[name], any = h[i], true end
-end
-if not any then return {'NOTFOUND'} end
-local out = check(f, tonumber(ARGV[1]), tonumber(ARGV[2]), 'NOTFOUND')
+local f, any = fields(key, ARGV[3])
+if not any then return {NOTFOUND} end
+local out = check(f, tonumber(ARGV[1]), tonumber(ARGV[2]), NOTFOUND)
 if out then return out end
-local v = h[#names]
-if not v then return {'NONE'} end
+local v = f[ARGV[3]]
+if not v then return {NONE} end
 redis.call('HDEL', key, ARGV[3])
-return {'TAKEN', v}
+return {TAKEN, v}
 `)
 
 // createScript: KEYS[1] session; ARGV ttl, again ('1' or '0'), then
@@ -211,28 +268,28 @@ return {'TAKEN', v}
 // have run the first. The new ID is random and Renew's claim names it, so
 // nothing else writes that record; its values are not compared, as a
 // request following the forwarding entry may have written some since.
-var createScript = redis.NewScript(luaLib + `
+var createScript = newScript(`
 local key = KEYS[1]
 local ty = redis.call('TYPE', key)['ok']
 if ty ~= 'none' then
-  if ty ~= 'hash' then return {'EXISTS'} end
-  if redis.call('HEXISTS', key, 'm:rev') == 1 then return {'REVOKED'} end
-  if ARGV[2] ~= '1' then return {'EXISTS'} end
+  if ty ~= 'hash' then return {EXISTS} end
+  if redis.call('HEXISTS', key, 'm:rev') == 1 then return {REVOKED} end
+  if ARGV[2] ~= '1' then return {EXISTS} end
   local w = {}
   for i = 3, #ARGV - 1, 2 do w[ARGV[i]] = ARGV[i + 1] end
   local names = {'m:uid', 'm:ct', 'm:it', 'm:exp', 'm:ua', 'm:ip', 'm:idle', 'm:rem', 'm:lbl', 'm:md', 'm:bind'}
   local h = redis.call('HMGET', key, unpack(names))
   for i, name in ipairs(names) do
     -- HMGET gives false for a field that is not there, w nil.
-    if (h[i] or nil) ~= w[name] then return {'EXISTS'} end
+    if (h[i] or nil) ~= w[name] then return {EXISTS} end
   end
-  return {'OK'}
+  return {OK}
 end
 local ttl = tonumber(ARGV[1])
-if ttl <= 0 then return {'OK'} end
+if ttl <= 0 then return {OK} end
 chunked('HSET', key, ARGV, 3, #ARGV, 500)
 redis.call('PEXPIRE', key, ttl)
-return {'OK'}
+return {OK}
 `)
 
 // claimScript: KEYS[1] old session; ARGV now, idle, grace, newID, marker
@@ -251,16 +308,16 @@ return {'OK'}
 // it lost, and the server may have run the first; no other Renew claims
 // for the same random newID): it gets what the first got. The copy also
 // lets a Renew that never got the reply undo the claim (restoreScript).
-var claimScript = redis.NewScript(luaLib + `
+var claimScript = newScript(`
 local key = KEYS[1]
 local flat = redis.call('HGETALL', key)
-if #flat == 0 then return {'NOTFOUND'} end
+if #flat == 0 then return {NOTFOUND} end
 local f = fieldmap(flat)
 if f['m:till'] and (f['m:next'] or f['m:gone']) == ARGV[4] then
-  return {'OK', kept(flat), f['m:till']}
+  return {OK, kept(flat), f['m:till']}
 end
 local now = tonumber(ARGV[1])
-local out = check(f, now, tonumber(ARGV[2]), 'EXPIRED')
+local out = check(f, now, tonumber(ARGV[2]), EXPIRED)
 if out then return out end
 local srv = server_ms()
 local pttl = redis.call('PTTL', key)
@@ -280,7 +337,7 @@ for i = 1, #flat, 2 do
 end
 chunked('HSET', key, w, 1, #w, 500)
 redis.call('PEXPIRE', key, math.max(grace, tonumber(ARGV[5])))
-return {'OK', flat, fmt(till)}
+return {OK, flat, fmt(till)}
 `)
 
 // restoreScript: KEYS[1] old session; ARGV newID, then optionally the
@@ -290,13 +347,13 @@ return {'OK', flat, fmt(till)}
 // meanwhile stays deleted. Given newID alone (the claim's reply never
 // arrived), it takes the record from the copy the claim kept, if the copy
 // is still there.
-var restoreScript = redis.NewScript(luaLib + `
+var restoreScript = newScript(`
 local key = KEYS[1]
 local h = redis.call('HMGET', key, 'm:next', 'm:gone', 'm:till')
-if h[1] ~= ARGV[1] and h[2] ~= ARGV[1] then return {'LOST'} end
+if h[1] ~= ARGV[1] and h[2] ~= ARGV[1] then return {LOST} end
 local rec, till = {}, ARGV[2]
 if #ARGV == 1 then
-  if not h[3] then return {'LOST'} end
+  if not h[3] then return {LOST} end
   till = h[3]
   rec = kept(redis.call('HGETALL', key))
 else
@@ -306,7 +363,7 @@ redis.call('DEL', key)
 chunked('HSET', key, rec, 1, #rec, 500)
 till = tonumber(till)
 if till > 0 then redis.call('PEXPIREAT', key, till) end
-return {'OK'}
+return {OK}
 `)
 
 // deleteScript: KEYS[1] session; ARGV now, tombstone TTL, successor ('1'
@@ -324,28 +381,28 @@ return {'OK'}
 // The tombstone that replaces a deleted record stops a write of it that
 // go-redis is still retrying (its first run landed, its reply did not)
 // from bringing it back.
-var deleteScript = redis.NewScript(luaLib + `
+var deleteScript = newScript(`
 local key = KEYS[1]
 local ttl = tonumber(ARGV[2])
 local ty = redis.call('TYPE', key)['ok']
 if ty == 'none' then
-  if ARGV[3] ~= '1' then return {'NONE'} end
+  if ARGV[3] ~= '1' then return {NONE} end
   bar(key, ttl)
-  return {'PENDING'}
+  return {PENDING}
 end
 if ty ~= 'hash' then
   redis.call('DEL', key)
-  return {'NONE'}
+  return {NONE}
 end
 local h = redis.call('HMGET', key, 'm:uid', 'm:ls', 'm:next', 'm:gone', 'm:rev', 'm:dl')
-if h[5] then return {'NONE'} end
-if h[3] or h[4] then return {'MOVED', h[3] or h[4]} end
+if h[5] then return {NONE} end
+if h[3] or h[4] then return {MOVED, h[3] or h[4]} end
 redis.call('DEL', key)
-if not h[2] then return {'NONE'} end
+if not h[2] then return {NONE} end
 bar(key, ttl)
 local dl = tonumber(h[6])
-if dl and dl > tonumber(ARGV[1]) then return {'DELETED', h[1] or '', '1'} end
-return {'DELETED', h[1] or '', '0'}
+if dl and dl > tonumber(ARGV[1]) then return {DELETED, h[1] or '', '1'} end
+return {DELETED, h[1] or '', '0'}
 `)
 
 // revokeScript: KEYS[1] session; ARGV user, now, tombstone TTL, bar ('1'
@@ -358,28 +415,28 @@ return {'DELETED', h[1] or '', '0'}
 // deleted and its successor reported, for the caller to revoke too: the
 // session is moving to it right now. Another user's record is left alone.
 // A deleted record leaves a tombstone too, as in deleteScript.
-var revokeScript = redis.NewScript(luaLib + `
+var revokeScript = newScript(`
 local key = KEYS[1]
 local ty = redis.call('TYPE', key)['ok']
 if ty == 'none' then
-  if ARGV[4] ~= '1' then return {'GONE'} end
+  if ARGV[4] ~= '1' then return {GONE} end
   bar(key, tonumber(ARGV[3]))
-  return {'PENDING'}
+  return {PENDING}
 end
-if ty ~= 'hash' then return {'FOREIGN'} end
+if ty ~= 'hash' then return {FOREIGN} end
 local h = redis.call('HMGET', key, 'm:uid', 'm:next', 'm:gone', 'm:rev', 'm:dl')
-if h[4] then return {'GONE'} end
+if h[4] then return {GONE} end
 local succ = h[2] or h[3]
 if succ then
   redis.call('DEL', key)
-  return {'MOVED', succ}
+  return {MOVED, succ}
 end
-if h[1] ~= ARGV[1] then return {'FOREIGN'} end
+if h[1] ~= ARGV[1] then return {FOREIGN} end
 redis.call('DEL', key)
 bar(key, tonumber(ARGV[3]))
 local dl = tonumber(h[5])
-if dl and dl > tonumber(ARGV[2]) then return {'DELETED', '1'} end
-return {'DELETED', '0'}
+if dl and dl > tonumber(ARGV[2]) then return {DELETED, '1'} end
+return {DELETED, '0'}
 `)
 
 // indexAddScript: KEYS index (by creation), expiry (by deadline),
@@ -393,7 +450,7 @@ return {'DELETED', '0'}
 // margin for clock skew) are dropped on the way: sessions that ended by
 // idle timeout or lifetime. Returns whether id was added and the victims
 // as (id, created, deadline) triples.
-var indexAddScript = redis.NewScript(luaLib + `
+var indexAddScript = newScript(`
 local ku, kx, ke = KEYS[1], KEYS[2], KEYS[3]
 local id = ARGV[1]
 local srv = server_ms()
@@ -440,7 +497,7 @@ for _, k in ipairs({ku, kx, ke}) do
   local p = redis.call('PTTL', k)
   if p == -1 or (p >= 0 and p < keep) then redis.call('PEXPIRE', k, keep) end
 end
-return {'OK', fmt(added), victims}
+return {OK, fmt(added), victims}
 `)
 
 // indexPutScript: KEYS index, expiry, evicting; ARGV margin, n, then n IDs
@@ -449,7 +506,7 @@ return {'OK', fmt(added), victims}
 // an indexAddScript whose write failed. A key it brings back to life gets a
 // TTL again: the longest the index had, which covered every member's
 // lifetime, or one past the last deadline.
-var indexPutScript = redis.NewScript(luaLib + `
+var indexPutScript = newScript(`
 local ku, kx, ke = KEYS[1], KEYS[2], KEYS[3]
 local margin, n = tonumber(ARGV[1]), tonumber(ARGV[2])
 local had = math.max(redis.call('PTTL', ku), redis.call('PTTL', kx), redis.call('PTTL', ke))
@@ -469,7 +526,7 @@ if #ARGV > n + 2 then
     if redis.call('PTTL', k) == -1 then redis.call('PEXPIRE', k, keep) end
   end
 end
-return {'OK'}
+return {OK}
 `)
 
 // indexPageScript: KEYS index, expiry, evicting; ARGV n, then n IDs to
@@ -482,7 +539,7 @@ return {'OK'}
 // each call to a page, so no script runs long however many sessions a
 // user has: Redis runs one script at a time, and every other client waits
 // for it.
-var indexPageScript = redis.NewScript(luaLib + `
+var indexPageScript = newScript(`
 local ku, kx, ke = KEYS[1], KEYS[2], KEYS[3]
 local n = tonumber(ARGV[1])
 chunked('ZREM', ku, ARGV, 2, n + 1, 500)
@@ -511,5 +568,5 @@ if #ids > 0 then
   end
 end
 local left = math.max(redis.call('ZCARD', kx), redis.call('ZCARD', ku) + redis.call('SCARD', ke))
-return {'OK', page, fmt(left)}
+return {OK, page, fmt(left)}
 `)

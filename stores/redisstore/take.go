@@ -22,15 +22,15 @@ func (s *Store) Take(ctx context.Context, id, key string, opts store.LoadOptions
 		return nil, false, failed("take", err)
 	}
 	switch status {
-	case "TAKEN":
+	case statusTaken:
 		return []byte(str(rest, 0)), true, nil
-	case "NONE":
+	case statusNone:
 		return nil, false, nil
-	case "NOTFOUND":
+	case statusNotFound:
 		return nil, false, store.ErrNotFound
-	case "FWD":
+	case statusFwd:
 		return nil, false, &store.ErrRenewed{Successor: str(rest, 0)}
-	case "CORRUPT":
+	case statusCorrupt:
 		return nil, false, corrupt("take", rest)
 	}
 	return nil, false, unexpected("take", status)

@@ -38,7 +38,7 @@ func parseIndexAdd(cmd *redis.Cmd) (indexResult, error) {
 	if err != nil {
 		return indexResult{}, err
 	}
-	if status != "OK" || len(rest) != 2 {
+	if status != statusOK || len(rest) != 2 {
 		return indexResult{}, fmt.Errorf("unexpected index reply %q", status)
 	}
 	r := indexResult{added: str(rest, 0) == "1"}
@@ -129,13 +129,13 @@ func (s *Store) revoke(ctx context.Context, user string, now time.Time, ids []st
 		switch {
 		case err != nil:
 			r.err = err
-		case status == "DELETED":
+		case status == statusDeleted:
 			r.deleted, r.live = true, str(rest, 0) == "1"
-		case status == "PENDING":
+		case status == statusPending:
 			r.pending = true
-		case status == "MOVED":
+		case status == statusMoved:
 			r.successor = str(rest, 0)
-		case status == "FOREIGN", status == "GONE":
+		case status == statusForeign, status == statusGone:
 		default:
 			r.err = fmt.Errorf("unexpected revoke reply %q", status)
 		}
@@ -393,7 +393,7 @@ func parsePage(cmd *redis.Cmd) (ids []string, past []bool, left int, err error) 
 	if err != nil {
 		return nil, nil, 0, err
 	}
-	if status != "OK" || len(rest) != 2 {
+	if status != statusOK || len(rest) != 2 {
 		return nil, nil, 0, fmt.Errorf("unexpected index reply %q", status)
 	}
 	flat := arr(rest, 0)

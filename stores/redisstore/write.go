@@ -63,8 +63,8 @@ func (s *Store) Create(ctx context.Context, id string, rec *store.Record, opts s
 		}
 	}
 	switch status {
-	case "OK", "REVOKED":
-	case "EXISTS":
+	case statusOK, statusRevoked:
+	case statusExists:
 		if err := s.undoIndexAdd(ctx, m.UserID, id, ix); err != nil {
 			return nil, err
 		}
@@ -200,16 +200,16 @@ func (s *Store) Update(ctx context.Context, id string, ch *store.Change) error {
 		return failed("update", err)
 	}
 	switch status {
-	case "OK":
-	case "FWD":
+	case statusOK:
+	case statusFwd:
 		s.undoIndexAddQuiet(ctx, user, id, ix)
 		succ := str(rest, 0)
 		s.awaitSuccessor(ctx, succ, ageOf(rest, 1))
 		return &store.ErrRenewed{Successor: succ}
-	case "NOTFOUND":
+	case statusNotFound:
 		s.undoIndexAddQuiet(ctx, user, id, ix)
 		return store.ErrNotFound
-	case "CORRUPT":
+	case statusCorrupt:
 		s.undoIndexAddQuiet(ctx, user, id, ix)
 		return corrupt("update", rest)
 	default:
@@ -285,10 +285,10 @@ func (s *Store) Delete(ctx context.Context, id string) (bool, error) {
 			return false, failed("delete", err)
 		}
 		switch status {
-		case "NONE", "PENDING":
-		case "DELETED":
+		case statusNone, statusPending:
+		case statusDeleted:
 			user, existed = str(rest, 0), str(rest, 1) == "1"
-		case "MOVED":
+		case statusMoved:
 			links = append(links, cur)
 			if hop+1 < maxForwardHops {
 				cur, successor = str(rest, 0), "1"
