@@ -3,7 +3,6 @@ package redisstore_test
 import (
 	"context"
 	"testing"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
@@ -25,7 +24,7 @@ var appACL = []string{"app", "on", ">" + alicePW, "~myapp:*", "~{myapp:*", "+@al
 func TestConformanceACLUser(t *testing.T) {
 	srv := redistest.StandaloneArgs(t, append([]string{"--requirepass", requirePW, "--user"}, appACL...)...)
 	c := clientURL(t, "redis://app:"+alicePW+"@"+srv.Addr())
-	require.NoError(t, check(t, c, 5*time.Second))
+	require.NoError(t, check(t, c, startupDeadline))
 	storetest.Run(t, func(t *testing.T) store.Store {
 		s, err := redisstore.New(c, redisstore.Options{Prefix: "myapp:" + redistest.Prefix(t)})
 		require.NoError(t, err)

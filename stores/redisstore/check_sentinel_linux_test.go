@@ -103,17 +103,17 @@ func TestCheckSentinel(t *testing.T) {
 			redisstore.ErrRefused, "the sentinels"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := check(t, clientURL(t, tc.url), 5*time.Second)
+			err := check(t, clientURL(t, tc.url), startupDeadline)
 			ce := requireCause(t, err, tc.cause)
 			assert.Equal(t, tc.where, ce.Addr)
 			assert.NotContains(t, err.Error(), sentinelPW)
 		})
 	}
 	// The sentinel's address as a standalone server's.
-	err := check(t, clientURL(t, "redis://:"+sentinelPW+"@"+sentinel), 5*time.Second)
+	err := check(t, clientURL(t, "redis://:"+sentinelPW+"@"+sentinel), startupDeadline)
 	requireCause(t, err, redisstore.ErrSentinel, "redis_mode:sentinel", "master_name")
 
 	good := clientURL(t, "redis://:"+sentinelPW+"@"+sentinel+"?master_name=mymaster&password="+requirePW)
-	require.NoError(t, check(t, good, 5*time.Second))
+	require.NoError(t, check(t, good, startupDeadline))
 	roundTrip(t, good)
 }
