@@ -453,6 +453,13 @@ func (cs *cacheSoak) require(t *testing.T, h *harness) {
 		// what it held.
 		a, b := at(stopping(k)), at(after(k)+1)
 		assert.NotZero(t, b.Bypasses-a.Bypasses, "%s: no Load bypassed the cache: it was never turned off", f.name)
+		dropped := false
+		for _, p := range []int{outage(k), restarting(k), after(k)} {
+			if s := at(p); !s.Tracking && s.Entries == 0 {
+				dropped = true
+			}
+		}
+		assert.True(t, dropped, "%s: the cache was never seen off and empty while the store was down or coming back", f.name)
 	}
 	a, b := at(back), at(last)
 	assert.NotZero(t, b.Hits-a.Hits, "no cache hit with tracking back after the faults")
