@@ -29,14 +29,13 @@ import (
 // returns them with the store under test (NewClient's Sentinel client,
 // which follows the elected master) and a store reading the replica
 // directly, for the snapshot right after a kill.
-func sentinelStores(t *testing.T) (sn *redistest.Sentinel, st, rst *redisstore.Store, rep *redistest.Server) {
+func sentinelStores(t *testing.T, opts redisstore.Options) (sn *redistest.Sentinel, st, rst *redisstore.Store, rep *redistest.Server) {
 	t.Helper()
 	sn = redistest.NewSentinel(t)
 	client, err := redisstore.NewClient(sn.Addrs(), 0, func(o *redis.UniversalOptions) { o.MasterName = sn.MasterName() })
 	require.NoError(t, err)
 	t.Cleanup(func() { client.Close() })
-	st, err = redisstore.New(client, redisstore.Options{})
-	require.NoError(t, err)
+	st = newStore(t, client, opts)
 	rep, err = sn.Replica()
 	require.NoError(t, err)
 	rc := redis.NewClient(&redis.Options{Addr: rep.Addr()})
@@ -55,7 +54,7 @@ func TestSoakRedisSentinel(t *testing.T) {
 		t.Skip("starts a master, a replica and three sentinels")
 	}
 	leakCheck(t)
-	sn, st, rst, rep := sentinelStores(t)
+	sn, st, rst, rep := sentinelStores(t, storeOpts(false))
 
 	var old *redistest.Server
 	h := newHarness(t, st, fullPlan(), fault{
@@ -97,7 +96,7 @@ func TestSoakRedisSentinelLosesWindow(t *testing.T) {
 		t.Skip("starts a master, a replica and three sentinels")
 	}
 	leakCheck(t)
-	sn, st, rst, rep := sentinelStores(t)
+	sn, st, rst, rep := sentinelStores(t, storeOpts(false))
 	master, err := sn.Master()
 	require.NoError(t, err)
 	admin := redis.NewClient(&redis.Options{Addr: master.Addr()})
@@ -148,31 +147,10 @@ func TestSoakRedisClusterFailover(t *testing.T) {
 	}
 	leakCheck(t)
 	c := redistest.NewClusterWithReplicas(t)
-	client, err := redisstore.NewClient(c.Addrs(), 0)
-	require.NoError(t, err)
-	t.Cleanup(func() { client.Close() })
-	st, err := redisstore.New(client, redisstore.Options{})
-	require.NoError(t, err)
+	st, rep, rst, owns := clusterFailoverStores(t, c, storeOpts(false))
 	masters, err := c.Masters()
 	require.NoError(t, err)
 	victim := masters[1]
-	rep, err := c.ReplicaOf(victim)
-	require.NoError(t, err)
-	// READONLY: a cluster replica answers reads of its master's slots
-	// (and MOVED for the others).
-	rc := redis.NewClient(&redis.Options{Addr: rep.Addr(), OnConnect: func(ctx context.Context, cn *redis.Conn) error {
-		return cn.ReadOnly(ctx).Err()
-	}})
-	t.Cleanup(func() { rc.Close() })
-	rst, err := redisstore.New(rc, redisstore.Options{})
-	require.NoError(t, err)
-	owns := func(ctx context.Context, key string) (bool, error) {
-		err := rc.Exists(ctx, key).Err()
-		if err != nil && strings.HasPrefix(err.Error(), "MOVED ") {
-			return false, nil
-		}
-		return err == nil, err
-	}
 
 	h := newHarness(t, st, fullPlan(), fault{
 		name:    "Cluster failover",
@@ -193,6 +171,38 @@ func TestSoakRedisClusterFailover(t *testing.T) {
 	rec := h.failovers[0]
 	require.NotNil(t, rec)
 	assert.NotZero(t, len(rec.snap), "no session on the failed-over master")
+}
+
+// clusterFailoverStores returns, for a cluster with replicas, the store
+// under test (NewClient's cluster client, with opts), the replica of the
+// second master, a store reading that replica directly, and a function
+// telling whether a key is on the replica's slots.
+func clusterFailoverStores(t *testing.T, c *redistest.Cluster, opts redisstore.Options) (st *redisstore.Store, rep *redistest.Server, rst *redisstore.Store, owns func(context.Context, string) (bool, error)) {
+	t.Helper()
+	client, err := redisstore.NewClient(c.Addrs(), 0)
+	require.NoError(t, err)
+	t.Cleanup(func() { client.Close() })
+	st = newStore(t, client, opts)
+	masters, err := c.Masters()
+	require.NoError(t, err)
+	rep, err = c.ReplicaOf(masters[1])
+	require.NoError(t, err)
+	// READONLY: a cluster replica answers reads of its master's slots
+	// (and MOVED for the others).
+	rc := redis.NewClient(&redis.Options{Addr: rep.Addr(), OnConnect: func(ctx context.Context, cn *redis.Conn) error {
+		return cn.ReadOnly(ctx).Err()
+	}})
+	t.Cleanup(func() { rc.Close() })
+	rst, err = redisstore.New(rc, redisstore.Options{})
+	require.NoError(t, err)
+	owns = func(ctx context.Context, key string) (bool, error) {
+		err := rc.Exists(ctx, key).Err()
+		if err != nil && strings.HasPrefix(err.Error(), "MOVED ") {
+			return false, nil
+		}
+		return err == nil, err
+	}
+	return st, rep, rst, owns
 }
 
 // failoverRecord is what the controller saw of one failover, and what the

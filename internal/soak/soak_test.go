@@ -573,6 +573,9 @@ type harness struct {
 	landed      atomic.Int64   // reads that saw a write answered 503
 	attempts    []atomic.Int64 // per worker: the last write counter sent
 	deadlineAt  time.Time
+	// onPhase, when set, is called as each phase begins (cacheSoak's
+	// sampler), by the goroutine running the phases.
+	onPhase func(p int)
 
 	mu         sync.Mutex
 	tracked    []*sess // every session with a token: seeded, then new ones
@@ -1071,7 +1074,12 @@ func (h *harness) phaseName(p int) string {
 	return "after " + f
 }
 
-func (h *harness) setPhase(p int) { h.phase.Store(int32(p)) }
+func (h *harness) setPhase(p int) {
+	h.phase.Store(int32(p))
+	if h.onPhase != nil {
+		h.onPhase(p)
+	}
+}
 
 // transition runs change to the store in phase p and times it.
 func (h *harness) transition(p int, change func() error, format, name string) {
