@@ -46,17 +46,21 @@ func BenchmarkCrossProcess(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				for range 2 {
+				// Until the reader serves the session from its cache: a fill
+				// is refused when the invalidation of the writer's own
+				// Create reaches the reader during it, so the first reads
+				// may all go to Redis.
+				for try := 0; ; try++ {
+					before := rst.CacheStats().Hits
 					if _, err := reader.ValidateToken(ctx, token, client); err != nil {
 						b.Fatalf("the reader does not see the new session: %v", err)
 					}
-				}
-				before := rst.CacheStats().Hits
-				if _, err := reader.ValidateToken(ctx, token, client); err != nil {
-					b.Fatal(err)
-				}
-				if rst.CacheStats().Hits == before {
-					b.Fatal("the reader's validation was not served from its cache")
+					if rst.CacheStats().Hits > before {
+						break
+					}
+					if try == 100 {
+						b.Fatal("the reader's validations were never served from its cache")
+					}
 				}
 				if err := writer.DestroyToken(ctx, token, client); err != nil {
 					b.Fatal(err)
