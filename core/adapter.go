@@ -31,7 +31,8 @@ type Request struct {
 	Token string
 	// Client, when set, supplies UserAgent, RemoteAddr and ForwardedFor
 	// instead of the fields above, and is asked only if the handler calls
-	// Login, during the request. Most requests never need them; an adapter
+	// Login, or (with Config.Binding set) when a logged-in session is
+	// loaded, during the request. Most requests never need them; an adapter
 	// for which they cost allocations (fasthttp formats the remote address,
 	// and its buffers must be copied) passes a Client instead.
 	Client ClientSource

@@ -165,8 +165,10 @@ type CookieConfig struct {
 	SameSite SameSite
 	// Partitioned sets the CHIPS Partitioned attribute (needs Secure).
 	Partitioned bool
-	// Persist gives the cookie an expiry (the session's absolute deadline),
-	// so it survives a browser restart. Default: a browser-session cookie.
+	// Persist gives every session's cookie an expiry (the session's
+	// absolute deadline), so it survives a browser restart. Default: a
+	// browser-session cookie, except for a session logged in with
+	// LoginOptions.Remember, whose cookie persists either way.
 	Persist bool
 }
 
