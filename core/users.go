@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"maps"
 	"sort"
 	"time"
 
@@ -46,8 +47,9 @@ func (m *Manager) info(e *store.Entry) SessionInfo {
 		IP:         e.Meta.IP,
 		Label:      e.Meta.Label,
 		Remembered: e.Meta.Remembered,
-		Metadata:   e.Meta.Metadata,
-		UserID:     e.Meta.UserID,
+		// A copy: the store's map is read-only, the listing is the app's.
+		Metadata: maps.Clone(e.Meta.Metadata),
+		UserID:   e.Meta.UserID,
 	}
 }
 
