@@ -156,6 +156,33 @@ func TestLineTooLong(t *testing.T) {
 	assert.Error(t, err, "the connection is closed after a line too long")
 }
 
+func TestConnectionCap(t *testing.T) {
+	addr := start(t)
+	held := make([]*conn, maxConns)
+	for i := range held {
+		held[i] = dial(t, addr, "")
+		// A reply proves the connection is being served, not queued.
+		require.Equal(t, "ERR invalid token", held[i].say("WHOAMI x"), "connection %d", i)
+	}
+	over := dial(t, addr, "")
+	line, err := over.in.ReadString('\n')
+	require.NoError(t, err, "the connection over the cap is told why")
+	assert.Equal(t, "ERR busy\n", line)
+	_, err = over.in.ReadString('\n')
+	assert.Error(t, err, "the connection over the cap is closed")
+
+	// One leaves: its place is given again.
+	assert.Equal(t, "OK bye", held[0].say("QUIT"))
+	require.Eventually(t, func() bool {
+		c := dial(t, addr, "")
+		_, _ = c.c.Write([]byte("WHOAMI x\n"))
+		line, err := c.in.ReadString('\n')
+		_ = c.c.Close()
+		return err == nil && line == "ERR invalid token\n"
+	}, 5*time.Second, 10*time.Millisecond, "a freed place is served again")
+	assert.Equal(t, "ERR invalid token", held[maxConns-1].say("WHOAMI x"), "the held connections are still served")
+}
+
 func TestUsage(t *testing.T) {
 	var out bytes.Buffer
 	err := run(context.Background(), []string{"-bind", "mac"}, &out, nil)
