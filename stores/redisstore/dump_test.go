@@ -150,6 +150,69 @@ func TestDumpRestores(t *testing.T) {
 	}
 }
 
+// randomRecord is a record of random metadata and values: keys and
+// values of random lengths around the encodings' boundaries, some of them
+// integer-looking, some binary.
+func randomRecord(r *rand.Rand) (*store.Meta, map[string][]byte) {
+	str := func() []byte {
+		switch r.IntN(5) {
+		case 0:
+			return []byte(strconv.FormatInt(r.Int64N(1<<40)-1<<39, 10))
+		case 1:
+			b := make([]byte, r.IntN(8))
+			for i := range b {
+				b[i] = byte(r.UintN(256))
+			}
+			return b
+		default:
+			lengths := []int{0, 1, 63, 64, 65, 200, 4096, 16384}
+			return []byte(strings.Repeat(string(rune('a'+r.IntN(26))), lengths[r.IntN(len(lengths))]))
+		}
+	}
+	now := time.UnixMilli(1_764_000_000_000 + r.Int64N(1e9))
+	m := &store.Meta{
+		CreatedAt: now, IssuedAt: now, LastSeen: now, ExpiresAt: now.Add(time.Duration(r.IntN(48)+1) * time.Hour),
+		UserAgent: string(str()), IP: string(str()), Label: string(str()), Remembered: r.IntN(2) == 0,
+	}
+	if r.IntN(2) == 0 {
+		m.Idle = time.Duration(r.IntN(1e7)+1) * time.Millisecond
+		m.Metadata = map[string]string{string(str()): string(str())}
+	}
+	v := map[string][]byte{}
+	for range r.IntN(150) {
+		v[string(str())] = str()
+	}
+	return m, v
+}
+
+// TestCreateRestoresAsHSet: any anonymous record the store creates (with
+// RESTORE) is the hash the HSET path writes for it, the same fields and
+// encoding, with the TTL Create gives; random records, seeded so that a
+// failure can be replayed.
+func TestCreateRestoresAsHSet(t *testing.T) {
+	c := dumpServer(t)
+	s := &Store{c: c, opts: Options{Prefix: "prop:"}}
+	ctx := context.Background()
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	r := rand.New(rand.NewPCG(seed, 1))
+	for i := range 300 {
+		m, v := randomRecord(r)
+		id := strconv.Itoa(i)
+		now := m.LastSeen
+		_, err := s.Create(ctx, id, &store.Record{Meta: *m, Values: v}, store.WriteOptions{Now: now, Idle: time.Hour})
+		require.NoError(t, err, "record %d", i)
+		dl := deadline(now, idleFor(m, time.Hour), m.ExpiresAt)
+		require.NoError(t, c.HSet(ctx, "hset:"+id, recordArgs(m, dl, v)...).Err())
+		require.Equal(t, c.HGetAll(ctx, "hset:"+id).Val(), c.HGetAll(ctx, s.key(id)).Val(), "record %d", i)
+		require.Equal(t, c.ObjectEncoding(ctx, "hset:"+id).Val(), c.ObjectEncoding(ctx, s.key(id)).Val(), "record %d", i)
+		ttl := c.PTTL(ctx, s.key(id)).Val()
+		require.True(t, ttl > time.Duration(dl-millis(now)-5000)*time.Millisecond && ttl <= time.Duration(dl-millis(now))*time.Millisecond,
+			"record %d: TTL %v, deadline in %dms", i, ttl, dl-millis(now))
+	}
+	assert.False(t, s.noRestore.Load() || s.noListpack.Load(), "fell back")
+}
+
 // FuzzDump: fields of any bytes restore to what HSET makes of them.
 func FuzzDump(f *testing.F) {
 	f.Add("a", "1", "b", "", "c", "-4096")
