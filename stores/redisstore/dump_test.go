@@ -92,6 +92,17 @@ func checkRestores(t testing.TB, c *redis.Client, fields []any) {
 // fields.
 func TestDumpRestores(t *testing.T) {
 	c := dumpServer(t)
+	// Also with the server's deep check of every payload's structure
+	// (sanitize-dump-payload yes): the payloads pass it too.
+	for _, sanitize := range []string{"no", "yes"} {
+		t.Run("Sanitize="+sanitize, func(t *testing.T) {
+			require.NoError(t, c.ConfigSet(context.Background(), "sanitize-dump-payload", sanitize).Err())
+			dumpRestores(t, c)
+		})
+	}
+}
+
+func dumpRestores(t *testing.T, c *redis.Client) {
 	now := time.UnixMilli(1_764_000_000_123)
 	m := store.Meta{CreatedAt: now, IssuedAt: now, LastSeen: now, ExpiresAt: now.Add(24 * time.Hour), IP: "192.0.2.1"}
 	rec := func(values map[string][]byte) []any {
