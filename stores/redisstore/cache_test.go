@@ -624,6 +624,11 @@ func TestCacheDeadlines(t *testing.T) {
 			rec, err := p.s.Load(ctx, id, store.LoadOptions{Now: later, Idle: idle, TouchAfter: 15 * time.Minute})
 			require.NoError(t, err)
 			_, cmds = p.count.take()
+			// Less the handshake of a connection go-redis may dial on the
+			// way: the touch is the client's first pipeline, which has a
+			// pool of its own (go-redis v9.23), once a new session is one
+			// RESTORE and no transaction.
+			cmds = slices.DeleteFunc(cmds, func(c string) bool { return background[c] || c == "client" })
 			assert.Equal(t, []string{"hgetall", "evalsha"}, cmds, "the touch script ran")
 			assert.Equal(t, later.UnixMilli(), rec.Meta.LastSeen.UnixMilli())
 			ls, err := p.client.HGet(ctx, redisstore.Options{Prefix: p.prefix}.SessionKey(id), "m:ls").Result()

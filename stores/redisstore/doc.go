@@ -23,11 +23,14 @@
 //
 // # Data layout
 //
-// Every key starts with Options.Prefix ("session:" by default), but one:
-// a new anonymous session is first written under the scratch key
-// "{" + its session key + "}:new" and renamed into place, which starts
-// with "{" (the hash tag keeps it in the session key's Cluster slot). An
-// ACL user for the store needs both patterns: ~session:* ~{session:*.
+// Every key starts with Options.Prefix ("session:" by default). A new
+// anonymous session is one RESTORE of its hash, a command of the ACL
+// category @dangerous: for an ACL user that may not run it (-@dangerous
+// without +restore) a new session is written, as before RESTORE was used,
+// under the scratch key "{" + its session key + "}:new" and renamed into
+// place, a key that starts with "{" (the hash tag keeps it in the session
+// key's Cluster slot). Such a user needs both patterns, ~session:*
+// ~{session:*; a user with +restore, the first alone.
 //
 // A session is one hash at Prefix + id, where id is the store ID the
 // manager hands over: the hex SHA-256 of the session token. The token itself
@@ -137,7 +140,7 @@
 // pipeline of HMGET of the metadata fields (never a value) per batch of
 // keys, so that it holds one batch at a time however many sessions there
 // are. Only session keys have that shape: an index key has "u:{" after
-// the prefix, a scratch key of createAnonymous starts with "{", and a key
+// the prefix, a scratch key (see Data layout) starts with "{", and a key
 // of a store with another prefix is longer, shorter or different before
 // its 64 digits. In a Redis Cluster it scans every master in turn
 // (ClusterClient.ForEachMaster), and each batch's HMGETs go through the
@@ -172,7 +175,9 @@
 //	               moved the session away from another user; the manager
 //	               never sends Update a Meta)
 //	Create      1  (a session with no user, as every new one is: one
-//	               MULTI/EXEC, no script; +2 when the cap evicts sessions,
+//	               RESTORE, no script, or one MULTI/EXEC for a user that
+//	               may not RESTORE, whose first Create costs +1 for the
+//	               RESTORE refused; +2 when the cap evicts sessions,
 //	               to delete them, then drop them from the index)
 //	Renew       2  (+2 when the cap evicts sessions; +1 when the first
 //	               fails, to put the record back)
@@ -203,10 +208,31 @@
 // up about six times. The touch needs a script (it must not revive a
 // session revoked since the read), but runs once per touch window per
 // session: a quarter of the idle timeout by default, 7.5 minutes.
-// For the same reason a new session (no user yet) is a MULTI/EXEC of
-// plain commands, HSET and PEXPIRE on a scratch key in the session key's
-// slot and RENAMENX into place, which refuses a taken ID as the script's
-// check did: 6.3 µs of server time against the script's 12.
+// For the same reason a new session (no user yet) is no script but one
+// RESTORE, of a payload in DUMP's format that the store builds (the
+// listpack HSET would make, or a plain hash when it is too big for one):
+// it creates the hash and its TTL in one step, and refuses a taken ID
+// (any key, tombstones included) as the script's check did. What a new
+// session could cost, measured interleaved on one busy two-core VM
+// (BenchmarkCreateVariants, Redis 7.0; medians of 5 to 10 runs, server
+// time from INFO commandstats):
+//
+//	                                             server    client
+//	SET k v NX PX ttl (200 bytes, as the peers)   2.7 µs   39.6 µs
+//	RESTORE, listpack (what the store sends)      4.2 µs   46.7 µs
+//	RESTORE, plain hash                           5.5 µs   45.5 µs
+//	MULTI HSET PEXPIRE RENAMENX DEL EXEC         10.3 µs   59.8 µs
+//	EVALSHA of EXISTS, HSET, PEXPIRE             14.8 µs   56.2 µs
+//
+// (a new session's record: its eight metadata fields and one value).
+// RESTORE of the listpack took 1.0 to 1.7 times the SET's server time
+// in each run: the server checks the payload's checksum and takes the
+// listpack as it is, where HSET builds it field by field; a script pays
+// for its interpreter besides. A hash with a field or value over 64
+// bytes, or over 128 fields, goes as a plain hash, which the server
+// builds as HSET would; so does every hash for a server before 7.0,
+// which does not read the listpack's RDB version. The transaction is the
+// fallback for users who may not RESTORE.
 //
 // # Near cache
 //
@@ -382,7 +408,7 @@
 // # Atomicity
 //
 // What must happen at once is one Lua script on one key (for a new
-// session, one MULTI/EXEC in one slot): the check and
+// session, one RESTORE, or one MULTI/EXEC in one slot): the check and
 // touch of Load past its window; the check-and-write of Update, which never recreates a
 // missing, revoked or renewed session; the claim that makes exactly one of
 // concurrent Renews of an ID win (it reads the record and turns it into a

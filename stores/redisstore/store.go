@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -46,6 +47,14 @@ const (
 type Store struct {
 	c    redis.UniversalClient
 	opts Options
+
+	// noRestore: the server refused a RESTORE (an ACL user without it,
+	// a renamed command, a payload it does not read), so new sessions go
+	// the way that needs no RESTORE (see createAnonymous).
+	noRestore atomic.Bool
+	// noListpack: the server refused a listpack payload (Redis before
+	// 7.0), so RESTORE gets plain hashes.
+	noListpack atomic.Bool
 
 	cache    *nearCache // nil without Options.Cache
 	tracking *tracking

@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -17,7 +18,9 @@ import (
 // under id, live record or forwarding entry, makes id taken: ErrExists, and
 // nothing is written.
 //
-// One round trip: a pipeline of the session script and, for a session bound
+// A session bound to no user (every new session the manager creates) is
+// one command, a RESTORE (see createAnonymous). Otherwise one round trip:
+// a pipeline of the session script and, for a session bound
 // to a user, the index script, which also enforces opts.MaxPerUser. In Redis
 // Cluster the two run on different nodes; the index entry may appear first,
 // which is safe because entries are never trusted. When the cap evicts
@@ -37,8 +40,10 @@ func (s *Store) Create(ctx context.Context, id string, rec *store.Record, opts s
 	now := nowOr(opts.Now)
 	m := &rec.Meta
 	dl := deadline(m.LastSeen, idleFor(m, opts.Idle), m.ExpiresAt)
-	if key := s.key(id); m.UserID == "" && !strings.ContainsAny(key, "{}") {
-		return nil, s.createAnonymous(ctx, key, dl-millis(now), recordArgs(m, dl, rec.Values))
+	if m.UserID == "" {
+		if done, err := s.createAnonymous(ctx, s.key(id), dl-millis(now), recordArgs(m, dl, rec.Values)); done {
+			return nil, err
+		}
 	}
 	args := append([]any{dl - millis(now), "0"}, recordArgs(m, dl, rec.Values)...)
 
@@ -76,17 +81,58 @@ func (s *Store) Create(ctx context.Context, id string, rec *store.Record, opts s
 }
 
 // createAnonymous is Create for a session bound to no user (every new
-// session the manager creates), in one transaction and no script: the
-// record is written under a scratch key and moved into place with
-// RENAMENX, which refuses an ID that is taken, and the scratch key is
-// deleted whichever way that went. A script does the same with a TYPE
-// check, but costs Redis about twice the time (see the package doc). The
-// scratch key is "{key}:new": its hash tag is the whole session key, so in
-// Redis Cluster both are in one slot, as MULTI and RENAMENX need. Nothing
-// ever sees it: the transaction runs whole or not at all.
-func (s *Store) createAnonymous(ctx context.Context, key string, ttl int64, fields []any) error {
+// session the manager creates), in one command and no script: RESTORE of
+// the record's hash, serialised here, with its TTL: as the listpack HSET
+// would build (dumpListpack) when the hash is small enough for one, else
+// as a plain hash (dumpHash). RESTORE creates the hash and its TTL at
+// once, and only where nothing is: any key there (a live record, a
+// forwarding entry or marker, a revocation tombstone, a key of another
+// type) makes it refuse (BUSYKEY), writing nothing; then a tombstone
+// means created and revoked at once (see taken). It costs Redis a little
+// more than one SET with an expiry, under half of the transaction below
+// (see the package doc).
+//
+// A server that refuses the listpack (Redis before 7.0 does not read
+// its RDB version) is remembered, and gets plain hashes. A server that
+// refuses RESTORE itself (an ACL user without it, as -@dangerous takes
+// it away; a command renamed away; a payload it does not read) is
+// remembered too, and new sessions then go as before RESTORE was used:
+// one MULTI/EXEC that writes the record under a scratch key,
+// "{key}:new", and moves it into place with RENAMENX, which refuses a
+// taken ID; the scratch key is deleted whichever way that went. Its hash
+// tag is the whole session key, so in Redis Cluster both are in one
+// slot, as MULTI and RENAMENX need; nothing ever sees it, as the
+// transaction runs whole or not at all. A session key with braces of its
+// own would put the scratch key in another slot: then done is false, and
+// Create takes the script path.
+func (s *Store) createAnonymous(ctx context.Context, key string, ttl int64, fields []any) (done bool, err error) {
 	if ttl <= 0 {
-		return nil // dead on arrival: created and expired at once
+		return true, nil // dead on arrival: created and expired at once
+	}
+	for !s.noRestore.Load() {
+		listpack := !s.noListpack.Load() && listpackable(fields)
+		var payload []byte
+		if listpack {
+			payload = dumpListpack(fields)
+		} else {
+			payload = dumpHash(fields)
+		}
+		err := s.c.Restore(ctx, key, time.Duration(ttl)*time.Millisecond, string(payload)).Err()
+		switch {
+		case err == nil:
+			return true, nil
+		case isBusyKey(err):
+			return true, s.taken(ctx, key)
+		case !restoreRefused(err):
+			return true, failed("create", err)
+		case listpack && !isNoPerm(err):
+			s.noListpack.Store(true) // a server before 7.0: plain hashes
+		default:
+			s.noRestore.Store(true)
+		}
+	}
+	if strings.ContainsAny(key, "{}") {
+		return false, nil
 	}
 	scratch := "{" + key + "}:new"
 	tx := s.c.TxPipeline()
@@ -95,13 +141,19 @@ func (s *Store) createAnonymous(ctx context.Context, key string, ttl int64, fiel
 	moved := tx.RenameNX(ctx, scratch, key)
 	tx.Del(ctx, scratch)
 	if _, err := tx.Exec(ctx); err != nil {
-		return failed("create", err)
+		return true, failed("create", err)
 	}
 	if moved.Val() {
-		return nil
+		return true, nil
 	}
-	// Taken. A revocation tombstone means the ID was revoked before its
-	// record arrived: created and revoked at once, as Create documents.
+	return true, s.taken(ctx, key)
+}
+
+// taken is what a new session's ID that was found taken means: a
+// revocation tombstone says the ID was revoked before its record arrived,
+// created and revoked at once, as Create documents (nil); anything else,
+// ErrExists.
+func (s *Store) taken(ctx context.Context, key string) error {
 	revoked, err := s.c.HExists(ctx, key, fieldRevoked).Result()
 	if err != nil {
 		return failed("create", err)
@@ -110,6 +162,35 @@ func (s *Store) createAnonymous(ctx context.Context, key string, ttl int64, fiel
 		return nil
 	}
 	return store.ErrExists
+}
+
+// isBusyKey: RESTORE found the key taken.
+func isBusyKey(err error) bool {
+	var rerr redis.Error
+	return errors.As(err, &rerr) && strings.HasPrefix(rerr.Error(), "BUSYKEY")
+}
+
+// isNoPerm: the ACL user may not run the command (or touch the key).
+func isNoPerm(err error) bool {
+	var rerr redis.Error
+	return errors.As(err, &rerr) && (strings.HasPrefix(rerr.Error(), "NOPERM") ||
+		strings.HasPrefix(rerr.Error(), "ERR unknown command"))
+}
+
+// restoreRefused: the server refused RESTORE itself, whatever the key,
+// and will again: the user may not run it (NOPERM), the command is
+// unknown (renamed away), or the server does not read the payload. Only
+// a reply from the server counts: after a network error the RESTORE may
+// have landed.
+func restoreRefused(err error) bool {
+	var rerr redis.Error
+	if !errors.As(err, &rerr) {
+		return false
+	}
+	msg := rerr.Error()
+	return isNoPerm(err) ||
+		strings.HasPrefix(msg, "ERR DUMP payload") ||
+		strings.HasPrefix(msg, "ERR Bad data format")
 }
 
 // Update applies ch to the live record under id in one script: Clear, then

@@ -1,0 +1,237 @@
+package redisstore
+
+import (
+	"encoding/binary"
+	"fmt"
+	"hash/crc64"
+	"strconv"
+)
+
+// A new anonymous session is written with RESTORE, one command, from a
+// serialisation built here in DUMP's format: what DUMP returns for a
+// hash, had Redis stored it as a plain hash (the encoding RDB files used
+// before listpacks; every Redis since 2.x reads it, and turns a small one
+// into a listpack on loading it, as HSET makes one).
+//
+//	payload = 0x04 (a plain hash), <field count>,
+//	          then each field and its value as <length><bytes>,
+//	          then the RDB version (2 bytes, little-endian),
+//	          then the CRC-64 of all the above (8 bytes, little-endian)
+//
+// A length is 6 bits in one byte below 64 (00xxxxxx), 14 bits in two
+// below 16384 (01xxxxxx xxxxxxxx, big-endian), else 0x80 and 4 bytes, or
+// 0x81 and 8 bytes, big-endian. The checksum is Redis's CRC-64: the Jones
+// polynomial, reflected, initial value 0, no final xor.
+const (
+	rdbTypeHash = 4
+	// dumpRDBVersion is the RDB version the payload declares: 9, Redis
+	// 5.0's. A server accepts a payload of its own version or an older
+	// one, so every Redis from 5.0 on (and Valkey) restores it.
+	dumpRDBVersion = 9
+)
+
+// crcJones is Redis's CRC-64 table: the Jones polynomial
+// 0xad93d23594c935a9, bit-reversed as hash/crc64 takes it.
+var crcJones = crc64.MakeTable(0x95ac9329ac4bc9b5)
+
+// redisCRC64 is Redis's crc64(0, p): hash/crc64 inverts the value before
+// and after, which the two inversions here undo.
+func redisCRC64(p []byte) uint64 {
+	return ^crc64.Update(^uint64(0), crcJones, p)
+}
+
+// appendRDBLen appends n in RDB's length encoding.
+func appendRDBLen(b []byte, n int) []byte {
+	switch {
+	case n < 1<<6:
+		return append(b, byte(n))
+	case n < 1<<14:
+		return append(b, byte(n>>8)|0x40, byte(n))
+	case uint64(n) < 1<<32:
+		return binary.BigEndian.AppendUint32(append(b, 0x80), uint32(n))
+	default:
+		return binary.BigEndian.AppendUint64(append(b, 0x81), uint64(n))
+	}
+}
+
+// rdbLenSize is how many bytes appendRDBLen takes for n.
+func rdbLenSize(n int) int {
+	switch {
+	case n < 1<<6:
+		return 1
+	case n < 1<<14:
+		return 2
+	case uint64(n) < 1<<32:
+		return 5
+	default:
+		return 9
+	}
+}
+
+// dumpHash is the RESTORE payload of a hash holding fields, a flat list
+// of field/value pairs as recordArgs makes them (strings, []byte and int64s;
+// anything else as fmt.Sprint formats it). Field names must be distinct:
+// Redis refuses a payload that repeats one.
+func dumpHash(fields []any) []byte {
+	n := 1 + rdbLenSize(len(fields)/2) + 2 + 8
+	for _, f := range fields {
+		switch v := f.(type) {
+		case string:
+			n += rdbLenSize(len(v)) + len(v)
+		case []byte:
+			n += rdbLenSize(len(v)) + len(v)
+		case int64:
+			n += 1 + 20 // at most 20 bytes in decimal
+		default:
+			s := fmt.Sprint(v)
+			n += rdbLenSize(len(s)) + len(s)
+		}
+	}
+	b := make([]byte, 0, n)
+	b = append(b, rdbTypeHash)
+	b = appendRDBLen(b, len(fields)/2)
+	for _, f := range fields {
+		switch v := f.(type) {
+		case string:
+			b = append(appendRDBLen(b, len(v)), v...)
+		case []byte:
+			b = append(appendRDBLen(b, len(v)), v...)
+		case int64:
+			var d [20]byte
+			s := strconv.AppendInt(d[:0], v, 10)
+			b = append(appendRDBLen(b, len(s)), s...)
+		default: // as go-redis would send it
+			s := fmt.Sprint(v)
+			b = append(appendRDBLen(b, len(s)), s...)
+		}
+	}
+	b = binary.LittleEndian.AppendUint16(b, dumpRDBVersion)
+	return binary.LittleEndian.AppendUint64(b, redisCRC64(b))
+}
+
+// A hash small enough for a listpack (at most listpackMaxPairs pairs,
+// no field or value longer than listpackMaxValue bytes: the defaults of
+// hash-max-listpack-entries and -value, under which HSET makes one) is
+// sent as the listpack itself, RDB type 16 of RDB version 10 (Redis
+// 7.0): the server then takes the blob as it is, without building it
+// entry by entry. Servers before 7.0 refuse that version; the store then
+// sends plain hashes (see createAnonymous).
+const (
+	rdbTypeHashListpack  = 16
+	dumpListpackVersion  = 10
+	listpackMaxPairs     = 128
+	listpackMaxValue     = 64
+	listpackHeaderSize   = 6
+	listpackEnd          = 0xff
+	listpackCountUnknown = 65535
+)
+
+// fieldString is a recordArgs element as HSET sends it.
+func fieldString(f any) string {
+	switch v := f.(type) {
+	case string:
+		return v
+	case []byte:
+		return string(v)
+	case int64:
+		return strconv.FormatInt(v, 10)
+	default:
+		return fmt.Sprint(v)
+	}
+}
+
+// listpackable: fields fit a listpack as HSET would make one.
+func listpackable(fields []any) bool {
+	if len(fields)/2 > listpackMaxPairs {
+		return false
+	}
+	for _, f := range fields {
+		n := 0
+		switch v := f.(type) {
+		case string:
+			n = len(v)
+		case []byte:
+			n = len(v)
+		case int64:
+			n = len(strconv.FormatInt(v, 10))
+		default:
+			n = len(fmt.Sprint(v))
+		}
+		if n > listpackMaxValue {
+			return false
+		}
+	}
+	return true
+}
+
+// appendListpackEntry appends s as a listpack entry: an integer, in the
+// smallest encoding that holds it, when s is one as Redis writes it (so
+// that the listpack is the one HSET would build), else a string; then
+// the entry's length, backwards (the back-length, for reverse walks).
+func appendListpackEntry(b []byte, s string) []byte {
+	start := len(b)
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil && strconv.FormatInt(n, 10) == s {
+		switch {
+		case n >= 0 && n <= 127:
+			b = append(b, byte(n))
+		case n >= -4096 && n <= 4095:
+			u := uint16(n) & 0x1fff
+			b = append(b, 0xc0|byte(u>>8), byte(u))
+		case n >= -1<<15 && n < 1<<15:
+			b = binary.LittleEndian.AppendUint16(append(b, 0xf1), uint16(n))
+		case n >= -1<<23 && n < 1<<23:
+			u := uint32(n)
+			b = append(b, 0xf2, byte(u), byte(u>>8), byte(u>>16))
+		case n >= -1<<31 && n < 1<<31:
+			b = binary.LittleEndian.AppendUint32(append(b, 0xf3), uint32(n))
+		default:
+			b = binary.LittleEndian.AppendUint64(append(b, 0xf4), uint64(n))
+		}
+	} else {
+		switch l := len(s); {
+		case l < 64:
+			b = append(b, 0x80|byte(l))
+		case l < 4096:
+			b = append(b, 0xe0|byte(l>>8), byte(l))
+		default:
+			b = binary.LittleEndian.AppendUint32(append(b, 0xf0), uint32(l))
+		}
+		b = append(b, s...)
+	}
+	// The back-length: the entry's size in 7-bit groups, most
+	// significant first, every group but the first with its high bit set.
+	l := uint64(len(b) - start)
+	k := 1
+	for v := l >> 7; v > 0; v >>= 7 {
+		k++
+	}
+	for i := k - 1; i >= 0; i-- {
+		g := byte(l>>(7*uint(i))) & 0x7f
+		if i < k-1 {
+			g |= 0x80
+		}
+		b = append(b, g)
+	}
+	return b
+}
+
+// dumpListpack is the RESTORE payload of a hash holding fields, as a
+// listpack (see listpackable; the caller checks).
+func dumpListpack(fields []any) []byte {
+	lp := make([]byte, listpackHeaderSize, 64+len(fields)*16)
+	for _, f := range fields {
+		lp = appendListpackEntry(lp, fieldString(f))
+	}
+	lp = append(lp, listpackEnd)
+	binary.LittleEndian.PutUint32(lp, uint32(len(lp)))
+	count := uint16(listpackCountUnknown)
+	if len(fields) < listpackCountUnknown {
+		count = uint16(len(fields))
+	}
+	binary.LittleEndian.PutUint16(lp[4:], count)
+	b := make([]byte, 0, len(lp)+9+2+8+1)
+	b = append(b, rdbTypeHashListpack)
+	b = append(appendRDBLen(b, len(lp)), lp...)
+	b = binary.LittleEndian.AppendUint16(b, dumpListpackVersion)
+	return binary.LittleEndian.AppendUint64(b, redisCRC64(b))
+}
