@@ -11,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sessionkit/sessionkit/core/store"
+	"github.com/sessionkit/sessionkit/stores/internal/nearcache"
 )
 
 const (
@@ -47,7 +48,7 @@ type Store struct {
 	c    redis.UniversalClient
 	opts Options
 
-	cache    *nearCache // nil without Options.Cache
+	cache    *nearcache.Cache // nil without Options.Cache
 	tracking *tracking
 }
 
@@ -77,7 +78,7 @@ func New(client redis.UniversalClient, opts Options) (*Store, error) {
 			return nil, err
 		}
 		s.opts.Cache = &co
-		s.cache = newNearCache(co)
+		s.cache = nearcache.New(co.MaxBytes, co.MaxStaleness)
 		if s.tracking, err = newTracking(client, opts.prefix(), s.cache); err != nil {
 			return nil, err
 		}
@@ -102,7 +103,7 @@ func (s *Store) CacheStats() CacheStats {
 	if s.cache == nil {
 		return CacheStats{}
 	}
-	st := s.cache.stats()
+	st := cacheStats(s.cache)
 	st.TrackingError = s.tracking.err()
 	return st
 }
@@ -115,7 +116,7 @@ func (s *Store) forget(ids ...string) {
 		return
 	}
 	for _, id := range ids {
-		s.cache.forget(id, false)
+		s.cache.Forget(id, false)
 	}
 }
 
