@@ -85,8 +85,8 @@ CREATE TABLE IF NOT EXISTS public.sessionkit_values (
 -- entry) for an ID too long to send. One notification per statement, not
 -- per row (transition tables). A session row is never inserted under an
 -- ID a cache may hold (the ID's earlier row was deleted first, which is
--- announced), so inserts of sessions are not announced: a Create without
--- values pays nothing.
+-- announced), so inserts of sessions are not announced, nor the values
+-- inserted with them: a Create pays nothing.
 -- The triggers need PostgreSQL 14 (CREATE OR REPLACE TRIGGER).
 CREATE OR REPLACE FUNCTION public.sessionkit_notify(ids text[]) RETURNS void
 LANGUAGE plpgsql AS $$
@@ -115,7 +115,13 @@ CREATE OR REPLACE FUNCTION public.sessionkit_values_notify() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        PERFORM public.sessionkit_notify(ARRAY(SELECT session_id FROM new_rows));
+        -- Not the values of a session row this transaction wrote: one it
+        -- inserted is cached nowhere, one it updated is announced by the
+        -- sessions trigger. So a Create (or Renew) with values pays no
+        -- NOTIFY, and an Update sends one for its row and values together.
+        PERFORM public.sessionkit_notify(ARRAY(SELECT n.session_id FROM new_rows n
+            WHERE NOT EXISTS (SELECT 1 FROM public.sessionkit_sessions s
+                WHERE s.id = n.session_id AND s.xmin = pg_current_xact_id()::xid)));
     ELSIF TG_OP = 'DELETE' THEN
         PERFORM public.sessionkit_notify(ARRAY(SELECT session_id FROM old_rows));
     ELSE
