@@ -109,9 +109,9 @@ type CacheOptions struct {
 	// MaxStaleness is the age beyond which a cached record is never
 	// served, whatever the notifications did: a write or revocation by
 	// another process is seen within the notification delivery time
-	// (about a millisecond on loopback, see the package doc) while the
-	// listening connection works, and within MaxStaleness even when a
-	// notification is lost. Age counts from before the read that filled
+	// (a quarter of a millisecond at the median on loopback, see the
+	// package doc) while the listening connection works, and within
+	// MaxStaleness even when a notification is lost. Age counts from before the read that filled
 	// the entry was sent. Zero means DefaultMaxStaleness (1s); negative,
 	// or above MaxMaxStaleness (one minute), is a configuration error.
 	MaxStaleness time.Duration
