@@ -38,8 +38,8 @@ import (
 // MaxStaleness, at most a second) proves the path end to end: it
 // NOTIFYs its own channel with a heartbeat payload of its own, which it
 // must receive by the end of that statement (PostgreSQL delivers a
-// session's own notifications as its transaction commits), and checks the
-// triggers again. Any failure (the connection lost or silent, the
+// session's own notifications as its transaction commits), which must end
+// within two heartbeats, and checks the triggers again. Any failure (the connection lost or silent, the
 // heartbeat missing, a trigger dropped or disabled) turns the cache off,
 // which drops every entry, since announcements may have been lost; it
 // comes on again only once a new connection has LISTENed and checked
@@ -246,7 +246,7 @@ func (l *listener) check(conn *pgx.Conn) error {
 	hb := fmt.Sprintf("%s%s:%d", heartbeatPrefix, l.nonce, l.seq)
 	l.got.Store(false)
 	l.want.Store(&hb)
-	ctx, cancel := context.WithTimeout(l.ctx, max(4*l.beat, time.Second))
+	ctx, cancel := context.WithTimeout(l.ctx, l.checkTimeout())
 	defer cancel()
 	var count int
 	err := conn.QueryRow(ctx, "SELECT pg_notify($1, $2), ("+l.triggers+")", l.channel, hb).Scan(nil, &count)
@@ -266,8 +266,13 @@ func (l *listener) check(conn *pgx.Conn) error {
 	return nil
 }
 
+// checkTimeout bounds a heartbeat's statement: two heartbeats (a quarter
+// of a second at least), so that a path gone silent is given up within
+// three, under MaxStaleness.
+func (l *listener) checkTimeout() time.Duration { return max(2*l.beat, 250*time.Millisecond) }
+
 func (l *listener) exec(conn *pgx.Conn, sql string) error {
-	ctx, cancel := context.WithTimeout(l.ctx, max(4*l.beat, time.Second))
+	ctx, cancel := context.WithTimeout(l.ctx, l.checkTimeout())
 	defer cancel()
 	_, err := conn.Exec(ctx, sql)
 	return err

@@ -289,8 +289,10 @@
 // notifications. Every heartbeat (a quarter of MaxStaleness, at most a
 // second) it NOTIFYs its own channel with a payload of its own, which it
 // must receive by the end of that statement (a session is delivered its
-// own notifications as its transaction commits), and checks the triggers
-// again: that proves the whole path, not only the connection. Any failure
+// own notifications as its transaction commits), which must end within
+// two heartbeats, and checks the triggers again: that proves the whole
+// path, not only the connection, and a path gone silent is given up
+// within three heartbeats. Any failure
 // (the connection lost, pg_terminate_backend, a database restart, a
 // heartbeat that does not come back, a trigger dropped or disabled)
 // turns the cache off at once and drops every entry; it comes on again

@@ -106,27 +106,35 @@ END $$;
 
 CREATE OR REPLACE FUNCTION public.sessionkit_sessions_notify() RETURNS trigger
 LANGUAGE plpgsql AS $$
+DECLARE
+    ids text[] := ARRAY(SELECT id FROM old_rows);
 BEGIN
-    PERFORM public.sessionkit_notify(ARRAY(SELECT id FROM old_rows));
+    IF cardinality(ids) > 0 THEN
+        PERFORM public.sessionkit_notify(ids);
+    END IF;
     RETURN NULL;
 END $$;
 
 CREATE OR REPLACE FUNCTION public.sessionkit_values_notify() RETURNS trigger
 LANGUAGE plpgsql AS $$
+DECLARE
+    ids text[];
 BEGIN
     IF TG_OP = 'INSERT' THEN
         -- Not the values of a session row this transaction wrote: one it
         -- inserted is cached nowhere, one it updated is announced by the
         -- sessions trigger. So a Create (or Renew) with values pays no
         -- NOTIFY, and an Update sends one for its row and values together.
-        PERFORM public.sessionkit_notify(ARRAY(SELECT n.session_id FROM new_rows n
+        ids := ARRAY(SELECT n.session_id FROM new_rows n
             WHERE NOT EXISTS (SELECT 1 FROM public.sessionkit_sessions s
-                WHERE s.id = n.session_id AND s.xmin = pg_current_xact_id()::xid)));
+                WHERE s.id = n.session_id AND s.xmin = pg_current_xact_id()::xid));
     ELSIF TG_OP = 'DELETE' THEN
-        PERFORM public.sessionkit_notify(ARRAY(SELECT session_id FROM old_rows));
+        ids := ARRAY(SELECT session_id FROM old_rows);
     ELSE
-        PERFORM public.sessionkit_notify(ARRAY(SELECT session_id FROM old_rows
-            UNION SELECT session_id FROM new_rows));
+        ids := ARRAY(SELECT session_id FROM old_rows UNION SELECT session_id FROM new_rows);
+    END IF;
+    IF cardinality(ids) > 0 THEN
+        PERFORM public.sessionkit_notify(ids);
     END IF;
     RETURN NULL;
 END $$;
