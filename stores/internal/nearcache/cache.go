@@ -410,8 +410,11 @@ type Stats struct {
 	Bytes   int64
 }
 
-// Stats returns the counters and the state.
+// Stats returns the counters and the state. It waits for a state change
+// in progress, so that a cache seen off is seen empty.
 func (c *Cache) Stats() Stats {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	s := Stats{
 		Ready:         c.Ready(),
 		Bypasses:      c.bypasses.Load(),

@@ -121,3 +121,31 @@ func TestValidate(t *testing.T) {
 		}
 	}
 }
+
+// A cache seen off by Stats is seen empty: Stats waits for a state change
+// in progress, which drops the entries, to end.
+func TestStatsOffIsEmpty(t *testing.T) {
+	c := New(DefaultMaxBytes, time.Minute)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 500 {
+			c.SetReady(true)
+			for j := range 64 {
+				id := strconv.Itoa(j)
+				c.Put(c.Ticket(id), time.Now(), id, rec(), live)
+			}
+			c.SetReady(false)
+		}
+	}()
+	for {
+		select {
+		case <-done:
+			return
+		default:
+		}
+		if s := c.Stats(); !s.Ready && s.Entries != 0 {
+			t.Fatalf("off with %d entries", s.Entries)
+		}
+	}
+}
