@@ -271,15 +271,21 @@
 // was announced), so a Create, with or without values, sends nothing.
 //
 // What the triggers cost every writer, with or without a cache: the
-// trigger's run per statement (a few microseconds), and, for a
-// transaction that notifies (an Update, a touch, a Renew, a deletion;
+// trigger's run per statement, and, for a transaction that notifies (an Update, a touch, a Renew, a deletion;
 // not a Create), PostgreSQL's NOTIFY commit-time serialisation: such
 // transactions take a database-wide lock to append to the notification
 // queue as they commit, so they commit one at a time, and a queue that a
 // stuck listener (a process stopped, not dead) holds back fills up
 // (max_notify_queue_pages, 8 GB by default), after which notifying
 // writes fail. A notifying transaction also spends a transaction ID even
-// when it wrote nothing, as the listener's heartbeats do.
+// when it wrote nothing, as the listener's heartbeats do. Measured
+// (BenchmarkPostgres, net/http and Echo v5, sessionkit-cache against
+// sessionkit): a new session 248 and 239 µs against 181 and 161 µs, the
+// server's CPU per request 168 against 93 µs (the values' trigger runs on
+// a Create though it notifies nothing); a read-write request 508 and 503
+// µs against 436 and 351 µs. A cached read-only request: 2.30 and 1.98 µs
+// against 135 and 121 µs, no round trip (0.019× scs's read, in the run
+// README quotes).
 //
 // How the cache knows it may serve. A connection of its own (a pgx.Conn
 // made from the pool's connection configuration: host, credentials, TLS,
