@@ -115,6 +115,8 @@
 //	               nothing written
 //	Sweep       1  per Options.JanitorBatch rows
 //
+// With the near cache (below), a Load it answers makes none.
+//
 // So a read-only request costs one round trip, a read-write request two
 // (the Load and the Update), a new session one, a login two (Load and
 // Renew) and a logout two (Load and Delete). A deletion adds a round trip
