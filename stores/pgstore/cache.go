@@ -104,7 +104,11 @@ AND tgname IN ('%[3]ssessions_notify_upd', '%[3]ssessions_notify_del', '%[3]sval
 	if cfg.RuntimeParams == nil {
 		cfg.RuntimeParams = map[string]string{}
 	}
-	cfg.RuntimeParams["application_name"] = "sessionkit-listen"
+	if name := cfg.RuntimeParams["application_name"]; name != "" {
+		cfg.RuntimeParams["application_name"] = name + "-listen"
+	} else {
+		cfg.RuntimeParams["application_name"] = "sessionkit-listen"
+	}
 	l.config = cfg
 	l.ctx, l.cancel = context.WithCancel(context.Background())
 	go l.run()

@@ -662,7 +662,9 @@ func TestCacheMaxBytes(t *testing.T) {
 }
 
 // Close turns the cache off for good (Loads read the database and still
-// work) and closes the listening connection.
+// work) and closes the listening connection (named sessionkit-listen in
+// pg_stat_activity, the pool's application_name with "-listen" when it
+// has one).
 func TestCacheClose(t *testing.T) {
 	t.Parallel()
 	srv, admin := sharedPool(t)
@@ -671,6 +673,9 @@ func TestCacheClose(t *testing.T) {
 	id := create(t, p.s, now, "", "k", "v")
 	p.cached(t, id, now)
 	pid := pgstore.ListenerPID(p.s)
+	var app string
+	require.NoError(t, admin.QueryRow(context.Background(), "SELECT application_name FROM pg_stat_activity WHERE pid = $1", int32(pid)).Scan(&app))
+	assert.Equal(t, "sessionkit-listen", app, "the listening connection is named")
 	require.NoError(t, p.s.Close())
 	require.NoError(t, p.s.Close())
 	st := p.s.CacheStats()
