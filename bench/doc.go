@@ -18,6 +18,10 @@
 //     measured once tracking is up; its ReadOnly reads make no Redis
 //     round trip once cached (roundtrips/op, and cache-hits/op and
 //     cache-reads/op from Store.CacheStats);
+//   - library "sessionkit-cache" in BenchmarkPostgres: sessionkit on
+//     pgstore with its near cache on (CacheOptions at their defaults,
+//     LISTEN/NOTIFY invalidation), measured once it is listening; the
+//     same metrics, and its writes pay for the triggers the cache needs;
 //   - BenchmarkRedisCluster: the ReadOnly scenario of sessionkit and
 //     sessionkit-cache on a three-master Redis Cluster of its own;
 //   - BenchmarkCrossProcess: two managers with clients and cached

@@ -14,6 +14,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/sessionkit/sessionkit/core"
+	"github.com/sessionkit/sessionkit/stores/pgstore"
 	"github.com/sessionkit/sessionkit/stores/redisstore"
 )
 
@@ -58,8 +59,11 @@ type subject struct {
 	// cache reads the near cache's counters of a Redis store with one
 	// (sessionkit-cache); nil otherwise.
 	cache func() redisstore.CacheStats
-	std   http.Handler            // net/http, Gin, Echo
-	fast  fasthttp.RequestHandler // Fiber
+	// pgCache reads the near cache's counters of a PostgreSQL store with
+	// one (sessionkit-cache on PostgreSQL); nil otherwise.
+	pgCache func() pgstore.CacheStats
+	std     http.Handler            // net/http, Gin, Echo
+	fast    fasthttp.RequestHandler // Fiber
 }
 
 // factory builds a fresh subject (its own store), cleaned up with b.

@@ -39,7 +39,8 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 var pgSettings = []string{"autovacuum=off"}
 
 // BenchmarkPostgres runs the four scenarios for sessionkit on pgstore, on
-// each framework, and for the peers that have a PostgreSQL store: scs
+// each framework, without and with pgstore's near cache (sessionkit-cache:
+// its defaults, LISTEN/NOTIFY invalidation), and for the peers that have a PostgreSQL store: scs
 // (alexedwards/scs/postgresstore) on net/http, gin-contrib/sessions/postgres
 // on Gin, echo-contrib's session with antonlindstrom/pgstore (the gorilla
 // PostgreSQL store gin-contrib wraps) on Echo v4 and v5. Fiber's session
@@ -55,25 +56,37 @@ func BenchmarkPostgres(b *testing.B) {
 			return withPg(mk(m), c)
 		}}
 	}
+	cached := func(mk func(*core.Manager) *subject) factory {
+		return factory{"sessionkit-cache", func(b *testing.B) *subject {
+			m, c, st := sessionkitPostgresCached(b, pg)
+			s := withPg(mk(m), c)
+			s.pgCache = st.CacheStats
+			return s
+		}}
+	}
 	runSubjects(b, "nethttp", []factory{
 		sessionkit(nethttpSessionkit),
+		cached(nethttpSessionkit),
 		{"scs", func(b *testing.B) *subject { return scsPostgres(b, pg, 0) }},
 		{"scs-idle", func(b *testing.B) *subject { return scsPostgres(b, pg, 30*time.Minute) }},
 	}, false, pg.meter)
 	runSubjects(b, "gin", []factory{
 		sessionkit(ginSessionkit),
+		cached(ginSessionkit),
 		{"gin-sessions", func(b *testing.B) *subject { return ginSessionsPostgres(b, pg) }},
 	}, false, pg.meter)
 	runSubjects(b, "echo", []factory{
 		sessionkit(echoSessionkit),
+		cached(echoSessionkit),
 		{"echo-session", func(b *testing.B) *subject { return echoSessionPostgres(b, pg) }},
 	}, false, pg.meter)
 	runSubjects(b, "echov5", []factory{
 		sessionkit(echov5Sessionkit),
+		cached(echov5Sessionkit),
 		{"echov5-session", func(b *testing.B) *subject { return echov5SessionPostgres(b, pg) }},
 	}, false, pg.meter)
-	runSubjects(b, "fiber", []factory{sessionkit(fiberSessionkit)}, false, pg.meter)
-	runSubjects(b, "fiberv3", []factory{sessionkit(fiberv3Sessionkit)}, false, pg.meter)
+	runSubjects(b, "fiber", []factory{sessionkit(fiberSessionkit), cached(fiberSessionkit)}, false, pg.meter)
+	runSubjects(b, "fiberv3", []factory{sessionkit(fiberv3Sessionkit), cached(fiberv3Sessionkit)}, false, pg.meter)
 }
 
 // BenchmarkPostgresRaw is pgx alone, on a pool built as sessionkit's is
@@ -347,6 +360,33 @@ func sessionkitPostgres(tb testing.TB, p *pgServer) (*core.Manager, *pgCount) {
 	return manager(tb, st), c
 }
 
+// sessionkitPostgresCached is sessionkitPostgres with pgstore's near
+// cache on, at its defaults (64 MiB, MaxStaleness 1s), once it serves:
+// until then every Load reads the database. The store is the manager's,
+// returned for its counters. The listening connection is dialled with the
+// pool's configuration, so its heartbeats (one statement, and one
+// transaction ID, a quarter second) count in roundtrips/op and writes/op.
+func sessionkitPostgresCached(tb testing.TB, p *pgServer) (*core.Manager, *pgCount, *pgstore.Store) {
+	c := new(pgCount)
+	pool := p.pool(tb, c)
+	st, err := pgstore.New(context.Background(), pool, pgstore.Options{
+		Schema: p.srv.Schema(tb), CreateSchema: true, JanitorInterval: -1, Logger: quietLogger,
+		Cache: &pgstore.CacheOptions{},
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = st.Close() }) // before the pool's Close (cleanups run last first)
+	deadline := time.Now().Add(10 * time.Second)
+	for !st.CacheStats().Listening {
+		if time.Now().After(deadline) {
+			tb.Fatalf("pgstore's near cache is not on after 10s: %v", st.CacheStats().ListenError)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return manager(tb, st), c, st
+}
+
 func withPg(s *subject, c *pgCount) *subject {
 	s.pg = c
 	return s
@@ -544,8 +584,12 @@ func (p *pgServer) meter(b *testing.B, s *subject) *meter {
 	var verbs0 [len(pgVerbs)]int64
 	var cpu0 float64
 	var cpuOK bool
+	var cache0 pgstore.CacheStats
 	return &meter{
 		start: func(b *testing.B) {
+			if s.pgCache != nil {
+				cache0 = s.pgCache()
+			}
 			xid0 = p.nextXID(b)
 			cpu0, cpuOK = p.serverCPU()
 			rt0, st0 = s.pg.roundTrips.Load(), s.pg.stmts.Load()
@@ -566,6 +610,13 @@ func (p *pgServer) meter(b *testing.B, s *subject) *meter {
 				b.ReportMetric((cpu-cpu0)*1e6/float64(n), "server-us/op")
 			}
 			b.ReportMetric(per(p.nextXID(b)-xid0), "writes/op")
+			if s.pgCache != nil {
+				// Loads the near cache served, and Loads that read the
+				// database (a miss, or a bypass while it was off).
+				c := s.pgCache()
+				b.ReportMetric(per(int64(c.Hits-cache0.Hits)), "cache-hits/op")
+				b.ReportMetric(per(int64(c.Misses-cache0.Misses+c.Bypasses-cache0.Bypasses)), "cache-reads/op")
+			}
 		},
 	}
 }

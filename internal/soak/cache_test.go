@@ -11,13 +11,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	sessionhttp "github.com/sessionkit/sessionkit/adapters/nethttp"
 	"github.com/sessionkit/sessionkit/core"
+	"github.com/sessionkit/sessionkit/core/store"
+	"github.com/sessionkit/sessionkit/internal/pgtest"
 	"github.com/sessionkit/sessionkit/internal/redistest"
+	"github.com/sessionkit/sessionkit/stores/pgstore"
 	"github.com/sessionkit/sessionkit/stores/redisstore"
 )
 
@@ -51,6 +55,37 @@ func storeOpts(cache bool) redisstore.Options {
 	return redisstore.Options{Cache: &redisstore.CacheOptions{MaxStaleness: soakMaxStaleness}}
 }
 
+// cacheState is what the soak reads of a store's near cache, whichever
+// store it is.
+type cacheState struct {
+	On                                    bool  // the cache serves (Redis: tracking up; PostgreSQL: listening)
+	Err                                   error // why it last went off
+	Hits, Misses, Bypasses, Invalidations uint64
+	Entries                               int
+}
+
+// cachedStore is a store with a near cache.
+type cachedStore interface {
+	store.Store
+	cacheState() cacheState
+}
+
+type redisCached struct{ *redisstore.Store }
+
+func (s redisCached) cacheState() cacheState {
+	c := s.CacheStats()
+	return cacheState{On: c.Tracking, Err: c.TrackingError, Hits: c.Hits, Misses: c.Misses,
+		Bypasses: c.Bypasses, Invalidations: c.Invalidations, Entries: c.Entries}
+}
+
+type pgCached struct{ *pgstore.Store }
+
+func (s pgCached) cacheState() cacheState {
+	c := s.CacheStats()
+	return cacheState{On: c.Listening, Err: c.ListenError, Hits: c.Hits, Misses: c.Misses,
+		Bypasses: c.Bypasses, Invalidations: c.Invalidations, Entries: c.Entries}
+}
+
 // newStore is redisstore.New, Closed at cleanup (before the client, whose
 // cleanup the caller registered first).
 func newStore(t *testing.T, client redis.UniversalClient, opts redisstore.Options) *redisstore.Store {
@@ -73,7 +108,7 @@ func TestSoakRedisCache(t *testing.T) {
 		return client
 	}
 	st := newStore(t, newClient(), storeOpts(true))
-	cs := newCacheSoak(t, st, newClient())
+	cs := newCacheSoak(t, redisCached{st}, redisCached{newStore(t, newClient(), storeOpts(true))})
 	// Partial: in the moment between the server going away and the
 	// tracking connection's loss being seen, a read of a cached session is
 	// answered from the cache (seen once in CI: one GET of 71 in the
@@ -84,6 +119,41 @@ func TestSoakRedisCache(t *testing.T) {
 	h := newHarness(t, st, cachePlan(),
 		fault{name: "SIGTERM", partial: true, down: srv.Stop, up: srv.Start},
 		fault{name: "SIGKILL", partial: true, down: srv.Kill, up: srv.Start},
+	)
+	cs.run(t, h)
+	h.requireClean(t)
+	h.requireOutages(t)
+	cs.require(t, h)
+}
+
+// TestSoakPostgresCache: TestSoakPostgres with pgstore's near cache on,
+// through a fast shutdown and a crash of the server: the listening
+// connection dies with the server, the cache is off and empty until a new
+// one has LISTENed, and a session revoked by another process (a store
+// with a pool and cache of its own) is never served past MaxStaleness.
+func TestSoakPostgresCache(t *testing.T) {
+	leakCheck(t) // first, so that it runs last: after the pools and server are gone
+	srv := pgtest.New(t)
+	ctx := context.Background()
+	newPGStore := func() *pgstore.Store {
+		pool, err := pgstore.NewPool(ctx, srv.URL(), func(cfg *pgxpool.Config) { cfg.MaxConns = 16 })
+		require.NoError(t, err)
+		t.Cleanup(pool.Close)
+		st, err := pgstore.New(ctx, pool, pgstore.Options{
+			CreateSchema: true, Logger: slog.New(slog.DiscardHandler),
+			Cache: &pgstore.CacheOptions{MaxStaleness: soakMaxStaleness},
+		})
+		require.NoError(t, err)
+		t.Cleanup(func() { st.Close() }) // before the pool's Close
+		return st
+	}
+	st := newPGStore()
+	cs := newCacheSoak(t, pgCached{st}, pgCached{newPGStore()})
+	// Partial, as on Redis: between the server going away and the
+	// listener's loss being seen, a cached read may be answered.
+	h := newHarness(t, st, cachePlan(),
+		fault{name: "fast shutdown", partial: true, down: srv.Stop, up: srv.Start},
+		fault{name: "crash", partial: true, down: srv.Crash, up: srv.Start},
 	)
 	cs.run(t, h)
 	h.requireClean(t)
@@ -102,7 +172,7 @@ func TestSoakRedisSentinelCache(t *testing.T) {
 	other, err := redisstore.NewClient(sn.Addrs(), 0, func(o *redis.UniversalOptions) { o.MasterName = sn.MasterName() })
 	require.NoError(t, err)
 	t.Cleanup(func() { other.Close() })
-	cs := newCacheSoak(t, st, other)
+	cs := newCacheSoak(t, redisCached{st}, redisCached{newStore(t, other, storeOpts(true))})
 
 	var old *redistest.Server
 	h := newHarness(t, st, cachePlan(), fault{
@@ -144,7 +214,7 @@ func TestSoakRedisClusterFailoverCache(t *testing.T) {
 	other, err := redisstore.NewClient(c.Addrs(), 0)
 	require.NoError(t, err)
 	t.Cleanup(func() { other.Close() })
-	cs := newCacheSoak(t, st, other)
+	cs := newCacheSoak(t, redisCached{st}, redisCached{newStore(t, other, storeOpts(true))})
 	masters, err := c.Masters()
 	require.NoError(t, err)
 	victim := masters[1]
@@ -185,7 +255,7 @@ func TestSoakRedisClusterFailoverCache(t *testing.T) {
 // revocation returned and still found the session is a violation. It
 // also samples the store's CacheStats at every phase change.
 type cacheSoak struct {
-	st, other *redisstore.Store
+	st, other cachedStore
 	handler   http.Handler
 	cookie    string
 
@@ -194,14 +264,14 @@ type cacheSoak struct {
 	revs     []revocation
 	failed   int    // revocations that failed
 	firstErr string // the first one's error
-	// trackingBack: how long after the load tracking was back.
-	trackingBack time.Duration
+	// cacheBack: how long after the load the cache was on again.
+	cacheBack time.Duration
 }
 
 type cacheSample struct {
 	phase int
 	at    time.Time
-	stats redisstore.CacheStats
+	stats cacheState
 }
 
 // revocation is one session revoked by the other store.
@@ -217,9 +287,11 @@ type revocation struct {
 	servedAfter bool          // a load begun after end found it (within the bound, or not)
 }
 
-func newCacheSoak(t *testing.T, st *redisstore.Store, otherClient redis.UniversalClient) *cacheSoak {
+// newCacheSoak is a revoker on st, revoking through other (a store of its
+// own on the same server, with a near cache: another process).
+func newCacheSoak(t *testing.T, st, other cachedStore) *cacheSoak {
 	t.Helper()
-	cs := &cacheSoak{st: st, other: newStore(t, otherClient, storeOpts(true))}
+	cs := &cacheSoak{st: st, other: other}
 	m, err := core.New(core.Config{Store: st, Logger: slog.New(slog.DiscardHandler)})
 	require.NoError(t, err)
 	t.Cleanup(func() { m.Close() })
@@ -265,8 +337,8 @@ func (cs *cacheSoak) send(method, path, token string) (int, string) {
 const revokers = 4
 
 // run runs the harness with the revokers beside it, sampling CacheStats
-// as each phase begins. Once the load is over, it waits for tracking to
-// be back, and runs a few more cycles: a session revoked once the cache
+// as each phase begins. Once the load is over, it waits for the cache to
+// be on again, and runs a few more cycles: a session revoked once the cache
 // is on again is not served stale either.
 func (cs *cacheSoak) run(t *testing.T, h *harness) {
 	t.Helper()
@@ -294,12 +366,12 @@ func (cs *cacheSoak) run(t *testing.T, h *harness) {
 	close(stop)
 	wg.Wait()
 
-	// Tracking comes back by itself once the nodes answer again.
+	// The cache comes back by itself once the server answers again.
 	start := time.Now()
-	for !cs.st.CacheStats().Tracking && time.Since(start) < 15*time.Second {
+	for !cs.st.cacheState().On && time.Since(start) < 15*time.Second {
 		time.Sleep(10 * time.Millisecond)
 	}
-	cs.trackingBack = time.Since(start)
+	cs.cacheBack = time.Since(start)
 	h.setPhase(h.verifyPhase + 1) // no worker left to count it: the revokers' and the sampler's
 	for g := range revokers {
 		wg.Add(1)
@@ -307,7 +379,7 @@ func (cs *cacheSoak) run(t *testing.T, h *harness) {
 			defer wg.Done()
 			for i := range 2 {
 				if !cs.revokeOne(h, fmt.Sprintf("v%d.%d", g, i), i%2 == 0) {
-					h.violate("revoker", "with tracking back, a revocation cycle failed: the store was down")
+					h.violate("revoker", "with the cache back, a revocation cycle failed: the store was down")
 				}
 			}
 		}()
@@ -320,7 +392,7 @@ func (cs *cacheSoak) run(t *testing.T, h *harness) {
 func (cs *cacheSoak) record(p int) {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
-	cs.samples = append(cs.samples, cacheSample{phase: p, at: time.Now(), stats: cs.st.CacheStats()})
+	cs.samples = append(cs.samples, cacheSample{phase: p, at: time.Now(), stats: cs.st.cacheState()})
 }
 
 // revokeOne runs one cycle of the revoker; false when it could not get
@@ -331,7 +403,7 @@ func (cs *cacheSoak) revokeOne(h *harness, user string, byID bool) bool {
 		return false
 	}
 	// Three loads: the first fills the cache (or finds it filled by the
-	// login's read), the others are hits while tracking is up.
+	// login's read), the others are hits while the cache is on.
 	for range 3 {
 		if code, _ := cs.send("GET", "/probe", token); code != http.StatusOK {
 			return false
@@ -409,11 +481,11 @@ func (cs *cacheSoak) revokeOne(h *harness, user string, byID bool) bool {
 }
 
 // phaseName is h.phaseName, and the names of the revokers' phases past
-// the harness's: the cycles with tracking back, and the end.
+// the harness's: the cycles with the cache back, and the end.
 func (cs *cacheSoak) phaseName(h *harness, p int) string {
 	switch p {
 	case h.verifyPhase + 1:
-		return "after, tracking back"
+		return "after, the cache back"
 	case h.verifyPhase + 2:
 		return "end"
 	}
@@ -429,24 +501,24 @@ func (r revocation) how() string {
 
 // require checks and reports what the revokers and the sampler saw: the
 // cache served hits, every fault turned it off (Loads bypassed it),
-// tracking came back, and revocations were checked, with tracking back
+// the cache came back, and revocations were checked, with the cache back
 // after the faults too.
 func (cs *cacheSoak) require(t *testing.T, h *harness) {
 	t.Helper()
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
 	final := cs.samples[len(cs.samples)-1].stats
-	t.Logf("cache at the end: %+v; tracking back %v after the load ended", final, cs.trackingBack.Round(time.Millisecond))
-	assert.True(t, final.Tracking, "tracking never came back: %v", final.TrackingError)
+	t.Logf("cache at the end: %+v; the cache back %v after the load ended", final, cs.cacheBack.Round(time.Millisecond))
+	assert.True(t, final.On, "the cache never came back: %v", final.Err)
 	assert.NotZero(t, final.Hits, "the cache served no Load: the run proves nothing about it")
 
-	// Phases past the harness's: the wait for tracking, and the cycles
+	// Phases past the harness's: the wait for the cache, and the cycles
 	// with it back.
 	back, last := h.verifyPhase+1, h.verifyPhase+2
 	name := func(p int) string { return cs.phaseName(h, p) }
 	// The counters as each phase began: its first sample, or the next
 	// phase's (phases only move forward).
-	at := func(p int) redisstore.CacheStats {
+	at := func(p int) cacheState {
 		for _, s := range cs.samples {
 			if s.phase >= p {
 				return s.stats
@@ -456,25 +528,25 @@ func (cs *cacheSoak) require(t *testing.T, h *harness) {
 	}
 	for p := 0; p < last; p++ {
 		a, b := at(p), at(p+1)
-		t.Logf("  cache in %-24s hits %-5d misses %-5d bypasses %-5d invalidations %-5d (as it began: tracking %v, %d entries)",
-			name(p), b.Hits-a.Hits, b.Misses-a.Misses, b.Bypasses-a.Bypasses, b.Invalidations-a.Invalidations, a.Tracking, a.Entries)
+		t.Logf("  cache in %-24s hits %-5d misses %-5d bypasses %-5d invalidations %-5d (as it began: on %v, %d entries)",
+			name(p), b.Hits-a.Hits, b.Misses-a.Misses, b.Bypasses-a.Bypasses, b.Invalidations-a.Invalidations, a.On, a.Entries)
 	}
 	for k, f := range h.faults {
 		// From the store going down until the next fault (or the end of
-		// the load): the lost tracking turned the cache off, and dropped
+		// the load): the lost transport (Redis tracking, the PostgreSQL listener) turned the cache off, and dropped
 		// what it held.
 		a, b := at(stopping(k)), at(after(k)+1)
 		assert.NotZero(t, b.Bypasses-a.Bypasses, "%s: no Load bypassed the cache: it was never turned off", f.name)
 		dropped := false
 		for _, p := range []int{outage(k), restarting(k), after(k)} {
-			if s := at(p); !s.Tracking && s.Entries == 0 {
+			if s := at(p); !s.On && s.Entries == 0 {
 				dropped = true
 			}
 		}
 		assert.True(t, dropped, "%s: the cache was never seen off and empty while the store was down or coming back", f.name)
 	}
 	a, b := at(back), at(last)
-	assert.NotZero(t, b.Hits-a.Hits, "no cache hit with tracking back after the faults")
+	assert.NotZero(t, b.Hits-a.Hits, "no cache hit with the cache back after the faults")
 
 	// The revocations.
 	type agg struct {
@@ -522,7 +594,7 @@ func (cs *cacheSoak) require(t *testing.T, h *harness) {
 		len(all), pct(all, 50), pct(all, 90), pct(all, 99), pct(all, 100), soakMaxStaleness)
 	assert.NotZero(t, len(all), "no revocation was checked")
 	if a := byPhase[back]; a == nil || len(a.unseen) != 2*revokers {
-		t.Errorf("not every revocation with tracking back was checked")
+		t.Errorf("not every revocation with the cache back was checked")
 	}
 }
 

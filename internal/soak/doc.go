@@ -76,24 +76,26 @@
 //
 // # With the near cache
 //
-// TestSoakRedisCache, TestSoakRedisSentinelCache and
-// TestSoakRedisClusterFailoverCache run the restart, Sentinel failover and
-// Cluster promotion soaks again with the store's near cache on
-// (redisstore.Options.Cache, MaxStaleness 250 ms), on a smaller plan (16
+// TestSoakRedisCache, TestSoakRedisSentinelCache,
+// TestSoakRedisClusterFailoverCache and TestSoakPostgresCache run the
+// restart, Sentinel failover, Cluster promotion and PostgreSQL
+// shutdown-and-crash soaks again with the store's near cache on
+// (redisstore.Options.Cache, pgstore.Options.Cache; MaxStaleness 250 ms),
+// on a smaller plan (16
 // workers, 32 sessions, a quota of 500 per phase): the same checks, so a
 // stale read served from the cache is a read back in time. Beside the
 // workers, four revokers each create a session (logged in as a user of
 // its own) through the store under test, on a manager of their own, load
 // it three times so that the cache holds it, revoke it through a second
-// store with its own client and cache (another process), by Delete and
+// store with its own client (or pool) and cache (another process), by Delete and
 // DeleteUser in turn, and load it again until it is gone and MaxStaleness
 // has passed. A load begun more than MaxStaleness (+20 ms) after the
 // revocation returned that still found the session is a violation, but
 // for a revocation answered in a replication window (which the failover
 // may lose). The store's CacheStats are sampled as each phase begins:
 // the cache must have served hits, each fault must have made Loads
-// bypass it (tracking lost: the cache is off and dropped), tracking must
-// come back; once it has, eight more revocations are checked, and the
+// bypass it (Redis tracking or the PostgreSQL listener lost: the cache is
+// off and dropped), the cache must come back; once it has, eight more revocations are checked, and the
 // cache must serve hits again. The output lists the counters per phase,
 // and the revocation-to-unseen times (from the revocation's return to the
 // end of the first load that found the session gone).
@@ -127,7 +129,8 @@
 //     503 while the store was down, and 200 after it came back.
 //   - With the near cache, a session revoked by another process is never
 //     served past MaxStaleness, through restarts and failovers, and the
-//     cache is off while tracking is lost and on again after.
+//     cache is off while its transport (tracking, the listener) is lost and
+//     on again after.
 //   - No goroutine outlives the test (go.uber.org/goleak), once the
 //     manager, the store and the Redis client (or PostgreSQL pool) are
 //     closed.

@@ -4,6 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/sessionkit/sessionkit/core/store"
 	"github.com/sessionkit/sessionkit/stores/pgstore"
 	"github.com/sessionkit/sessionkit/stores/storetest"
@@ -16,6 +18,17 @@ import (
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store {
 		s, _, _ := newStore(t, pgstore.Options{JanitorInterval: 100 * time.Millisecond})
+		return s
+	})
+}
+
+// The conformance suite with the near cache on: every Load that may be
+// answered from the cache is, and the suite's checks of what a Load sees
+// after writes, expiry and revocations still hold.
+func TestConformanceCached(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store {
+		s, _, _ := newStore(t, pgstore.Options{JanitorInterval: 100 * time.Millisecond, Cache: &pgstore.CacheOptions{}})
+		require.True(t, pgstore.WaitListening(s, listenTimeout), "the cache never came on")
 		return s
 	})
 }

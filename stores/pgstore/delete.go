@@ -74,6 +74,8 @@ func (s *Store) deleteChain(ctx context.Context, ids []string, user string, now 
 		out, err = scanDeleted(br)
 		return err
 	})
+	s.forget(ids...)
+	s.forgetDeleted(out)
 	return out, err
 }
 

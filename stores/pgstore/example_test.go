@@ -37,6 +37,41 @@ func Example() {
 	// Hand m to an adapter, e.g. sessionhttp.New(m)(mux).
 }
 
+// A manager whose PostgreSQL store keeps a near cache: Loads of a session
+// read in the last second (MaxStaleness) send no query, and the tables'
+// triggers (created here with the schema) drop a record as soon as any
+// process changes or revokes it. The Store holds a connection of its own
+// then: close it before the pool. Compiled, not run: it needs a database.
+func Example_nearCache() {
+	ctx := context.Background()
+	pool, err := pgstore.NewPool(ctx, "postgres://app@127.0.0.1:5432/app?sslmode=disable")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer pool.Close() // runs last
+
+	st, err := pgstore.New(ctx, pool, pgstore.Options{
+		CreateSchema: true, // the tables, and the cache's triggers
+		Cache: &pgstore.CacheOptions{
+			MaxBytes:     64 << 20,    // an estimate of the records' heap
+			MaxStaleness: time.Second, // the bound when notifications are lost
+		},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer st.Close() // before pool.Close
+
+	m, err := core.New(core.Config{Store: st, IdleTimeout: 30 * time.Minute})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer m.Close()
+	// Hand m to an adapter. st.CacheStats() has the hits, misses,
+	// invalidations and whether the cache is listening, for a metrics
+	// endpoint.
+}
+
 // The schema for a migration tool, in the names an application chose.
 func ExampleOptions_SchemaSQL() {
 	sql := pgstore.Options{Schema: "auth", TablePrefix: "web_"}.SchemaSQL()

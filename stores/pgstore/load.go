@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/sessionkit/sessionkit/core/store"
+	"github.com/sessionkit/sessionkit/stores/internal/nearcache"
 )
 
 // Load returns the record under id, or a forwarding entry (Successor set)
@@ -34,49 +35,63 @@ func (s *Store) Load(ctx context.Context, id string, opts store.LoadOptions) (*s
 		return nil, err
 	}
 	now := s.clock(opts.Now)
+	var t nearcache.Ticket
+	var sent time.Time
+	if s.cache != nil {
+		if rec := s.cacheGet(id, now, opts); rec != nil {
+			return rec, nil
+		}
+		t, sent = s.cache.Ticket(id), time.Now()
+	}
 	cutoff, until := window(now, opts.Idle)
-	rec, err := s.read(ctx, id, now, cutoff)
+	rec, dl, err := s.read(ctx, id, now, cutoff)
 	if err != nil || rec.Successor != "" {
 		return rec, err
 	}
 	if d := now.Sub(rec.Meta.LastSeen); d > 0 && d >= opts.TouchAfter {
+		// The touch changes the record: what the cache held of it is old.
+		defer s.forget(id)
 		return s.touch(ctx, id, rec, now, cutoff, until)
+	}
+	if s.cache != nil {
+		s.cachePut(t, sent, id, rec, dl)
 	}
 	return rec, nil
 }
 
-// read is one Load query, classified at now.
-func (s *Store) read(ctx context.Context, id string, now, cutoff time.Time) (*store.Record, error) {
+// read is one Load query, classified at now; dl is a live record's stored
+// deadline.
+func (s *Store) read(ctx context.Context, id string, now, cutoff time.Time) (rec *store.Record, dl time.Time, err error) {
 	var r row
 	var keys, vals [][]byte
-	err := s.pool.QueryRow(ctx, s.q.load, id).Scan(append(r.dest(), &keys, &vals)...)
+	err = s.pool.QueryRow(ctx, s.q.load, id).Scan(append(r.dest(), &keys, &vals)...)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, store.ErrNotFound
+		return nil, dl, store.ErrNotFound
 	}
 	if err != nil {
-		return nil, &Error{Op: "load", Err: err}
+		return nil, dl, &Error{Op: "load", Err: err}
 	}
 	switch k, why := r.classify(now, cutoff); k {
 	case kindMissing:
-		return nil, store.ErrNotFound
+		return nil, dl, store.ErrNotFound
 	case kindExpired:
-		return nil, store.ErrExpired
+		return nil, dl, store.ErrExpired
 	case kindForward:
-		return &store.Record{Successor: r.successor.String}, nil
+		return &store.Record{Successor: r.successor.String}, dl, nil
 	case kindCorrupt:
-		return nil, corrupt("load", "%s", why)
+		return nil, dl, corrupt("load", "%s", why)
 	}
 	if len(keys) != len(vals) {
-		return nil, corrupt("load", "%d keys, %d values", len(keys), len(vals))
+		return nil, dl, corrupt("load", "%d keys, %d values", len(keys), len(vals))
 	}
-	rec := &store.Record{Meta: r.meta()}
+	rec = &store.Record{Meta: r.meta()}
 	if len(keys) > 0 {
 		rec.Values = make(map[string][]byte, len(keys))
 		for i, k := range keys {
 			rec.Values[string(k)] = vals[i]
 		}
 	}
-	return rec, nil
+	return rec, r.deadln.Time, nil
 }
 
 // touch moves the record's LastSeen to now and its deadline with it,
@@ -97,7 +112,8 @@ func (s *Store) touch(ctx context.Context, id string, rec *store.Record, now, cu
 		rec.Meta.LastSeen = now
 		return rec, nil
 	}
-	return s.read(ctx, id, now, cutoff)
+	rec, _, err = s.read(ctx, id, now, cutoff)
+	return rec, err
 }
 
 // retry runs f again (at most attempts times in all) while it fails with

@@ -52,6 +52,7 @@ func (s *Store) Renew(ctx context.Context, oldID, newID string, ch *store.Change
 	if ch == nil {
 		ch = &store.Change{}
 	}
+	defer s.forget(oldID, newID)
 	now := s.clock(opts.Now)
 	idle := opts.Idle
 	if idle == 0 {
@@ -180,6 +181,7 @@ func (s *Store) renew(ctx context.Context, r *renewal) ([]string, error) {
 		}
 		return nil
 	})
+	s.forgetDeleted(r.evictions)
 	switch {
 	case err != nil && s.takenID(err):
 		// newID was created by someone else while the claim ran: the

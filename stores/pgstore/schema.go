@@ -13,21 +13,32 @@ import (
 
 // SchemaSQL is the store's schema as a plain SQL file (schema.sql in this
 // package), for teams that migrate by hand or with a migration tool: the
-// tables and indexes with the default names, in the schema "public" with
-// the prefix "sessionkit_". Every statement is idempotent. For other names
+// tables and indexes, and at the end the near cache's optional triggers
+// (needed only where a process runs with Options.Cache), with the default
+// names, in the schema "public" with the prefix "sessionkit_". Every
+// statement is idempotent. For other names
 // use Options.SchemaSQL, which rewrites these; New with CreateSchema runs
 // exactly that.
 //
 //go:embed schema.sql
 var SchemaSQL string
 
+// cachePart starts the near cache's part of schema.sql, and
+// defaultChannel is the channel it names (Options{}.Channel()).
+const (
+	cachePart      = "\n-- NEAR CACHE"
+	defaultChannel = "sessionkit.f60064e0c39b9078"
+)
+
 // The default names as schema.sql spells them: a table is always
 // qualified (public.sessionkit_x), an index never (sessionkit_x_idx).
 var defaultName = regexp.MustCompile(`\b(public\.)?sessionkit_([a-z_]+)\b`)
 
 // SchemaSQL returns SchemaSQL with the names these options give: the
-// schema and prefix quoted as identifiers, and a CREATE SCHEMA IF NOT
-// EXISTS first when the schema is not "public". It is what New runs when
+// schema and prefix quoted as identifiers (and the near cache's channel,
+// Channel), and a CREATE SCHEMA IF NOT EXISTS first when the schema is not
+// "public". The near cache's part (its triggers, at the end of
+// schema.sql) is in it only when o.Cache is set. It is what New runs when
 // CreateSchema is set.
 func (o Options) SchemaSQL() string {
 	return o.schemaSQL(o.schema() != DefaultSchema)
@@ -36,7 +47,12 @@ func (o Options) SchemaSQL() string {
 // schemaSQL renders the schema, with or without the CREATE SCHEMA (which
 // needs the CREATE privilege on the database even when the schema exists).
 func (o Options) schemaSQL(createSchema bool) string {
-	body := defaultName.ReplaceAllStringFunc(SchemaSQL, func(m string) string {
+	src := SchemaSQL
+	if o.Cache == nil {
+		src, _, _ = strings.Cut(src, cachePart)
+	}
+	src = strings.ReplaceAll(src, defaultChannel, o.Channel())
+	body := defaultName.ReplaceAllStringFunc(src, func(m string) string {
 		sub := defaultName.FindStringSubmatch(m)
 		if sub[1] != "" {
 			return o.table(sub[2])

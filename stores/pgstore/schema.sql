@@ -73,3 +73,84 @@ CREATE TABLE IF NOT EXISTS public.sessionkit_values (
     value       bytea NOT NULL,
     PRIMARY KEY (session_id, key)
 );
+
+-- NEAR CACHE (optional; New creates it when Options.Cache is set).
+-- Triggers that announce every change of a session, by whoever makes it
+-- (a process without the cache, the janitor, a hand-written UPDATE), to
+-- the near caches of the processes that LISTEN on the channel
+-- 'sessionkit.f60064e0c39b9078' (a hash of the sessions table's name;
+-- Options.SchemaSQL renders the channel for other names). The payload is
+-- a comma-separated list of the changed session IDs (never a token),
+-- several notifications when they do not fit in one; '*' (drop every
+-- entry) for an ID too long to send. One notification per statement, not
+-- per row (transition tables). A session row is never inserted under an
+-- ID a cache may hold (the ID's earlier row was deleted first, which is
+-- announced), so inserts of sessions are not announced, nor the values
+-- inserted with them: a Create pays nothing.
+-- The triggers need PostgreSQL 14 (CREATE OR REPLACE TRIGGER).
+CREATE OR REPLACE FUNCTION public.sessionkit_notify(ids text[]) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    payload text;
+BEGIN
+    FOR payload IN
+        SELECT string_agg(c.id, ',') FROM (
+            SELECT CASE WHEN octet_length(u.id) > 1000 THEN '*' ELSE u.id END AS id,
+                sum(octet_length(u.id) + 1) OVER (ORDER BY u.id) / 7000 AS part
+            FROM (SELECT DISTINCT id FROM unnest(ids) AS x(id)) u
+        ) c GROUP BY c.part
+    LOOP
+        PERFORM pg_notify('sessionkit.f60064e0c39b9078', payload);
+    END LOOP;
+END $$;
+
+CREATE OR REPLACE FUNCTION public.sessionkit_sessions_notify() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    ids text[] := ARRAY(SELECT id FROM old_rows);
+BEGIN
+    IF cardinality(ids) > 0 THEN
+        PERFORM public.sessionkit_notify(ids);
+    END IF;
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE FUNCTION public.sessionkit_values_notify() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    ids text[];
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        -- Not the values of a session row this transaction wrote: one it
+        -- inserted is cached nowhere, one it updated is announced by the
+        -- sessions trigger. So a Create (or Renew) with values pays no
+        -- NOTIFY, and an Update sends one for its row and values together.
+        ids := ARRAY(SELECT n.session_id FROM new_rows n
+            WHERE NOT EXISTS (SELECT 1 FROM public.sessionkit_sessions s
+                WHERE s.id = n.session_id AND s.xmin = pg_current_xact_id()::xid));
+    ELSIF TG_OP = 'DELETE' THEN
+        ids := ARRAY(SELECT session_id FROM old_rows);
+    ELSE
+        ids := ARRAY(SELECT session_id FROM old_rows UNION SELECT session_id FROM new_rows);
+    END IF;
+    IF cardinality(ids) > 0 THEN
+        PERFORM public.sessionkit_notify(ids);
+    END IF;
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE TRIGGER sessionkit_sessions_notify_upd
+    AFTER UPDATE ON public.sessionkit_sessions REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION public.sessionkit_sessions_notify();
+CREATE OR REPLACE TRIGGER sessionkit_sessions_notify_del
+    AFTER DELETE ON public.sessionkit_sessions REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION public.sessionkit_sessions_notify();
+CREATE OR REPLACE TRIGGER sessionkit_values_notify_ins
+    AFTER INSERT ON public.sessionkit_values REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION public.sessionkit_values_notify();
+CREATE OR REPLACE TRIGGER sessionkit_values_notify_upd
+    AFTER UPDATE ON public.sessionkit_values REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION public.sessionkit_values_notify();
+CREATE OR REPLACE TRIGGER sessionkit_values_notify_del
+    AFTER DELETE ON public.sessionkit_values REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION public.sessionkit_values_notify();

@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/sessionkit/sessionkit/core/store"
+	"github.com/sessionkit/sessionkit/stores/internal/nearcache"
 )
 
 // markerTTL is how long the marker a Renew without grace leaves under the
@@ -30,7 +31,8 @@ const attempts = 3
 // Store is a store.Store on PostgreSQL, through a pgx connection pool. It
 // is safe for concurrent use by many goroutines and many processes. The
 // pool belongs to the caller, who closes it after the Store's last use;
-// Close stops the Store's janitor.
+// Close stops the Store's janitor and its near cache (Options.Cache),
+// whose listening connection is its own, not the pool's.
 type Store struct {
 	pool *pgxpool.Pool
 	opts Options
@@ -45,6 +47,9 @@ type Store struct {
 	closeOnce sync.Once
 	stop      chan struct{} // nil without a janitor
 	done      chan struct{}
+
+	cache    *nearcache.Cache // nil without Options.Cache
+	listener *listener
 }
 
 var _ store.Store = (*Store)(nil)
@@ -58,13 +63,20 @@ var errNilRecord = errors.New("pgstore: nil record")
 // missing, and fails when it cannot (the database is down, the role may
 // not create tables); without, it does not contact the database, so it
 // succeeds while PostgreSQL is down and every operation fails until it is
-// back.
+// back. With opts.Cache it validates it (see CacheOptions), creates the
+// cache's triggers too when CreateSchema is set, and starts the cache's
+// listening connection in the background: until it has LISTENed and found
+// the triggers, Loads read the database (see the package doc).
 func New(ctx context.Context, pool *pgxpool.Pool, opts Options) (*Store, error) {
 	if pool == nil {
 		return nil, errors.New("pgstore: nil pool")
 	}
 	if err := opts.validate(); err != nil {
 		return nil, err
+	}
+	if opts.Cache != nil {
+		co, _ := opts.Cache.withDefaults() // validate checked it
+		opts.Cache = &co
 	}
 	if opts.CreateSchema {
 		if err := createSchema(ctx, pool, opts); err != nil {
@@ -87,6 +99,10 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts Options) (*Store, error) 
 	if s.log == nil {
 		s.log = slog.Default()
 	}
+	if opts.Cache != nil {
+		s.cache = nearcache.New(opts.Cache.MaxBytes, opts.Cache.MaxStaleness)
+		s.listener = newListener(s.cache, pool.Config().ConnConfig, opts)
+	}
 	every := opts.JanitorInterval
 	if every == 0 {
 		every = DefaultJanitorInterval
@@ -98,15 +114,20 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts Options) (*Store, error) 
 	return s, nil
 }
 
-// Close stops the janitor, waiting for a sweep in progress to end. It is
-// idempotent and always returns nil; the store keeps working after it
-// (only nothing deletes expired rows in the background any more). It does
-// not close the pool.
+// Close stops the janitor, waiting for a sweep in progress to end, and
+// the near cache: its listening connection is closed and every Load reads
+// the database from then on. It is idempotent and always returns nil; the
+// store keeps working after it (only nothing deletes expired rows in the
+// background any more, and nothing is cached). It does not close the
+// pool.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		if s.stop != nil {
 			close(s.stop)
 			<-s.done
+		}
+		if s.listener != nil {
+			s.listener.close()
 		}
 	})
 	return nil

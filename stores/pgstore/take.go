@@ -18,6 +18,7 @@ func (s *Store) Take(ctx context.Context, id, key string, opts store.LoadOptions
 	if err != nil {
 		return nil, false, err
 	}
+	defer s.forget(id)
 	now := s.clock(opts.Now)
 	cutoff, _ := window(now, opts.Idle)
 	var n int64

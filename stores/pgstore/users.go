@@ -90,6 +90,7 @@ func (s *Store) DeleteUser(ctx context.Context, userID, keepID string) ([]string
 		rows, err = scanDeleted(br)
 		return err
 	})
+	s.forgetDeleted(rows)
 	var keep []string
 	if keepID != "" {
 		keep = []string{keepID}

@@ -31,6 +31,7 @@ func (s *Store) Create(ctx context.Context, id string, rec *store.Record, opts s
 	if rec == nil {
 		return nil, &Error{Op: "create", Err: errNilRecord}
 	}
+	defer s.forget(id)
 	now := s.clock(opts.Now)
 	m := &rec.Meta
 	keys, vals := valueLists(rec.Values)
@@ -61,6 +62,7 @@ func (s *Store) Create(ctx context.Context, id string, rec *store.Record, opts s
 		ev, err = scanDeleted(br)
 		return err
 	})
+	s.forgetDeleted(ev)
 	if err != nil {
 		return nil, s.createErr(err)
 	}
@@ -104,6 +106,7 @@ func (s *Store) Update(ctx context.Context, id string, ch *store.Change) error {
 	if ch == nil {
 		return s.liveNow(ctx, id)
 	}
+	defer s.forget(id)
 	now := s.clock(ch.Now)
 	cutoff, until := window(now, ch.Idle)
 	b := &pgx.Batch{}

@@ -29,7 +29,7 @@ const WalkBatch = walkBatch
 // tracked), and reports whether it is.
 func WaitTracking(s *Store, d time.Duration) bool {
 	deadline := time.Now().Add(d)
-	for !s.cache.ready() {
+	for !s.cache.Ready() {
 		if time.Now().After(deadline) {
 			return false
 		}
@@ -44,7 +44,7 @@ func TrackingConns(s *Store) map[string]int64 { return s.tracking.conns() }
 
 // DropInvalidations makes the trackers throw away every invalidation
 // they receive (drop true), as if lost on the way, or stop doing so.
-func DropInvalidations(s *Store, drop bool) { s.cache.dropInvalidations.Store(drop) }
+func DropInvalidations(s *Store, drop bool) { s.cache.DropInvalidations.Store(drop) }
 
 // HoldTracking keeps the trackers from establishing tracking on a new
 // connection (hold true), as if Redis refused it, or lets them again.
@@ -53,9 +53,5 @@ func HoldTracking(s *Store, hold bool) { s.tracking.hold.Store(hold) }
 // OnInvalidation has f called with every ID Redis invalidates in s's
 // cache, once its entry is gone; nil stops it.
 func OnInvalidation(s *Store, f func(id string)) {
-	if f == nil {
-		s.cache.invalidated.Store(nil)
-		return
-	}
-	s.cache.invalidated.Store(&f)
+	s.cache.OnInvalidation(f)
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sessionkit/sessionkit/core/store"
+	"github.com/sessionkit/sessionkit/stores/internal/nearcache"
 )
 
 // Load returns the record under id, or a forwarding entry (Successor set)
@@ -31,13 +32,13 @@ func (s *Store) Load(ctx context.Context, id string, opts store.LoadOptions) (*s
 	if err != nil {
 		return nil, err
 	}
-	var t ticket
+	var t nearcache.Ticket
 	var sent time.Time
 	if s.cache != nil {
-		if rec := s.cache.get(id, opts); rec != nil {
+		if rec := cacheGet(s.cache, id, opts); rec != nil {
 			return rec, nil
 		}
-		t, sent = s.cache.ticket(id), time.Now()
+		t, sent = s.cache.Ticket(id), time.Now()
 	}
 	key := s.key(id)
 	h, err := s.c.HGetAll(ctx, key).Result()
@@ -72,7 +73,7 @@ func (s *Store) Load(ctx context.Context, id string, opts store.LoadOptions) (*s
 		return s.touch(ctx, key, id, rec, now, opts.Idle)
 	}
 	if s.cache != nil {
-		s.cache.put(t, sent, id, rec, dl)
+		cachePut(s.cache, t, sent, id, rec, dl)
 	}
 	return rec, nil
 }

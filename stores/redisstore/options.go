@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/sessionkit/sessionkit/stores/internal/nearcache"
 )
 
 // DefaultPrefix is the key prefix when Options.Prefix is empty.
@@ -34,13 +36,13 @@ type Options struct {
 // Defaults of CacheOptions.
 const (
 	// DefaultCacheMaxBytes is CacheOptions.MaxBytes when zero.
-	DefaultCacheMaxBytes = 64 << 20
+	DefaultCacheMaxBytes = nearcache.DefaultMaxBytes
 	// DefaultMaxStaleness is CacheOptions.MaxStaleness when zero.
-	DefaultMaxStaleness = time.Second
+	DefaultMaxStaleness = nearcache.DefaultMaxStaleness
 	// MaxMaxStaleness is the largest CacheOptions.MaxStaleness New accepts:
 	// a revoked session served for longer than a minute is no longer the
 	// prompt revocation server-side sessions are for.
-	MaxMaxStaleness = time.Minute
+	MaxMaxStaleness = nearcache.MaxMaxStaleness
 )
 
 // CacheOptions configures the near cache (Options.Cache).
@@ -67,21 +69,9 @@ type CacheOptions struct {
 
 // withDefaults validates o and fills in its defaults.
 func (o CacheOptions) withDefaults() (CacheOptions, error) {
-	switch {
-	case o.MaxBytes < 0:
-		return o, fmt.Errorf("redisstore: Cache.MaxBytes %d is negative", o.MaxBytes)
-	case o.MaxStaleness < 0:
-		return o, fmt.Errorf("redisstore: Cache.MaxStaleness %v is negative", o.MaxStaleness)
-	case o.MaxStaleness > MaxMaxStaleness:
-		return o, fmt.Errorf("redisstore: Cache.MaxStaleness %v is above the maximum of %v", o.MaxStaleness, MaxMaxStaleness)
-	}
-	if o.MaxBytes == 0 {
-		o.MaxBytes = DefaultCacheMaxBytes
-	}
-	if o.MaxStaleness == 0 {
-		o.MaxStaleness = DefaultMaxStaleness
-	}
-	return o, nil
+	var err error
+	o.MaxBytes, o.MaxStaleness, err = nearcache.Validate("redisstore", o.MaxBytes, o.MaxStaleness)
+	return o, err
 }
 
 func (o Options) prefix() string {

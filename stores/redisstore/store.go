@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sessionkit/sessionkit/core/store"
+	"github.com/sessionkit/sessionkit/stores/internal/nearcache"
 )
 
 const (
@@ -56,7 +57,7 @@ type Store struct {
 	// 7.0), so RESTORE gets plain hashes.
 	noListpack atomic.Bool
 
-	cache    *nearCache // nil without Options.Cache
+	cache    *nearcache.Cache // nil without Options.Cache
 	tracking *tracking
 }
 
@@ -86,7 +87,7 @@ func New(client redis.UniversalClient, opts Options) (*Store, error) {
 			return nil, err
 		}
 		s.opts.Cache = &co
-		s.cache = newNearCache(co)
+		s.cache = nearcache.New(co.MaxBytes, co.MaxStaleness)
 		if s.tracking, err = newTracking(client, opts.prefix(), s.cache); err != nil {
 			return nil, err
 		}
@@ -111,7 +112,7 @@ func (s *Store) CacheStats() CacheStats {
 	if s.cache == nil {
 		return CacheStats{}
 	}
-	st := s.cache.stats()
+	st := cacheStats(s.cache)
 	st.TrackingError = s.tracking.err()
 	return st
 }
@@ -124,7 +125,7 @@ func (s *Store) forget(ids ...string) {
 		return
 	}
 	for _, id := range ids {
-		s.cache.forget(id, false)
+		s.cache.Forget(id, false)
 	}
 }
 

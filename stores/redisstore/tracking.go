@@ -11,6 +11,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/redis/go-redis/v9/maintnotifications"
+
+	"github.com/sessionkit/sessionkit/stores/internal/nearcache"
 )
 
 // Tracking: how Redis tells the near cache that a session changed.
@@ -36,7 +38,7 @@ import (
 // announces a write when it applies it, so a fill read from a replica
 // that had not yet is refused like any other.
 //
-// The cache serves only while every node is tracked (nearCache.setReady).
+// The cache serves only while every node is tracked (nearcache.Cache.SetReady).
 // A connection that fails, or stays silent through two heartbeats (a PING
 // each), is closed and dialled again; in between the cache is off, and
 // every entry is dropped when it goes off, since the invalidations sent
@@ -45,7 +47,7 @@ import (
 // tracker, and the cache is off until it is tracked; one that is gone
 // loses its tracker.
 type tracking struct {
-	cache    *nearCache
+	cache    *nearcache.Cache
 	prefix   string   // the store's
 	prefixes []string // the session keys': prefix and a hex digit
 	// nodes lists the clients of the nodes to track, nil for a client of
@@ -79,7 +81,7 @@ const refreshEvery = time.Second
 
 // newTracking starts tracking for the nodes behind client. It returns at
 // once: until every node is tracked, the cache is off.
-func newTracking(client redis.UniversalClient, prefix string, cache *nearCache) (*tracking, error) {
+func newTracking(client redis.UniversalClient, prefix string, cache *nearcache.Cache) (*tracking, error) {
 	g := &tracking{cache: cache, prefix: prefix, trackers: map[string]*tracker{}}
 	for _, d := range "0123456789abcdef" {
 		g.prefixes = append(g.prefixes, prefix+string(d))
@@ -132,7 +134,7 @@ func nodeClients(ctx context.Context, each func(context.Context, func(context.Co
 // tracker on every node (listing them every refreshEvery).
 func (g *tracking) maintain() {
 	defer g.wg.Done()
-	t := time.NewTicker(max(min(refreshEvery, g.cache.maxAge), 50*time.Millisecond))
+	t := time.NewTicker(max(min(refreshEvery, g.cache.MaxAge()), 50*time.Millisecond))
 	defer t.Stop()
 	var listed time.Time
 	for {
@@ -145,7 +147,7 @@ func (g *tracking) maintain() {
 			return
 		case <-t.C:
 		}
-		g.cache.sweep()
+		g.cache.Sweep()
 	}
 }
 
@@ -259,7 +261,7 @@ func (g *tracking) failed(addr string, err error) {
 	defer g.mu.Unlock()
 	if err != nil {
 		g.lastErr = fmt.Errorf("redisstore: tracking %s: %w", addr, err)
-	} else if g.cache.ready() {
+	} else if g.cache.Ready() {
 		g.lastErr = nil
 	}
 }
@@ -278,8 +280,8 @@ func (g *tracking) updateLocked() {
 	for _, t := range g.trackers {
 		ready = ready && t.up
 	}
-	if ready != g.cache.ready() {
-		g.cache.setReady(ready)
+	if ready != g.cache.Ready() {
+		g.cache.SetReady(ready)
 	}
 }
 
@@ -431,7 +433,7 @@ func (t *tracker) serve() (bool, error) {
 			case subscribed && strings.HasPrefix(err.Error(), "redis: unsupported pubsub message payload"):
 				// A nil key list, which go-redis cannot make a Message
 				// of: Redis flushed a database (FLUSHALL, FLUSHDB).
-				t.g.cache.flush()
+				t.g.cache.Flush()
 				continue
 			}
 			return subscribed, err
@@ -446,7 +448,7 @@ func (t *tracker) serve() (bool, error) {
 			t.setUp(true)
 			t.g.failed(t.addr, nil)
 		case *redis.Message:
-			if m.Channel != invalidateChannel || t.g.cache.dropInvalidations.Load() {
+			if m.Channel != invalidateChannel || t.g.cache.DropInvalidations.Load() {
 				continue
 			}
 			t.invalidate(m)
@@ -462,7 +464,7 @@ func (t *tracker) invalidate(m *redis.Message) {
 	}
 	for _, k := range keys {
 		if id, ok := strings.CutPrefix(k, t.g.prefix); ok {
-			t.g.cache.forget(id, true)
+			t.g.cache.Forget(id, true)
 		}
 	}
 }
