@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"unsafe"
 )
 
 // TokenLength is the length of a session token: 32 random bytes in
@@ -17,13 +18,17 @@ const tokenBytes = 32
 // newToken draws 256 bits from r. A failing source is an error, never a
 // weaker token.
 func newToken(r io.Reader) (string, error) {
-	var b [tokenBytes]byte
-	if _, err := io.ReadFull(r, b[:]); err != nil {
+	// One allocation holds the random bytes (which escape to the reader)
+	// and, after them, the token: the string is the buffer's tail, never
+	// written again. The random bytes are wiped once encoded.
+	buf := new([tokenBytes + TokenLength]byte)
+	b, t := buf[:tokenBytes], buf[tokenBytes:]
+	if _, err := io.ReadFull(r, b); err != nil {
 		return "", fmt.Errorf("%w: %w", ErrRandom, err)
 	}
-	var t [TokenLength]byte
-	base64.RawURLEncoding.Encode(t[:], b[:])
-	return string(t[:]), nil
+	base64.RawURLEncoding.Encode(t, b)
+	clear(b)
+	return unsafe.String(&t[0], TokenLength), nil
 }
 
 // validToken reports whether t has the exact shape newToken produces:
