@@ -142,7 +142,7 @@ func (m *Manager) create(ctx context.Context, s *Session, now time.Time) (Result
 	meta := s.meta
 	meta.CreatedAt, meta.IssuedAt, meta.LastSeen = now, now, now
 	meta.ExpiresAt = now.Add(m.lifetime(&meta))
-	rec := &Record{Meta: meta, Values: s.values()}
+	rec := Record{Meta: meta, Values: s.values()}
 	opts := store.WriteOptions{Now: now, Idle: m.cfg.IdleTimeout, MaxPerUser: max(m.cfg.MaxSessionsPerUser, 0)}
 	for attempt := 0; ; attempt++ {
 		token, err := newToken(m.cfg.Rand)
@@ -151,7 +151,7 @@ func (m *Manager) create(ctx context.Context, s *Session, now time.Time) (Result
 			return res, err
 		}
 		id := hashToken(token)
-		evicted, err := m.store.Create(ctx, id, rec, opts)
+		evicted, err := m.storeCreate(ctx, id, &rec, opts)
 		if errors.Is(err, store.ErrExists) && attempt == 0 {
 			continue // 2^-256; a second collision means the source is broken
 		}
@@ -166,6 +166,17 @@ func (m *Manager) create(ctx context.Context, s *Session, now time.Time) (Result
 		m.issue(&res, token, &meta, now)
 		return res, nil
 	}
+}
+
+// storeCreate is m.store.Create. The in-memory store is called as its
+// concrete type, which keeps rec on the caller's stack: through the
+// interface it would escape, one allocation per new session.
+func (m *Manager) storeCreate(ctx context.Context, id string, rec *Record, opts store.WriteOptions) ([]string, error) {
+	if m.mem != nil {
+		return m.mem.Create(ctx, id, rec, opts)
+	}
+	r := *rec // only this copy escapes
+	return m.store.Create(ctx, id, &r, opts)
 }
 
 // renew moves the session to a fresh token at once (Renew, Login). mu held.

@@ -17,6 +17,10 @@ type Manager struct {
 	store      Store
 	touchAfter time.Duration
 	ownStore   *memstore.Store
+	// mem is the store when it is the in-memory one (ownStore or the
+	// caller's): called as its concrete type, its arguments need not
+	// escape to the heap.
+	mem *memstore.Store
 	// timeout bounds each store call on the request path; zero for none.
 	timeout time.Duration
 	// clientLines limits the log lines clients can cause (see loglimit.go).
@@ -49,7 +53,8 @@ func New(cfg Config) (*Manager, error) {
 	// each time; extending it once a quarter of the window has passed keeps
 	// the session alive within 25% of the configured timeout.
 	m.touchAfter = cfg.IdleTimeout / touchFractionOfIdle
-	if _, inMemory := m.store.(*memstore.Store); !inMemory && cfg.StoreTimeout > 0 {
+	m.mem, _ = m.store.(*memstore.Store)
+	if m.mem == nil && cfg.StoreTimeout > 0 {
 		// A timer costs allocations on every call; the in-memory store
 		// answers at once and needs none.
 		m.timeout = cfg.StoreTimeout
