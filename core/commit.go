@@ -145,7 +145,7 @@ func (m *Manager) create(ctx context.Context, s *Session, now time.Time) (Result
 	rec := Record{Meta: meta, Values: s.values()}
 	opts := store.WriteOptions{Now: now, Idle: m.cfg.IdleTimeout, MaxPerUser: max(m.cfg.MaxSessionsPerUser, 0)}
 	for attempt := 0; ; attempt++ {
-		token, err := newToken(m.cfg.Rand)
+		token, cookie, err := newIssued(m.cfg.Rand, m.cfg.Transport.cookie())
 		if err != nil {
 			s.note(Event{Kind: EventWriteDropped, Err: err})
 			return res, err
@@ -163,7 +163,7 @@ func (m *Manager) create(ctx context.Context, s *Session, now time.Time) (Result
 		s.id, s.token, s.meta = id, token, meta
 		s.settle()
 		res.Cookie = nil
-		m.issue(&res, token, &meta, now)
+		m.issue(&res, token, cookie, &meta, now)
 		return res, nil
 	}
 }
@@ -187,7 +187,7 @@ func (m *Manager) renew(ctx context.Context, s *Session, now time.Time) (Result,
 	if meta.ExpiresAt.IsZero() { // Login starts the lifetime again
 		meta.ExpiresAt = now.Add(m.lifetime(&meta))
 	}
-	token, err := newToken(m.cfg.Rand)
+	token, cookie, err := newIssued(m.cfg.Rand, m.cfg.Transport.cookie())
 	if err != nil {
 		s.note(Event{Kind: EventWriteDropped, SessionID: s.id, Err: err})
 		return res, err
@@ -202,7 +202,7 @@ func (m *Manager) renew(ctx context.Context, s *Session, now time.Time) (Result,
 		m.evicted(ctx, s, meta.UserID, evicted)
 		s.id, s.token, s.meta = newID, token, meta
 		s.settle()
-		m.issue(&res, token, &meta, now)
+		m.issue(&res, token, cookie, &meta, now)
 		return res, nil
 	case gone(err), errors.As(err, &lost):
 		// Revoked, destroyed or renewed by another request meanwhile.
@@ -236,7 +236,7 @@ func (m *Manager) rotate(ctx context.Context, s *Session, now time.Time) (Result
 	var res Result
 	meta := s.meta
 	meta.IssuedAt, meta.LastSeen = now, now
-	token, err := newToken(m.cfg.Rand)
+	token, cookie, err := newIssued(m.cfg.Rand, m.cfg.Transport.cookie())
 	if err != nil {
 		s.note(Event{Kind: EventWriteDropped, SessionID: s.id, Err: err})
 		return res, err
@@ -250,7 +250,7 @@ func (m *Manager) rotate(ctx context.Context, s *Session, now time.Time) (Result
 		s.note(Event{Kind: EventRotated, SessionID: oldID, Successor: newID, UserID: meta.UserID})
 		s.id, s.token, s.meta = newID, token, meta
 		s.settle()
-		m.issue(&res, token, &meta, now)
+		m.issue(&res, token, cookie, &meta, now)
 		return res, nil
 	case errors.As(err, &lost) && lost.Successor != "":
 		// Another request rotated first and sent the new token; this one

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"net/http"
 	"unsafe"
 )
 
@@ -18,17 +19,43 @@ const tokenBytes = 32
 // newToken draws 256 bits from r. A failing source is an error, never a
 // weaker token.
 func newToken(r io.Reader) (string, error) {
-	// One allocation holds the random bytes (which escape to the reader)
-	// and, after them, the token: the string is the buffer's tail, never
-	// written again. The random bytes are wiped once encoded.
-	buf := new([tokenBytes + TokenLength]byte)
-	b, t := buf[:tokenBytes], buf[tokenBytes:]
-	if _, err := io.ReadFull(r, b); err != nil {
-		return "", fmt.Errorf("%w: %w", ErrRandom, err)
+	t, _, err := newIssued(r, false)
+	return t, err
+}
+
+// tokenText holds a token while it is drawn: raw is the random bytes
+// (they escape to the reader), wiped once encoded into text, which nothing
+// writes again once it is the token string.
+type tokenText struct {
+	raw  [tokenBytes]byte
+	text [TokenLength]byte
+}
+
+// issued is a token with the cookie that will carry it, in one allocation.
+type issued struct {
+	tokenText
+	cookie http.Cookie
+}
+
+// newIssued draws a new token from r and, when withCookie, returns a
+// cookie for it (blank, for Manager.issue to fill) from the same
+// allocation: a response issuing a token in a cookie costs one
+// allocation for both.
+func newIssued(r io.Reader, withCookie bool) (string, *http.Cookie, error) {
+	var t *tokenText
+	var c *http.Cookie
+	if withCookie {
+		is := new(issued)
+		t, c = &is.tokenText, &is.cookie
+	} else {
+		t = new(tokenText)
 	}
-	base64.RawURLEncoding.Encode(t, b)
-	clear(b)
-	return unsafe.String(&t[0], TokenLength), nil
+	if _, err := io.ReadFull(r, t.raw[:]); err != nil {
+		return "", nil, fmt.Errorf("%w: %w", ErrRandom, err)
+	}
+	base64.RawURLEncoding.Encode(t.text[:], t.raw[:])
+	clear(t.raw[:])
+	return unsafe.String(&t.text[0], TokenLength), c, nil
 }
 
 // validToken reports whether t has the exact shape newToken produces:
