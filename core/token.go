@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"unsafe"
 )
 
@@ -98,12 +99,17 @@ func decodeBase64URL(c byte) byte {
 // hashToken returns the store ID of a token: hex SHA-256. Stores, logs and
 // events only ever see this.
 func hashToken(t string) string {
+	var out [2 * sha256.Size]byte
+	return strings.Clone(hashTokenTo(&out, t))
+}
+
+// hashTokenTo is hashToken into buf: the string it returns is buf's.
+func hashTokenTo(buf *[2 * sha256.Size]byte, t string) string {
 	var in [TokenLength]byte
 	copy(in[:], t)
 	sum := sha256.Sum256(in[:len(t)])
-	var out [2 * sha256.Size]byte
-	hex.Encode(out[:], sum[:])
-	return string(out[:])
+	hex.Encode(buf[:], sum[:])
+	return unsafe.String(&buf[0], len(buf))
 }
 
 // shortID is the prefix of an ID that logs and error messages carry: enough
