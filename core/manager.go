@@ -27,6 +27,8 @@ type Manager struct {
 	timeout time.Duration
 	// clientLines limits the log lines clients can cause (see loglimit.go).
 	clientLines logLimiter
+	// keys interns the keys of Put (see keys.go).
+	keys *keyTable
 }
 
 // New builds a Manager from cfg, filling defaults and rejecting settings
@@ -36,7 +38,7 @@ func New(cfg Config) (*Manager, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Manager{cfg: cfg, store: cfg.Store}
+	m := &Manager{cfg: cfg, store: cfg.Store, keys: newKeyTable()}
 	if m.store == nil {
 		mo := cfg.Memory
 		appOnEvict := mo.OnEvict
