@@ -18,7 +18,10 @@
 //     for the adapter's From.
 //  4. Commit: core.Manager.Commit at the last moment the response headers
 //     can still change, then render its core.Result (Result.Apply for an
-//     http.Header, Result.Headers for anything else).
+//     http.Header, Result.Headers for anything else; a framework that
+//     copies header values into its own buffers can render the Set-Cookie
+//     line into a reused one with Result.AppendSetCookie and take the rest
+//     from Result.HeadersWithoutCookie, as fasthttpkit.Apply does).
 //
 // Commit is the commit-once state machine for adapters that see that
 // moment (a write, a flush, a hijack), and Writer is an http.ResponseWriter

@@ -129,6 +129,18 @@ func addShared(h http.Header, key, v string) {
 // cache never serves it to another client while the browser's own cache
 // still may, and a Vary naming the token's header.
 func (r *Result) Headers(put func(name, value string, replace bool)) {
+	r.headers(put, true)
+}
+
+// HeadersWithoutCookie is Headers without the Set-Cookie line, for an
+// adapter that renders that one itself with AppendSetCookie, into a
+// buffer of its own: the other headers are the same, Vary: Cookie
+// included.
+func (r *Result) HeadersWithoutCookie(put func(name, value string, replace bool)) {
+	r.headers(put, false)
+}
+
+func (r *Result) headers(put func(name, value string, replace bool), withCookie bool) {
 	if !r.Changed() {
 		if r.Vary != "" {
 			put("Vary", r.Vary, false)
@@ -137,8 +149,10 @@ func (r *Result) Headers(put func(name, value string, replace bool)) {
 		return
 	}
 	if r.Cookie != nil {
-		if v := r.Cookie.String(); v != "" {
-			put("Set-Cookie", v, false)
+		if withCookie {
+			if v := r.setCookie(); v != "" {
+				put("Set-Cookie", v, false)
+			}
 		}
 		put("Vary", "Cookie", false)
 	}

@@ -142,16 +142,16 @@ func (m *Manager) create(ctx context.Context, s *Session, now time.Time) (Result
 	meta := s.meta
 	meta.CreatedAt, meta.IssuedAt, meta.LastSeen = now, now, now
 	meta.ExpiresAt = now.Add(m.lifetime(&meta))
-	rec := &Record{Meta: meta, Values: s.values()}
+	rec := Record{Meta: meta, Values: s.values()}
 	opts := store.WriteOptions{Now: now, Idle: m.cfg.IdleTimeout, MaxPerUser: max(m.cfg.MaxSessionsPerUser, 0)}
 	for attempt := 0; ; attempt++ {
-		token, err := newToken(m.cfg.Rand)
+		token, cookie, err := newIssued(m.cfg.Rand, m.cfg.Transport.cookie())
 		if err != nil {
 			s.note(Event{Kind: EventWriteDropped, Err: err})
 			return res, err
 		}
 		id := hashToken(token)
-		evicted, err := m.store.Create(ctx, id, rec, opts)
+		evicted, err := m.storeCreate(ctx, id, &rec, opts)
 		if errors.Is(err, store.ErrExists) && attempt == 0 {
 			continue // 2^-256; a second collision means the source is broken
 		}
@@ -163,9 +163,20 @@ func (m *Manager) create(ctx context.Context, s *Session, now time.Time) (Result
 		s.id, s.token, s.meta = id, token, meta
 		s.settle()
 		res.Cookie = nil
-		m.issue(&res, token, &meta, now)
+		m.issue(&res, token, cookie, &meta, now)
 		return res, nil
 	}
+}
+
+// storeCreate is m.store.Create. The in-memory store is called as its
+// concrete type, which keeps rec on the caller's stack: through the
+// interface it would escape, one allocation per new session.
+func (m *Manager) storeCreate(ctx context.Context, id string, rec *Record, opts store.WriteOptions) ([]string, error) {
+	if m.mem != nil {
+		return m.mem.Create(ctx, id, rec, opts)
+	}
+	r := *rec // only this copy escapes
+	return m.store.Create(ctx, id, &r, opts)
 }
 
 // renew moves the session to a fresh token at once (Renew, Login). mu held.
@@ -176,7 +187,7 @@ func (m *Manager) renew(ctx context.Context, s *Session, now time.Time) (Result,
 	if meta.ExpiresAt.IsZero() { // Login starts the lifetime again
 		meta.ExpiresAt = now.Add(m.lifetime(&meta))
 	}
-	token, err := newToken(m.cfg.Rand)
+	token, cookie, err := newIssued(m.cfg.Rand, m.cfg.Transport.cookie())
 	if err != nil {
 		s.note(Event{Kind: EventWriteDropped, SessionID: s.id, Err: err})
 		return res, err
@@ -191,7 +202,7 @@ func (m *Manager) renew(ctx context.Context, s *Session, now time.Time) (Result,
 		m.evicted(ctx, s, meta.UserID, evicted)
 		s.id, s.token, s.meta = newID, token, meta
 		s.settle()
-		m.issue(&res, token, &meta, now)
+		m.issue(&res, token, cookie, &meta, now)
 		return res, nil
 	case gone(err), errors.As(err, &lost):
 		// Revoked, destroyed or renewed by another request meanwhile.
@@ -225,7 +236,7 @@ func (m *Manager) rotate(ctx context.Context, s *Session, now time.Time) (Result
 	var res Result
 	meta := s.meta
 	meta.IssuedAt, meta.LastSeen = now, now
-	token, err := newToken(m.cfg.Rand)
+	token, cookie, err := newIssued(m.cfg.Rand, m.cfg.Transport.cookie())
 	if err != nil {
 		s.note(Event{Kind: EventWriteDropped, SessionID: s.id, Err: err})
 		return res, err
@@ -239,7 +250,7 @@ func (m *Manager) rotate(ctx context.Context, s *Session, now time.Time) (Result
 		s.note(Event{Kind: EventRotated, SessionID: oldID, Successor: newID, UserID: meta.UserID})
 		s.id, s.token, s.meta = newID, token, meta
 		s.settle()
-		m.issue(&res, token, &meta, now)
+		m.issue(&res, token, cookie, &meta, now)
 		return res, nil
 	case errors.As(err, &lost) && lost.Successor != "":
 		// Another request rotated first and sent the new token; this one

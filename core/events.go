@@ -81,8 +81,12 @@ type Event struct {
 }
 
 func (m *Manager) emit(ctx context.Context, e Event) {
-	e.Time = m.cfg.Now()
+	// The clock is read only for a hook or a log line that will have the
+	// time: a request whose events go nowhere (an evicting flood's, with
+	// the log at Info) does not pay for it.
+	stamped := false
 	if m.cfg.OnEvent != nil {
+		e.Time, stamped = m.cfg.Now(), true
 		m.cfg.OnEvent(ctx, e)
 	}
 	level := e.Kind.level()
@@ -94,6 +98,9 @@ func (m *Manager) emit(ctx context.Context, e Event) {
 	}
 	if !m.cfg.Logger.Enabled(ctx, level) {
 		return
+	}
+	if !stamped {
+		e.Time = m.cfg.Now()
 	}
 	suppressed := 0
 	if clientDriven(e.Kind) {

@@ -2,8 +2,10 @@ package core
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/sessionkit/sessionkit/core/store"
@@ -17,10 +19,16 @@ type Manager struct {
 	store      Store
 	touchAfter time.Duration
 	ownStore   *memstore.Store
+	// mem is the store when it is the in-memory one (ownStore or the
+	// caller's): called as its concrete type, its arguments need not
+	// escape to the heap.
+	mem *memstore.Store
 	// timeout bounds each store call on the request path; zero for none.
 	timeout time.Duration
 	// clientLines limits the log lines clients can cause (see loglimit.go).
 	clientLines logLimiter
+	// keys interns the keys of Put (see keys.go).
+	keys *keyTable
 }
 
 // New builds a Manager from cfg, filling defaults and rejecting settings
@@ -30,7 +38,7 @@ func New(cfg Config) (*Manager, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Manager{cfg: cfg, store: cfg.Store}
+	m := &Manager{cfg: cfg, store: cfg.Store, keys: newKeyTable()}
 	if m.store == nil {
 		mo := cfg.Memory
 		appOnEvict := mo.OnEvict
@@ -49,7 +57,8 @@ func New(cfg Config) (*Manager, error) {
 	// each time; extending it once a quarter of the window has passed keeps
 	// the session alive within 25% of the configured timeout.
 	m.touchAfter = cfg.IdleTimeout / touchFractionOfIdle
-	if _, inMemory := m.store.(*memstore.Store); !inMemory && cfg.StoreTimeout > 0 {
+	m.mem, _ = m.store.(*memstore.Store)
+	if m.mem == nil && cfg.StoreTimeout > 0 {
 		// A timer costs allocations on every call; the in-memory store
 		// answers at once and needs none.
 		m.timeout = cfg.StoreTimeout
@@ -105,16 +114,19 @@ func (m *Manager) Load(ctx context.Context, r *Request) (*Session, error) {
 		m.emit(ctx, Event{Kind: EventInvalidToken, Err: fmt.Errorf("%w: %w", ErrInvalidToken, err)})
 		return s, nil
 	}
-	id := hashToken(token)
+	// The ID is hashed into a buffer on the stack: the session keeps the
+	// string load returns, the in-memory store's own when it has the
+	// session, so a request for a stored session allocates none for it.
+	var idBuf [2 * sha256.Size]byte
 	sctx, cancel := m.bounded(ctx)
 	defer cancel()
-	rec, err := m.load(sctx, id, s)
+	var rec Record
+	id, err := m.load(sctx, hashTokenTo(&idBuf, token), s, &rec)
 	if err == nil && rec.Successor != "" {
 		// The token was rotated moments ago and is in its grace window: serve
 		// the successor. Its new token went out with the rotating response.
-		id = rec.Successor
 		s.forwarded = true
-		rec, err = m.load(sctx, id, s)
+		id, err = m.load(sctx, rec.Successor, s, &rec)
 		if err == nil && rec.Successor != "" {
 			err = store.ErrNotFound // forwarding is one hop, never a chain
 		}
@@ -160,14 +172,32 @@ func (m *Manager) unbound(ctx, sctx context.Context, s *Session, id, userID stri
 	return s, nil
 }
 
-func (m *Manager) load(ctx context.Context, id string, s *Session) (*Record, error) {
-	rec, err := m.store.Load(ctx, id, store.LoadOptions{Now: s.now, Idle: m.cfg.IdleTimeout, TouchAfter: m.touchAfter})
+// load reads the record under id into rec. It returns the ID as a string
+// the session may keep, whatever the outcome: the in-memory store's own
+// when it has the record, else a copy (id may be in the caller's buffer).
+func (m *Manager) load(ctx context.Context, id string, s *Session, rec *Record) (string, error) {
+	opts := store.LoadOptions{Now: s.now, Idle: m.cfg.IdleTimeout, TouchAfter: m.touchAfter}
+	var kept string
+	var err error
+	if m.mem != nil {
+		// Called as its concrete type, so that neither id nor rec escapes.
+		kept, err = m.mem.LoadInto(ctx, id, opts, rec)
+		if err != nil {
+			kept = strings.Clone(id)
+		}
+	} else {
+		kept = strings.Clone(id)
+		var r *Record
+		if r, err = m.store.Load(ctx, kept, opts); err == nil {
+			*rec = *r
+		}
+	}
 	if err != nil {
-		return nil, err
+		return kept, err
 	}
 	if rec.Successor == "" && !s.now.Before(rec.Meta.Deadline(m.cfg.IdleTimeout)) {
 		// The store's clock and ours may differ; ours decides.
-		return nil, store.ErrExpired
+		return kept, store.ErrExpired
 	}
-	return rec, nil
+	return kept, nil
 }

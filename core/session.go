@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -134,8 +133,9 @@ func (s *Session) Put(key string, v any) error {
 		return err
 	}
 	// The store keeps the key; it may point into a request buffer that the
-	// framework reuses (fasthttp), so it is copied.
-	key = strings.Clone(key)
+	// framework reuses (fasthttp), so it is copied, or the manager's
+	// shared copy of it taken (see keyTable).
+	key = s.m.keys.intern(key)
 	if s.set == nil {
 		s.set = make(map[string][]byte, 4)
 	}

@@ -6,6 +6,9 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"net/http"
+	"strings"
+	"unsafe"
 )
 
 // TokenLength is the length of a session token: 32 random bytes in
@@ -17,13 +20,43 @@ const tokenBytes = 32
 // newToken draws 256 bits from r. A failing source is an error, never a
 // weaker token.
 func newToken(r io.Reader) (string, error) {
-	var b [tokenBytes]byte
-	if _, err := io.ReadFull(r, b[:]); err != nil {
-		return "", fmt.Errorf("%w: %w", ErrRandom, err)
+	t, _, err := newIssued(r, false)
+	return t, err
+}
+
+// tokenText holds a token while it is drawn: raw is the random bytes
+// (they escape to the reader), wiped once encoded into text, which nothing
+// writes again once it is the token string.
+type tokenText struct {
+	raw  [tokenBytes]byte
+	text [TokenLength]byte
+}
+
+// issued is a token with the cookie that will carry it, in one allocation.
+type issued struct {
+	tokenText
+	cookie http.Cookie
+}
+
+// newIssued draws a new token from r and, when withCookie, returns a
+// cookie for it (blank, for Manager.issue to fill) from the same
+// allocation: a response issuing a token in a cookie costs one
+// allocation for both.
+func newIssued(r io.Reader, withCookie bool) (string, *http.Cookie, error) {
+	var t *tokenText
+	var c *http.Cookie
+	if withCookie {
+		is := new(issued)
+		t, c = &is.tokenText, &is.cookie
+	} else {
+		t = new(tokenText)
 	}
-	var t [TokenLength]byte
-	base64.RawURLEncoding.Encode(t[:], b[:])
-	return string(t[:]), nil
+	if _, err := io.ReadFull(r, t.raw[:]); err != nil {
+		return "", nil, fmt.Errorf("%w: %w", ErrRandom, err)
+	}
+	base64.RawURLEncoding.Encode(t.text[:], t.raw[:])
+	clear(t.raw[:])
+	return unsafe.String(&t.text[0], TokenLength), c, nil
 }
 
 // validToken reports whether t has the exact shape newToken produces:
@@ -66,12 +99,17 @@ func decodeBase64URL(c byte) byte {
 // hashToken returns the store ID of a token: hex SHA-256. Stores, logs and
 // events only ever see this.
 func hashToken(t string) string {
+	var out [2 * sha256.Size]byte
+	return strings.Clone(hashTokenTo(&out, t))
+}
+
+// hashTokenTo is hashToken into buf: the string it returns is buf's.
+func hashTokenTo(buf *[2 * sha256.Size]byte, t string) string {
 	var in [TokenLength]byte
 	copy(in[:], t)
 	sum := sha256.Sum256(in[:len(t)])
-	var out [2 * sha256.Size]byte
-	hex.Encode(out[:], sum[:])
-	return string(out[:])
+	hex.Encode(buf[:], sum[:])
+	return unsafe.String(&buf[0], len(buf))
 }
 
 // shortID is the prefix of an ID that logs and error messages carry: enough

@@ -132,10 +132,12 @@ func (t Transport) vary() string {
 // issue sends token, the session with meta's: a cookie that persists
 // until the session's absolute deadline when the session is remembered (or
 // Cookie.Persist asks it of every session), else one that ends with the
-// browser. now is the commit's time, from which Max-Age counts.
-func (m *Manager) issue(res *Result, token string, meta *Meta, now time.Time) {
+// browser. now is the commit's time, from which Max-Age counts. c is the
+// cookie newIssued allocated with the token, which issue fills.
+func (m *Manager) issue(res *Result, token string, c *http.Cookie, meta *Meta, now time.Time) {
 	if m.cfg.Transport.cookie() {
-		res.Cookie = m.cookie(token, meta.ExpiresAt, m.cfg.Cookie.Persist || meta.Remembered, now)
+		m.fillCookie(c, token, meta.ExpiresAt, m.cfg.Cookie.Persist || meta.Remembered, now)
+		res.Cookie = c
 	}
 	if m.cfg.Transport.header() {
 		res.HeaderName, res.HeaderValue = m.cfg.HeaderName, token
@@ -144,15 +146,17 @@ func (m *Manager) issue(res *Result, token string, meta *Meta, now time.Time) {
 
 func (m *Manager) clear(res *Result) {
 	if m.cfg.Transport.cookie() {
-		c := m.cookie("", time.Unix(0, 0), true, time.Time{})
+		c := new(http.Cookie)
+		m.fillCookie(c, "", time.Unix(0, 0), true, time.Time{})
 		c.MaxAge = -1 // net/http renders MaxAge < 0 as Max-Age=0
 		res.Cookie = c
 	}
 }
 
-func (m *Manager) cookie(value string, expires time.Time, persist bool, now time.Time) *http.Cookie {
+// fillCookie makes c the session cookie carrying value.
+func (m *Manager) fillCookie(c *http.Cookie, value string, expires time.Time, persist bool, now time.Time) {
 	cc := &m.cfg.Cookie
-	c := &http.Cookie{
+	*c = http.Cookie{
 		Name:        cc.Name,
 		Value:       value,
 		Path:        cc.Path,
@@ -178,5 +182,4 @@ func (m *Manager) cookie(value string, expires time.Time, persist bool, now time
 			}
 		}
 	}
-	return c
 }

@@ -3,6 +3,7 @@ package fasthttpkit
 import (
 	"bytes"
 	"strings"
+	"sync"
 
 	"github.com/valyala/fasthttp"
 
@@ -14,13 +15,27 @@ import (
 // Set-Cookie line, the token header, and the caching headers.
 //
 // The Set-Cookie line is net/http's rendering of the result's cookie
-// (through core.Result.Headers), not fasthttp's Cookie: fasthttp drops
+// (core.Result.AppendSetCookie), not fasthttp's Cookie: fasthttp drops
 // Expires whenever Max-Age is set, so it cannot give a persistent cookie
 // both (clients that predate Max-Age read Expires), and older versions
-// know no Partitioned and render no Max-Age=0. Rendering through
-// core.Result.Headers also keeps the caching rules in one place.
+// know no Partitioned and render no Max-Age=0. The other headers come
+// from core.Result.HeadersWithoutCookie, which keeps the caching rules in
+// one place.
 func Apply(h *fasthttp.ResponseHeader, res *core.Result) {
-	res.Headers(func(name, value string, replace bool) {
+	if res.Cookie != nil {
+		// Rendered into a pooled buffer: fasthttp copies the value into
+		// its own, so the line costs no allocation of ours.
+		bp := cookieBufs.Get().(*[]byte)
+		v := res.AppendSetCookie((*bp)[:0])
+		if len(v) > 0 {
+			h.AddBytesV(fasthttp.HeaderSetCookie, v)
+		}
+		if cap(v) <= maxPooledCookie {
+			*bp = v
+			cookieBufs.Put(bp)
+		}
+	}
+	res.HeadersWithoutCookie(func(name, value string, replace bool) {
 		switch {
 		case name == fasthttp.HeaderVary:
 			// Merged into the handler's Vary line field by field, never
@@ -41,6 +56,17 @@ func Apply(h *fasthttp.ResponseHeader, res *core.Result) {
 		}
 	})
 }
+
+// cookieBufs holds the buffers Apply renders Set-Cookie lines into, each
+// room for a line with sessionkit's default name and attributes, Expires
+// and Max-Age included, to begin with; one grown past maxPooledCookie
+// (a long domain or path) is left to the garbage collector.
+var cookieBufs = sync.Pool{New: func() any {
+	b := make([]byte, 0, 192)
+	return &b
+}}
+
+const maxPooledCookie = 1024
 
 // addVary adds field to the Vary line unless it names it already (fields
 // compare case-insensitively). The common case, no Vary yet, allocates

@@ -65,11 +65,15 @@ func New(m *core.Manager, opts ...Option) fiber.Handler {
 		// cancel would otherwise hand the commit a dead one.
 		ctx := core.NewContext(c.Context(), s)
 		c.SetContext(ctx)
-		// Through the Ctx interface, so a custom Ctx's Locals is honoured.
-		// Its variadic value escapes there, one allocation per request
-		// that Fiber v2's concrete *fiber.Ctx does not cost; fasthttp's
-		// SetUserValue would save it by going around the Ctx.
-		c.Locals(LocalsKey, s)
+		// Fiber's own Ctx is called as its concrete type: through the Ctx
+		// interface the variadic value escapes, one allocation per
+		// request. A custom Ctx goes through the interface, so that its
+		// Locals is honoured.
+		if dc, ok := c.(*fiber.DefaultCtx); ok {
+			dc.Locals(LocalsKey, s)
+		} else {
+			c.Locals(LocalsKey, s)
+		}
 
 		handlerErr := c.Next()
 

@@ -214,8 +214,10 @@ func TestReadOnlyRequestAllocations(t *testing.T) {
 			clear(tc.inner.Header())
 			h.ServeHTTP(tc.inner, req)
 		})
-		// 7 before the variants, on this Go (1.26): a change in the
-		// runtime or core moves it, a change in the writer must not.
-		assert.LessOrEqual(t, allocs, 7.0, "%s: allocations per read-only request", tc.name)
+		// 7 before the variants, on this Go (1.26); 5 since the session's
+		// lookup takes the in-memory store's record and ID strings
+		// without allocating its own: a change in the runtime or core
+		// moves it, a change in the writer must not.
+		assert.LessOrEqual(t, allocs, 5.0, "%s: allocations per read-only request", tc.name)
 	}
 }

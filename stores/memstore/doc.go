@@ -23,9 +23,9 @@
 // and swap it in. That is
 // what lets Load return the stored map itself, without a copy, as the
 // contract's read-only result; Load's fast path allocates only the returned
-// *store.Record. The byte slices are shared the same way: the store takes
-// ownership of what Create, Update and Renew are given and never writes into
-// them.
+// *store.Record, and LoadInto, which fills the caller's, nothing. The byte
+// slices are shared the same way: the store takes ownership of what
+// Create, Update and Renew are given and never writes into them.
 //
 // The new map is built with no lock held: a write reads the record's map
 // under the read lock, copies and changes it unlocked, then takes the write

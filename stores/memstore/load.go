@@ -19,8 +19,22 @@ import (
 // Either way the entry is marked as used, for eviction, with an atomic
 // flag: a read never moves it in its list.
 func (s *Store) Load(ctx context.Context, id string, opts store.LoadOptions) (*store.Record, error) {
-	if err := ctxErr(ctx); err != nil {
+	var rec store.Record
+	if _, err := s.LoadInto(ctx, id, opts, &rec); err != nil {
 		return nil, err
+	}
+	out := rec // only this copy escapes, allocated only on success
+	return &out, nil
+}
+
+// LoadInto is Load writing the record into *rec, which it overwrites,
+// rather than allocating one; on an error *rec is left as it was. It
+// returns the ID as the store holds it: the same string as id, which a
+// caller that built id in a temporary buffer can keep instead of a copy of
+// its own. It keeps neither id nor rec.
+func (s *Store) LoadInto(ctx context.Context, id string, opts store.LoadOptions, rec *store.Record) (storedID string, err error) {
+	if err := ctxErr(ctx); err != nil {
+		return "", err
 	}
 	now := s.nowOr(opts.Now)
 	sh := s.shard(id)
@@ -29,13 +43,13 @@ func (s *Store) Load(ctx context.Context, id string, opts store.LoadOptions) (*s
 	e := sh.m[id]
 	touch, err := loadable(e, now, opts)
 	if err != nil || !touch {
-		var rec *store.Record
 		if err == nil {
-			rec = snapshot(e)
+			snapshot(e, rec)
 			e.used()
+			storedID = e.id
 		}
 		sh.mu.RUnlock()
-		return rec, err
+		return storedID, err
 	}
 	sh.mu.RUnlock()
 
@@ -44,16 +58,17 @@ func (s *Store) Load(ctx context.Context, id string, opts store.LoadOptions) (*s
 	touch, err = loadable(e, now, opts)
 	if err != nil {
 		sh.mu.Unlock()
-		return nil, err
+		return "", err
 	}
 	if touch {
 		e.meta.LastSeen = now
 		e.expires = e.meta.Deadline(opts.Idle)
 	}
-	rec := snapshot(e)
+	snapshot(e, rec)
 	e.used()
+	storedID = e.id
 	sh.mu.Unlock()
-	return rec, nil
+	return storedID, nil
 }
 
 // loadable classifies e for a Load at now: the outcome error, or whether the
@@ -76,11 +91,12 @@ func loadable(e *entry, now time.Time, opts store.LoadOptions) (touch bool, err 
 	return d > 0 && d >= opts.TouchAfter, nil
 }
 
-// snapshot is what Load hands out: a copy of the metadata and the stored
-// values map itself. Caller holds a lock on e's shard.
-func snapshot(e *entry) *store.Record {
+// snapshot is what Load hands out, written to rec: a copy of the metadata
+// and the stored values map itself. Caller holds a lock on e's shard.
+func snapshot(e *entry, rec *store.Record) {
 	if e.forwarding() {
-		return &store.Record{Successor: e.successor}
+		*rec = store.Record{Successor: e.successor}
+		return
 	}
-	return &store.Record{Meta: e.meta, Values: e.values}
+	*rec = store.Record{Meta: e.meta, Values: e.values}
 }

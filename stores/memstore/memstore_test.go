@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -206,6 +207,39 @@ func TestLoadAllocatesOnlyTheRecord(t *testing.T) {
 		}
 	})
 	assert.Equal(t, 1.0, allocs)
+}
+
+// TestLoadIntoAllocatesNothing: LoadInto writes the record into the
+// caller's and returns the store's own ID string, the same as the one
+// asked for.
+func TestLoadIntoAllocatesNothing(t *testing.T) {
+	s := memstore.New(memstore.Options{})
+	defer s.Close()
+	now := time.Now()
+	id := newID(t)
+	_, err := s.Create(ctx, id, &store.Record{Meta: meta(now, "alice"), Values: map[string][]byte{"a": []byte("1")}}, store.WriteOptions{Now: now, Idle: time.Hour})
+	require.NoError(t, err)
+	lo := store.LoadOptions{Now: now, Idle: time.Hour, TouchAfter: time.Hour}
+	asked := []byte(id) // a buffer of the caller's, as the manager's is
+	var rec store.Record
+	var kept string
+	allocs := testing.AllocsPerRun(100, func() {
+		var err error
+		if kept, err = s.LoadInto(ctx, unsafe.String(&asked[0], len(asked)), lo, &rec); err != nil {
+			panic(err)
+		}
+	})
+	if !raceEnabled {
+		assert.Zero(t, allocs)
+	}
+	assert.Equal(t, id, kept)
+	assert.Equal(t, "alice", rec.Meta.UserID)
+	assert.Equal(t, []byte("1"), rec.Values["a"])
+	clear(asked) // the kept ID is the store's, not the caller's buffer
+	assert.Equal(t, id, kept)
+	_, err = s.LoadInto(ctx, "missing", lo, &rec)
+	assert.ErrorIs(t, err, store.ErrNotFound)
+	assert.Equal(t, "alice", rec.Meta.UserID, "an error leaves the record as it was")
 }
 
 // The manager never sends these, but the store must not panic on them.

@@ -1,0 +1,5 @@
+//go:build !race
+
+package fasthttpkit_test
+
+const raceEnabled = false
