@@ -372,6 +372,17 @@ func targets(b *bytes.Buffer, r *run) {
 				noise: max(s.spread("ns/op"), scs.spread("ns/op")),
 			})
 		}
+		// The same target met by pgstore's near cache: a cached read
+		// reaches no database at all.
+		if c, scs := r.get(name("Postgres", fw, cached, "ReadOnly")), r.get(name("Postgres", fw, "scs", "ReadOnly")); c != nil && scs != nil {
+			ts = append(ts, target{
+				what: "cached PostgreSQL ReadOnly ≤ 0.5 × scs", fw: fw,
+				measured: med(c, "ns/op"), limit: 0.5 * med(scs, "ns/op"), unit: "ns",
+				detail: fmt.Sprintf("scs: %s; %s round trips/op (the listener's heartbeats), %s cache hits/op",
+					fmtNs(med(scs, "ns/op")), fmtCount(med(c, "roundtrips/op")), fmtCount(med(c, "cache-hits/op"))),
+				noise: max(c.spread("ns/op"), scs.spread("ns/op")),
+			})
+		}
 		if s := sk("Postgres", "ReadOnly"); s != nil {
 			if w, ok := s.median("writes/op"); ok {
 				ts = append(ts, target{what: "PostgreSQL ReadOnly: zero writing transactions", fw: fw, measured: w, limit: 0, unit: "writes"})

@@ -46,7 +46,7 @@ func rawFloor(top, sc string) (bench, label string) {
 
 const (
 	ours   = "sessionkit"
-	cached = "sessionkit-cache" // sessionkit on redisstore with the near cache on
+	cached = "sessionkit-cache" // sessionkit with the store's near cache on (Redis, PostgreSQL)
 	floor  = "none"
 )
 
@@ -71,7 +71,7 @@ func clientSide(lib string) bool { return strings.HasSuffix(lib, "-cookie") }
 // included. Keep in step with the factories in bench/*_test.go.
 var libConfig = map[string]string{
 	"sessionkit":            "sessionkit with its defaults: `core.Config{}` (memory store, `redisstore` on Redis, or `pgstore` on PostgreSQL: `pgstore.NewPool`'s pgx v5 pool, default tables, its janitor off during the benchmarks; 30m idle timeout on, 24h lifetime, `Secure` `HttpOnly` `SameSite=Lax` `__Host-session` cookie) and a discarding logger",
-	"sessionkit-cache":      "sessionkit as above on `redisstore` with its near cache on at its defaults: `redisstore.Options{Cache: &redisstore.CacheOptions{}}` (64 MiB, `MaxStaleness` 1s; Redis invalidates entries by client-side caching, `CLIENT TRACKING`, on connections of the store's own), measured once tracking is up; a cached read sends no Redis command, a write drops the entry so the next read goes to Redis",
+	"sessionkit-cache":      "sessionkit as above with the store's near cache on at its defaults (64 MiB, `MaxStaleness` 1s), measured once it serves: on Redis `redisstore.Options{Cache: &redisstore.CacheOptions{}}` (Redis invalidates entries by client-side caching, `CLIENT TRACKING`, on connections of the store's own), on PostgreSQL `pgstore.Options{Cache: &pgstore.CacheOptions{}}` (LISTEN/NOTIFY on a connection of the store's own, fed by the triggers the cache installs, which every write then pays for); a cached read sends nothing to the server, a write drops the entry so the next read goes to it",
 	"scs":                   "`alexedwards/scs/v2` v2.9.0, `scs.New()` as its README shows: default `memstore` (cleanup every minute), `redisstore` on a redigo pool, or `postgresstore.New(db)` (the table its README creates; `database/sql` on pgx v5's stdlib driver, cleanup every 5 minutes), gob codec, 24h lifetime, **no idle timeout** (scs's default)",
 	"scs-idle":              "scs as above with `IdleTimeout = 30m` (sessionkit's default): scs then re-saves the session and re-sends its cookie on every request",
 	"gin-sessions":          "`gin-contrib/sessions` v1.0.4, `sessions.Sessions(\"session\", store)` with `memstore.NewStore(key)` (server-side: `quasoft/memstore`, values gob-copied on every load and save), `redis.NewStore` (`boj/redistore`, redigo pool of 10) or `postgres.NewStore(db, key)` (`antonlindstrom/pgstore`, `database/sql` on pgx v5's stdlib driver), one 32-byte HMAC key, default options (Path /, MaxAge 30 days); handlers call `Save()`",
