@@ -150,7 +150,7 @@ func (l *listener) notified(_ *pgconn.PgConn, n *pgconn.Notification) {
 // second) after one that did not.
 func (l *listener) run() {
 	defer close(l.done)
-	pause := 10 * time.Millisecond
+	var redial nearcache.Redial
 	for l.ctx.Err() == nil {
 		worked, err := l.serve()
 		l.pid.Store(0)
@@ -162,17 +162,8 @@ func (l *listener) run() {
 		}
 		err = fmt.Errorf("pgstore: near cache: %w", err)
 		l.lastErr.Store(&err)
-		if worked {
-			pause = 10 * time.Millisecond
-		} else {
-			pause = min(2*pause, time.Second)
-		}
-		t := time.NewTimer(pause)
-		select {
-		case <-l.ctx.Done():
-			t.Stop()
+		if !redial.Wait(l.ctx, worked) {
 			return
-		case <-t.C:
 		}
 	}
 }

@@ -354,7 +354,7 @@ func (t *tracker) stop() {
 // with a growing pause (to a second) after one that did not.
 func (t *tracker) run() {
 	defer close(t.done)
-	pause := 10 * time.Millisecond
+	var redial nearcache.Redial
 	for t.ctx.Err() == nil {
 		worked, err := t.serve()
 		t.setUp(false)
@@ -362,17 +362,8 @@ func (t *tracker) run() {
 			return
 		}
 		t.g.failed(t.addr, err)
-		if worked {
-			pause = 10 * time.Millisecond
-		} else {
-			pause = min(2*pause, time.Second)
-		}
-		timer := time.NewTimer(pause)
-		select {
-		case <-t.ctx.Done():
-			timer.Stop()
+		if !redial.Wait(t.ctx, worked) {
 			return
-		case <-timer.C:
 		}
 	}
 }
