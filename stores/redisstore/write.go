@@ -117,7 +117,11 @@ func (s *Store) createAnonymous(ctx context.Context, key string, ttl int64, fiel
 		} else {
 			payload = dumpHash(fields)
 		}
-		err := s.c.Restore(ctx, key, time.Duration(ttl)*time.Millisecond, string(payload)).Err()
+		// RESTORE as go-redis's Restore sends it, but with the payload as
+		// it is: Restore takes a string, a copy of it.
+		restore := redis.NewStatusCmd(ctx, "restore", key, ttl, payload)
+		_ = s.c.Process(ctx, restore)
+		err := restore.Err()
 		switch {
 		case err == nil:
 			return true, nil
