@@ -1,0 +1,48 @@
+package redisstore_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/sessionkit/sessionkit/core/store"
+)
+
+// TestCreateAllocs guards the client's allocations of a new anonymous
+// session (one RESTORE, against a real server): the record's fields, the
+// payload, the command. The bound is the 25 the store makes today, with
+// a little room for go-redis's own (its pool's connection check); it was
+// 71 before the listpack was built without strconv, the payload went to
+// RESTORE as bytes, and the fields' list was sized up front.
+func TestCreateAllocs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs a server")
+	}
+	s, _ := newStore(t, standaloneClient(t))
+	ctx := context.Background()
+	now := time.Now()
+	const runs = 200
+	ids := make([]string, runs+1)
+	recs := make([]*store.Record, runs+1)
+	for i := range ids {
+		ids[i] = newID(t)
+		recs[i] = &store.Record{Meta: meta(now, ""), Values: map[string][]byte{"count": []byte("1"), "flash": []byte("welcome back")}}
+	}
+	i := 0
+	var err error
+	allocs := testing.AllocsPerRun(runs, func() {
+		if err == nil {
+			_, err = s.Create(ctx, ids[i], recs[i], wopts(now))
+		}
+		i++
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%.1f allocs per Create", allocs)
+	if allocs > createAllocs {
+		t.Errorf("%.1f allocs per anonymous Create, want at most %d", allocs, createAllocs)
+	}
+}
+
+const createAllocs = 28
