@@ -6,6 +6,8 @@ import (
 	"hash/crc64"
 	"math"
 	"strconv"
+
+	"github.com/sessionkit/sessionkit/core/store"
 )
 
 // A new anonymous session is written with RESTORE, one command, from a
@@ -292,12 +294,21 @@ func dumpListpack(fields []any) []byte {
 			b = appendListpackEntry(b, fmt.Sprint(v))
 		}
 	}
+	return finishListpack(b, len(fields))
+}
+
+// finishListpack completes a payload whose listpack entries, count of
+// them, were appended to b after 3 bytes of room and the listpack's
+// header (as dumpListpack lays it out): the end mark, the header, the
+// RDB type and length in front, the version and the checksum.
+func finishListpack(b []byte, entries int) []byte {
+	const pre = 3
 	b = append(b, listpackEnd)
 	lp := b[pre:]
 	binary.LittleEndian.PutUint32(lp, uint32(len(lp)))
 	count := uint16(listpackCountUnknown)
-	if len(fields) < listpackCountUnknown {
-		count = uint16(len(fields))
+	if entries < listpackCountUnknown {
+		count = uint16(entries)
 	}
 	binary.LittleEndian.PutUint16(lp[4:], count)
 	var hdr [10]byte
@@ -310,4 +321,100 @@ func dumpListpack(fields []any) []byte {
 	}
 	b = binary.LittleEndian.AppendUint16(b, dumpListpackVersion)
 	return binary.LittleEndian.AppendUint64(b, redisCRC64(b))
+}
+
+// dumpRecord is dumpListpack(recordArgs(m, dl, values)), the fields in
+// the same order, built from the record itself rather than from the
+// boxed []any (most of what a new session allocated); ok is false, and
+// the payload nil, when the record does not fit a listpack
+// (listpackable). TestDumpRecord holds it to dumpListpack, and
+// TestCreateRestoresAsHSet to the HSET path.
+func dumpRecord(m *store.Meta, dl int64, values map[string][]byte) (payload []byte, ok bool) {
+	var md string
+	if len(m.Metadata) > 0 {
+		md = encodeMetadata(m.Metadata)
+	}
+	idle := idleMillis(m.Idle)
+	// The optional string fields, as appendMetaArgs writes them: each
+	// only when set.
+	opt := [...]struct{ name, val string }{
+		{fieldRemembered, ""}, {fieldLabel, m.Label}, {fieldMetadata, md}, {fieldBinding, m.Binding},
+	}
+	if m.Remembered {
+		opt[0].val = "1"
+	}
+	pairs := 8 + len(values)
+	n := 3 + listpackHeaderSize + 1 + 2 + 8 + 8*10 // 8 fields' names, and ints, at most
+	for _, s := range [...]string{m.UserID, m.UserAgent, m.IP} {
+		if len(s) > listpackMaxValue {
+			return nil, false
+		}
+		n += len(s) + 3
+	}
+	if idle > 0 {
+		pairs++
+		n += 20
+	}
+	for _, o := range opt {
+		if o.val == "" {
+			continue
+		}
+		if len(o.val) > listpackMaxValue {
+			return nil, false
+		}
+		pairs++
+		n += 10 + len(o.val) + 3
+	}
+	if pairs > listpackMaxPairs {
+		return nil, false
+	}
+	for k, v := range values {
+		if len(valuePrefix)+len(k) > listpackMaxValue || len(v) > listpackMaxValue {
+			return nil, false
+		}
+		n += len(valuePrefix) + len(k) + 3 + len(v) + 3
+	}
+	b := make([]byte, 3+listpackHeaderSize, n)
+	b = appendListpackEntry(b, fieldUser)
+	b = appendListpackEntry(b, m.UserID)
+	b = appendListpackEntry(b, fieldCreated)
+	b = appendListpackInt(b, millis(m.CreatedAt))
+	b = appendListpackEntry(b, fieldIssued)
+	b = appendListpackInt(b, millis(m.IssuedAt))
+	b = appendListpackEntry(b, fieldExpires)
+	b = appendListpackInt(b, millis(m.ExpiresAt))
+	b = appendListpackEntry(b, fieldUserAgent)
+	b = appendListpackEntry(b, m.UserAgent)
+	b = appendListpackEntry(b, fieldIP)
+	b = appendListpackEntry(b, m.IP)
+	if idle > 0 {
+		b = appendListpackEntry(b, fieldIdle)
+		b = appendListpackInt(b, idle)
+	}
+	for _, o := range opt {
+		if o.val != "" {
+			b = appendListpackEntry(b, o.name)
+			b = appendListpackEntry(b, o.val)
+		}
+	}
+	b = appendListpackEntry(b, fieldLastSeen)
+	b = appendListpackInt(b, millis(m.LastSeen))
+	b = appendListpackEntry(b, fieldDeadline)
+	b = appendListpackInt(b, dl)
+	for k, v := range values {
+		b = appendListpackName(b, k)
+		b = appendListpackEntry(b, v)
+	}
+	return finishListpack(b, 2*pairs), true
+}
+
+// appendListpackName appends the field name valuePrefix+k as a listpack
+// string entry (never an integer: it starts with a letter), without
+// building the name.
+func appendListpackName(b []byte, k string) []byte {
+	start := len(b)
+	// At most listpackMaxValue bytes (the caller checks): a 6-bit length.
+	b = append(b, 0x80|byte(len(valuePrefix)+len(k)))
+	b = append(append(b, valuePrefix...), k...)
+	return appendListpackBackLen(b, start)
 }

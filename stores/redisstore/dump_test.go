@@ -265,3 +265,48 @@ func TestCanonicalInt(t *testing.T) {
 		}
 	}
 }
+
+// TestDumpRecord: dumpRecord is dumpListpack(recordArgs(...)), byte for
+// byte (records of one value at most, whose order is fixed), and fits
+// exactly what listpackable takes.
+func TestDumpRecord(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for i := range 3000 {
+		m, v := randomRecord(r)
+		if i%2 == 0 {
+			for k := range v {
+				if len(v) > 1 {
+					delete(v, k)
+				}
+			}
+		}
+		dl := deadline(m.LastSeen, idleFor(m, time.Hour), m.ExpiresAt)
+		fields := recordArgs(m, dl, v)
+		got, ok := dumpRecord(m, dl, v)
+		require.Equal(t, listpackable(fields), ok, "record %d", i)
+		if !ok {
+			require.Nil(t, got)
+			continue
+		}
+		if len(v) <= 1 {
+			require.Equal(t, dumpListpack(fields), got, "record %d", i)
+		} else {
+			require.Len(t, got, len(dumpListpack(fields)), "record %d", i)
+		}
+	}
+	// The most values a listpack takes (8 metadata fields and 120) and
+	// one more.
+	now := time.UnixMilli(1_764_000_000_123)
+	m := store.Meta{CreatedAt: now, IssuedAt: now, LastSeen: now, ExpiresAt: now.Add(time.Hour)}
+	v := map[string][]byte{}
+	for i := range 121 {
+		if i == 120 {
+			_, ok := dumpRecord(&m, millis(now), v)
+			require.True(t, ok, "%d values", len(v))
+		}
+		v[strconv.Itoa(i)] = []byte(strconv.Itoa(i * 37))
+	}
+	got, ok := dumpRecord(&m, millis(now), v)
+	require.False(t, ok, "%d values", len(v))
+	require.Nil(t, got)
+}
