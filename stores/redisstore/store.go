@@ -238,7 +238,6 @@ type batch struct {
 	c       redis.UniversalClient
 	pipe    redis.Pipeliner
 	scripts []queued
-	buf     [2]queued // scripts' first two, in the batch's own allocation
 }
 
 type queued struct {
@@ -248,11 +247,7 @@ type queued struct {
 	cmd  *redis.Cmd
 }
 
-func (s *Store) batch() *batch {
-	b := &batch{c: s.c, pipe: s.c.Pipeline()}
-	b.scripts = b.buf[:0]
-	return b
-}
+func (s *Store) batch() *batch { return &batch{c: s.c, pipe: s.c.Pipeline()} }
 
 func (b *batch) script(ctx context.Context, sc *redis.Script, keys []string, args ...any) *redis.Cmd {
 	cmd := sc.EvalSha(ctx, b.pipe, keys, args...)
