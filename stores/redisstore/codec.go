@@ -104,14 +104,23 @@ func idleFor(m *store.Meta, call time.Duration) time.Duration {
 // the deadline excepted: the scripts that write them take them apart. The
 // login's fields are there only when set.
 func metaArgs(m *store.Meta) []any {
-	args := []any{
+	return appendMetaArgs(make([]any, 0, metaArgsMax), m)
+}
+
+// metaArgsMax is the most arguments metaArgs makes: 6 fields, 5 login
+// fields, each with its value.
+const metaArgsMax = 2 * (6 + 5)
+
+// appendMetaArgs appends metaArgs(m) to args.
+func appendMetaArgs(args []any, m *store.Meta) []any {
+	args = append(args,
 		fieldUser, m.UserID,
 		fieldCreated, millis(m.CreatedAt),
 		fieldIssued, millis(m.IssuedAt),
 		fieldExpires, millis(m.ExpiresAt),
 		fieldUserAgent, m.UserAgent,
 		fieldIP, m.IP,
-	}
+	)
 	if ms := idleMillis(m.Idle); ms > 0 {
 		args = append(args, fieldIdle, ms)
 	}
@@ -216,7 +225,7 @@ func decodeMetadata(s string) (map[string]string, error) {
 
 // recordArgs are every field of a record as HSET arguments.
 func recordArgs(m *store.Meta, dl int64, values map[string][]byte) []any {
-	args := metaArgs(m)
+	args := appendMetaArgs(make([]any, 0, metaArgsMax+4+2*len(values)), m)
 	args = append(args, fieldLastSeen, millis(m.LastSeen), fieldDeadline, dl)
 	for k, v := range values {
 		args = append(args, valuePrefix+k, v)

@@ -71,7 +71,8 @@ func BenchmarkCreateVariants(b *testing.B) {
 	m := store.Meta{CreatedAt: now, IssuedAt: now, LastSeen: now, ExpiresAt: now.Add(24 * time.Hour),
 		UserAgent: "Mozilla/5.0 (X11; Linux x86_64)", IP: "192.0.2.1"}
 	dl := deadline(m.LastSeen, time.Hour, m.ExpiresAt)
-	fields := recordArgs(&m, dl, map[string][]byte{"count": []byte("1")})
+	values := map[string][]byte{"count": []byte("1")}
+	fields := recordArgs(&m, dl, values)
 	value := strings.Repeat("x", 200)
 	ttl := time.Hour
 	s := &Store{c: c}
@@ -97,7 +98,7 @@ func BenchmarkCreateVariants(b *testing.B) {
 				}},
 				{"MULTI-HSET-PEXPIRE-RENAMENX-DEL", []string{"multi", "exec"}, func(k string) error {
 					s.noRestore.Store(true)
-					_, err := s.createAnonymous(ctx, k, ttl.Milliseconds(), fields)
+					_, err := s.createAnonymous(ctx, k, ttl.Milliseconds(), &m, dl, values)
 					return err
 				}},
 				{"RESTORE-" + kind, []string{"restore"}, func(k string) error {

@@ -237,3 +237,76 @@ func FuzzDump(f *testing.F) {
 		checkRestores(t, c, []any{k1, v1, k2, []byte(v2), k3, v3})
 	})
 }
+
+// TestCanonicalInt: canonicalInt takes exactly the strings that
+// strconv.ParseInt reads and strconv.FormatInt writes back the same, as
+// strings and as bytes.
+func TestCanonicalInt(t *testing.T) {
+	cases := []string{
+		"0", "1", "-1", "127", "-4096", "9223372036854775807", "-9223372036854775808",
+		"9223372036854775808", "-9223372036854775809", "18446744073709551615", "18446744073709551616",
+		"99999999999999999999", "-99999999999999999999", "100000000000000000000",
+		"-0", "00", "007", "+1", " 1", "1 ", "1e3", "0x10", "1_000", "", "-", "+", "--1", "a", "v:1",
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 2000 {
+		cases = append(cases, strconv.FormatInt(int64(r.Uint64()), 10), strconv.FormatInt(r.Int64N(1000)-500, 10))
+	}
+	for _, s := range cases {
+		p, err := strconv.ParseInt(s, 10, 64)
+		want := err == nil && strconv.FormatInt(p, 10) == s
+		n, ok := canonicalInt(s)
+		nb, okb := canonicalInt([]byte(s))
+		require.Equal(t, want, ok, "%q", s)
+		require.Equal(t, want, okb, "%q as bytes", s)
+		if want {
+			require.Equal(t, p, n, "%q", s)
+			require.Equal(t, p, nb, "%q as bytes", s)
+		}
+	}
+}
+
+// TestDumpRecord: dumpRecord is dumpListpack(recordArgs(...)), byte for
+// byte (records of one value at most, whose order is fixed), and fits
+// exactly what listpackable takes.
+func TestDumpRecord(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for i := range 3000 {
+		m, v := randomRecord(r)
+		if i%2 == 0 {
+			for k := range v {
+				if len(v) > 1 {
+					delete(v, k)
+				}
+			}
+		}
+		dl := deadline(m.LastSeen, idleFor(m, time.Hour), m.ExpiresAt)
+		fields := recordArgs(m, dl, v)
+		got, ok := dumpRecord(m, dl, v)
+		require.Equal(t, listpackable(fields), ok, "record %d", i)
+		if !ok {
+			require.Nil(t, got)
+			continue
+		}
+		if len(v) <= 1 {
+			require.Equal(t, dumpListpack(fields), got, "record %d", i)
+		} else {
+			require.Len(t, got, len(dumpListpack(fields)), "record %d", i)
+		}
+	}
+	// The most values a listpack takes (8 metadata fields and 120) and
+	// one more.
+	now := time.UnixMilli(1_764_000_000_123)
+	m := store.Meta{CreatedAt: now, IssuedAt: now, LastSeen: now, ExpiresAt: now.Add(time.Hour)}
+	v := map[string][]byte{}
+	for i := range 121 {
+		if i == 120 {
+			_, ok := dumpRecord(&m, millis(now), v)
+			require.True(t, ok, "%d values", len(v))
+		}
+		v[strconv.Itoa(i)] = []byte(strconv.Itoa(i * 37))
+	}
+	got, ok := dumpRecord(&m, millis(now), v)
+	require.False(t, ok, "%d values", len(v))
+	require.Nil(t, got)
+}

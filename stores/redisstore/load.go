@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/sessionkit/sessionkit/core/store"
 	"github.com/sessionkit/sessionkit/stores/internal/nearcache"
 )
@@ -107,16 +109,20 @@ func (s *Store) forwarding(ctx context.Context, h map[string]string, succ string
 // best effort: a read does not fail for it, and the session's next write
 // moves the entry again.
 func (s *Store) touch(ctx context.Context, key, id string, rec *store.Record, now int64, idle time.Duration) (*store.Record, error) {
-	b := s.batch()
-	touched := b.script(ctx, touchScript, []string{key}, now, idle.Milliseconds())
+	var touched *redis.Cmd
 	if user := rec.Meta.UserID; user != "" {
+		b := s.batch()
+		touched = b.script(ctx, touchScript, []string{key}, now, idle.Milliseconds())
 		// The script applies the record's own idle timeout; so does this,
 		// from the record just read (a change of it since is a new login,
 		// whose write moved the entry itself).
 		own := idleFor(&rec.Meta, idle)
 		s.moveDeadline(ctx, b, user, id, min(now+own.Milliseconds(), millis(rec.Meta.ExpiresAt)))
+		b.exec(ctx)
+	} else {
+		// Alone, without a pipeline: the same round trip and fallback.
+		touched = touchScript.Run(ctx, s.c, []string{key}, now, idle.Milliseconds())
 	}
-	b.exec(ctx)
 	status, rest, err := reply(touched)
 	if err != nil {
 		return nil, failed("load: touch", err)

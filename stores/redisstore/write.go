@@ -41,7 +41,7 @@ func (s *Store) Create(ctx context.Context, id string, rec *store.Record, opts s
 	m := &rec.Meta
 	dl := deadline(m.LastSeen, idleFor(m, opts.Idle), m.ExpiresAt)
 	if m.UserID == "" {
-		if done, err := s.createAnonymous(ctx, s.key(id), dl-millis(now), recordArgs(m, dl, rec.Values)); done {
+		if done, err := s.createAnonymous(ctx, s.key(id), dl-millis(now), m, dl, rec.Values); done {
 			return nil, err
 		}
 	}
@@ -83,7 +83,7 @@ func (s *Store) Create(ctx context.Context, id string, rec *store.Record, opts s
 // createAnonymous is Create for a session bound to no user (every new
 // session the manager creates), in one command and no script: RESTORE of
 // the record's hash, serialised here, with its TTL: as the listpack HSET
-// would build (dumpListpack) when the hash is small enough for one, else
+// would build (dumpRecord, as dumpListpack) when the hash is small enough for one, else
 // as a plain hash (dumpHash). RESTORE creates the hash and its TTL at
 // once, and only where nothing is: any key there (a live record, a
 // forwarding entry or marker, a revocation tombstone, a key of another
@@ -105,19 +105,32 @@ func (s *Store) Create(ctx context.Context, id string, rec *store.Record, opts s
 // transaction runs whole or not at all. A session key with braces of its
 // own would put the scratch key in another slot: then done is false, and
 // Create takes the script path.
-func (s *Store) createAnonymous(ctx context.Context, key string, ttl int64, fields []any) (done bool, err error) {
+//
+// The record's fields, m's with the deadline dl and values, go to the
+// listpack as they are (dumpRecord); the other forms take them as
+// recordArgs lists them.
+func (s *Store) createAnonymous(ctx context.Context, key string, ttl int64, m *store.Meta, dl int64, values map[string][]byte) (done bool, err error) {
 	if ttl <= 0 {
 		return true, nil // dead on arrival: created and expired at once
 	}
+	var fields []any
 	for !s.noRestore.Load() {
-		listpack := !s.noListpack.Load() && listpackable(fields)
 		var payload []byte
+		listpack := !s.noListpack.Load()
 		if listpack {
-			payload = dumpListpack(fields)
-		} else {
+			payload, listpack = dumpRecord(m, dl, values)
+		}
+		if !listpack {
+			if fields == nil {
+				fields = recordArgs(m, dl, values)
+			}
 			payload = dumpHash(fields)
 		}
-		err := s.c.Restore(ctx, key, time.Duration(ttl)*time.Millisecond, string(payload)).Err()
+		// RESTORE as go-redis's Restore sends it, but with the payload as
+		// it is: Restore takes a string, a copy of it.
+		restore := redis.NewStatusCmd(ctx, "restore", key, ttl, payload)
+		_ = s.c.Process(ctx, restore)
+		err := restore.Err()
 		switch {
 		case err == nil:
 			return true, nil
@@ -136,6 +149,9 @@ func (s *Store) createAnonymous(ctx context.Context, key string, ttl int64, fiel
 	}
 	scratch := "{" + key + "}:new"
 	tx := s.c.TxPipeline()
+	if fields == nil {
+		fields = recordArgs(m, dl, values)
+	}
 	tx.HSet(ctx, scratch, fields...)
 	tx.PExpire(ctx, scratch, time.Duration(ttl)*time.Millisecond)
 	moved := tx.RenameNX(ctx, scratch, key)
@@ -263,17 +279,21 @@ func (s *Store) Update(ctx context.Context, id string, ch *store.Change) error {
 			return failed("update: index", err)
 		}
 	}
-	b := s.batch()
-	updated := b.script(ctx, updateScript, []string{s.key(id)}, args...)
 	// The write moves the session's deadline: so must its user's expiry
 	// index, in the same round trip when the change names the user (the
-	// manager's always do).
+	// manager's always do). Without one, the script goes alone, without
+	// a pipeline: the same round trip, and the same EVAL fallback.
+	var updated *redis.Cmd
 	var moved *redis.IntCmd
 	hintUser := ch.UserID
 	if ch.Meta == nil && hintUser != "" {
+		b := s.batch()
+		updated = b.script(ctx, updateScript, []string{s.key(id)}, args...)
 		moved = s.moveDeadline(ctx, b, hintUser, id, deadline(now, ch.Idle, ch.ExpiresAt))
+		b.exec(ctx)
+	} else {
+		updated = updateScript.Run(ctx, s.c, []string{s.key(id)}, args...)
 	}
-	b.exec(ctx)
 	status, rest, err := reply(updated)
 	if err != nil {
 		// Whether the write happened is unknown: the entry stays, and is
