@@ -32,7 +32,8 @@ lint:
 ## on servers the benchmarks start themselves: redis-server, and Debian's
 ## PostgreSQL binaries; each is skipped, loudly, when missing). Raw output
 ## goes to docs/bench.txt; bench/cmd/benchreport turns it into
-## docs/BENCHMARKS.md and docs/bench.svg. About 20 minutes on 2 cores.
+## docs/BENCHMARKS.md and docs/bench.svg. About 14 minutes on 2 cores at BENCH_COUNT=3 BENCH_TIME=200ms
+## (2026-12-03, every store and both near caches); the defaults take longer.
 ## BENCH=regexp narrows the run (e.g. BENCH=Memory/nethttp, BENCH=Postgres),
 ## BENCH_TIME and BENCH_COUNT tune it.
 bench: BENCH ?= .
