@@ -76,7 +76,11 @@ func (s *Store) CheckInvariants() error {
 	var listed [classes]int64
 	for i := range s.shards {
 		sh := &s.shards[i]
-		for id, e := range sh.m {
+		for id, at := range sh.m {
+			e := sh.at(at)
+			if e.self != at {
+				return fmt.Errorf("entry under %.8s is in slot %d but says %d", id, at, e.self)
+			}
 			if e.id != id {
 				return fmt.Errorf("entry under %.8s says it is %.8s", id, e.id)
 			}
@@ -104,19 +108,20 @@ func (s *Store) CheckInvariants() error {
 		n := 0
 		for c := range classes {
 			l := &sh.lists[c]
-			var prev *entry
+			var prev slot
 			k := int64(0)
-			for e := l.head; e != nil; e = e.next {
+			for at := l.head; at != 0; at = sh.at(at).next {
+				e := sh.at(at)
 				if e.prev != prev {
 					return fmt.Errorf("shard %d list %d: broken back link at %.8s", i, c, e.id)
 				}
-				if sh.m[e.id] != e {
+				if sh.m[e.id] != at {
 					return fmt.Errorf("shard %d list %d holds %.8s, which the map does not", i, c, e.id)
 				}
 				if e.class != c {
 					return fmt.Errorf("entry %.8s of class %d is in list %d", e.id, e.class, c)
 				}
-				prev = e
+				prev = at
 				k++
 			}
 			if l.tail != prev || l.n.Load() != k {
@@ -129,14 +134,16 @@ func (s *Store) CheckInvariants() error {
 			return fmt.Errorf("shard %d: %d entries listed, %d in the map", i, n, len(sh.m))
 		}
 		free := 0
-		for e := sh.free; e != nil; e = e.next {
-			if e.id != "" || e.values != nil || e.prev != nil || e.size != 0 {
+		for at := sh.free; at != 0; at = sh.at(at).next {
+			e := sh.at(at)
+			if e.id != "" || e.values != nil || e.prev != 0 || e.size != 0 || e.self != at {
 				return fmt.Errorf("shard %d: a recycled entry still holds %.8s", i, e.id)
 			}
 			free++
 		}
-		if free != sh.nfree || free > maxFree {
-			return fmt.Errorf("shard %d: %d entries free, nfree %d, at most %d", i, free, sh.nfree, maxFree)
+		slots := len(sh.slab) * chunkSize
+		if free+len(sh.m) != slots {
+			return fmt.Errorf("shard %d: %d entries free and %d stored, of %d slots", i, free, len(sh.m), slots)
 		}
 	}
 	if n := s.Len(); n != records {
