@@ -94,16 +94,11 @@
 // evicts nothing. What cannot fit even then, a record over MaxBytes on its
 // own, is refused with ErrFull.
 //
-// Entries live in a slab per shard, arrays of 16 made as the shard needs
-// them, and the map and the eviction lists name them by their place in it
-// rather than by pointer, so that the garbage collector sees a few
-// thousand arrays it scans in order, not a graph of small objects linked
-// three ways it must chase. An entry a write or the janitor removes goes
-// to its shard's free list, and the shard's next write reuses it, so a
-// Create at the bounds, which has just evicted one, allocates nothing of
-// the store's own: the garbage a flood leaves is only the caller's. The
-// slab never shrinks (nor does a Go map): after a burst, a shard keeps the
-// entries it held at its peak, bounded by the bounds, plus at most 15.
+// An entry a write or the janitor removes goes to a small free list of its
+// shard (at most 32 entries, about 8 KB), and the shard's next write reuses
+// it, so a Create at the bounds, which has just evicted one, allocates
+// nothing of the store's own: the garbage a flood leaves is only the
+// caller's.
 //
 // # Accounting
 //
@@ -129,25 +124,24 @@
 // 43-byte binding, and 2 (no values) or 4 Metadata entries of 16 bytes:
 //
 //	session                              heap     accounted
-//	anonymous, no values                  467 B     476 B
-//	anonymous, 1 value of 8 bytes         827 B     836 B
-//	anonymous, 4 values of 16 bytes       883 B   1,072 B
-//	anonymous, 16 values of 16 bytes    2,173 B   1,990 B
-//	anonymous, 100 values of 16 bytes   7,484 B   8,458 B
-//	anonymous, 4 values of 1,000 bytes  4,917 B   5,008 B
-//	logged in, 4 values of 16 bytes     1,198 B   1,134 B
-//	anonymous, login details, no values   903 B     929 B
-//	logged in, login details, 4 values  1,667 B   1,646 B
-//	logged in, 12 metadata of 16 bytes  2,122 B   2,340 B
-//	logged in, 16 metadata of 48 bytes  3,275 B   3,432 B
-//	forwarding entry                      396 B     408 B
+//	anonymous, no values                  476 B     476 B
+//	anonymous, 1 value of 8 bytes         836 B     836 B
+//	anonymous, 4 values of 16 bytes       892 B   1,072 B
+//	anonymous, 16 values of 16 bytes    2,180 B   1,990 B
+//	anonymous, 100 values of 16 bytes   7,491 B   8,458 B
+//	anonymous, 4 values of 1,000 bytes  4,924 B   5,008 B
+//	logged in, 4 values of 16 bytes     1,207 B   1,134 B
+//	anonymous, login details, no values   912 B     929 B
+//	logged in, login details, 4 values  1,675 B   1,646 B
+//	logged in, 12 metadata of 16 bytes  2,131 B   2,340 B
+//	logged in, 16 metadata of 48 bytes  3,283 B   3,432 B
+//	forwarding entry                      411 B     408 B
 //
 // A logged-in session's user-index entry (about 300 bytes: its slot in
 // its user's set, and a user's first session the set itself) is not
-// accounted for, only its user ID. The entry is 296 bytes, in its
-// shard's slab, so with no size-class rounding; it was 240 until
-// store.Meta took in a login's details, and a separate 320-byte object
-// until it moved into the slab.
+// accounted for, only its user ID. The entry is 296 bytes, in the 320-byte
+// size class; it was 240 until store.Meta took in a login's details, and
+// every session and forwarding entry 80 bytes smaller.
 //
 // Through the request path (core's TestMemFlood: go test ./core/ -run
 // TestMemFlood -memflood -v), 10 million new sessions, each a cookieless
@@ -163,16 +157,16 @@
 //
 // A Create into a full default store (BenchmarkCreateWhenFull: 100,000
 // sessions, half of them read since, so the hand gives second chances)
-// costs 1.3 µs, 554 B and 5 allocations per op, all five the benchmark's
-// own record, map, value and ID; a Create into a store that is not full
-// (BenchmarkCreate; its map grows instead) 1.2 µs. Medians of 5, run
-// alternately with the store as it was before the slab: 1.32 and 1.63 µs
-// then. A Load of a session in cache costs what it did; of sessions in a
-// random order (BenchmarkLoadRandomOrder) 333 ns against 329, while
-// BenchmarkLoad, which reads them in the order they were made, lost its
-// prefetching (188 to 212 ns): entries now sit by shard, not by age. With
-// 90,000 sessions held, a full collection took 14.6 ms before the slab and
-// 10.5 ms after (9.8 ms before the bounds, with no lists at all).
+// costs 2.7 µs, 577 B and 5 allocations per op (median of 5), all five the
+// benchmark's own record, map, value and ID, against 2.8 µs, 866 B and 6
+// allocations for a Create into a store that is not full (BenchmarkCreate;
+// its map grows instead). Counted by cachegrind with the collector off,
+// 5,300 and 4,900 instructions; a Create is 800 instructions more than
+// before the bounds (about 330 of them counting its values for MaxBytes,
+// the rest listing the entry and reserving its room). A Load runs the same
+// code as before but for the used flag (a few instructions), but its entry
+// was 240 bytes rather than 192 (296 now), which costs a Load of an entry
+// not in cache about one more L1 miss.
 //
 // While a goroutine writes one key at a time to a session of 100,000 keys,
 // reads of another session in the same shard complete at p99.9 20 to 24 µs

@@ -128,17 +128,15 @@ func (s *Store) evictOne(start uint32, now time.Time, keep1, keep2 string) (vict
 // class. Caller holds sh's write lock.
 func (s *Store) evictFrom(sh *shard, c class, now time.Time, keep1, keep2 string) (victim, bool) {
 	if c == anonymous {
-		if h := sh.lists[loggedIn].head; h != 0 {
-			if e := sh.at(h); !e.aliveAt(now) && e.id != keep1 && e.id != keep2 {
-				return s.evict(sh, e, now), true
-			}
+		if e := sh.lists[loggedIn].head; e != nil && !e.aliveAt(now) && e.id != keep1 && e.id != keep2 {
+			return s.evict(sh, e, now), true
 		}
 	}
 	l := &sh.lists[c]
 	// Every step moves an entry to the back or returns, so a list of only
 	// kept entries ends the walk after one pass.
 	for step, n := 0, l.n.Load(); int64(step) < n; step++ {
-		e := sh.at(l.head)
+		e := l.head
 		switch {
 		case e.id == keep1 || e.id == keep2:
 			s.toBack(sh, e)

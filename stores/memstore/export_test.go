@@ -76,11 +76,7 @@ func (s *Store) CheckInvariants() error {
 	var listed [classes]int64
 	for i := range s.shards {
 		sh := &s.shards[i]
-		for id, at := range sh.m {
-			e := sh.at(at)
-			if e.self != at {
-				return fmt.Errorf("entry under %.8s is in slot %d but says %d", id, at, e.self)
-			}
+		for id, e := range sh.m {
 			if e.id != id {
 				return fmt.Errorf("entry under %.8s says it is %.8s", id, e.id)
 			}
@@ -108,20 +104,19 @@ func (s *Store) CheckInvariants() error {
 		n := 0
 		for c := range classes {
 			l := &sh.lists[c]
-			var prev slot
+			var prev *entry
 			k := int64(0)
-			for at := l.head; at != 0; at = sh.at(at).next {
-				e := sh.at(at)
+			for e := l.head; e != nil; e = e.next {
 				if e.prev != prev {
 					return fmt.Errorf("shard %d list %d: broken back link at %.8s", i, c, e.id)
 				}
-				if sh.m[e.id] != at {
+				if sh.m[e.id] != e {
 					return fmt.Errorf("shard %d list %d holds %.8s, which the map does not", i, c, e.id)
 				}
 				if e.class != c {
 					return fmt.Errorf("entry %.8s of class %d is in list %d", e.id, e.class, c)
 				}
-				prev = at
+				prev = e
 				k++
 			}
 			if l.tail != prev || l.n.Load() != k {
@@ -134,16 +129,14 @@ func (s *Store) CheckInvariants() error {
 			return fmt.Errorf("shard %d: %d entries listed, %d in the map", i, n, len(sh.m))
 		}
 		free := 0
-		for at := sh.free; at != 0; at = sh.at(at).next {
-			e := sh.at(at)
-			if e.id != "" || e.values != nil || e.prev != 0 || e.size != 0 || e.self != at {
+		for e := sh.free; e != nil; e = e.next {
+			if e.id != "" || e.values != nil || e.prev != nil || e.size != 0 {
 				return fmt.Errorf("shard %d: a recycled entry still holds %.8s", i, e.id)
 			}
 			free++
 		}
-		slots := len(sh.slab) * chunkSize
-		if free+len(sh.m) != slots {
-			return fmt.Errorf("shard %d: %d entries free and %d stored, of %d slots", i, free, len(sh.m), slots)
+		if free != sh.nfree || free > maxFree {
+			return fmt.Errorf("shard %d: %d entries free, nfree %d, at most %d", i, free, sh.nfree, maxFree)
 		}
 	}
 	if n := s.Len(); n != records {

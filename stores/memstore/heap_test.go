@@ -134,30 +134,3 @@ func TestAccountingOfForwarding(t *testing.T) {
 	assert.InEpsilon(t, real, accounted, 0.15)
 	runtime.KeepAlive(next)
 }
-
-// Entries live in the shards' slabs, not in objects of their own: a
-// session with no values costs the heap one object, its ID, and the
-// chunks of 16 entries the slab makes. (As objects of their own linked into
-// the eviction lists, entries made a store the collector took 40% longer
-// over; see the package doc.)
-func TestEntriesAreNotObjects(t *testing.T) {
-	now := time.Now()
-	s := memstore.New(memstore.Options{MaxSessions: -1, MaxBytes: -1, SweepInterval: -1})
-	defer s.Close()
-	const n = 20_000
-	objects := func() int64 {
-		var ms runtime.MemStats
-		runtime.GC()
-		runtime.ReadMemStats(&ms)
-		return int64(ms.HeapObjects)
-	}
-	before := objects()
-	for range n {
-		_, err := s.Create(ctx, newID(t), &store.Record{Meta: meta(now, "")}, store.WriteOptions{Now: now, Idle: time.Hour})
-		require.NoError(t, err)
-	}
-	per := float64(objects()-before) / n
-	t.Logf("%.2f heap objects per session without values", per)
-	assert.Less(t, per, 1.2, "an entry is an object of its own again")
-	runtime.KeepAlive(s)
-}

@@ -33,8 +33,8 @@ func (s *Store) sweep() {
 		sh := &s.shards[i]
 		expired = expired[:0]
 		sh.mu.RLock()
-		for id, i := range sh.m {
-			if !sh.at(i).aliveAt(now) {
+		for id, e := range sh.m {
+			if !e.aliveAt(now) {
 				expired = append(expired, id)
 			}
 		}
@@ -46,7 +46,7 @@ func (s *Store) sweep() {
 		orphans = orphans[:0]
 		sh.mu.Lock()
 		for _, id := range expired {
-			e := sh.get(id)
+			e := sh.m[id]
 			if e == nil || e.aliveAt(now) {
 				continue
 			}

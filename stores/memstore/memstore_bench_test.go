@@ -3,7 +3,6 @@ package memstore_test
 import (
 	"encoding/binary"
 	"encoding/hex"
-	"math/rand/v2"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -52,23 +51,6 @@ func BenchmarkLoad(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if _, err := s.Load(ctx, ids[i&(benchSessions-1)], lo); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-// BenchmarkLoadRandomOrder is BenchmarkLoad visiting the sessions in a
-// random order, as requests do, rather than in the order they were made,
-// which lets the hardware prefetch entries laid out in that order.
-func BenchmarkLoadRandomOrder(b *testing.B) {
-	now := time.Now()
-	s, ids := benchStore(b, now)
-	perm := rand.New(rand.NewPCG(1, 2)).Perm(len(ids))
-	opts := store.LoadOptions{Now: now, Idle: time.Hour, TouchAfter: time.Hour}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if _, err := s.Load(ctx, ids[perm[i&(benchSessions-1)]], opts); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -37,13 +37,9 @@ type entry struct {
 	// cleared when the entry is removed, so e.id == id holds exactly while
 	// e is stored under id (what a write that peeked at e checks).
 	id string
-	// prev and next link the entry into its shard's list for its class,
-	// or, while it is free, next links it into the shard's free list.
-	// They are slots, not pointers, so that the garbage collector has
-	// nothing to follow in them (see slot).
-	prev, next slot
-	// self is the entry's own slot in its shard's slab.
-	self slot
+	// prev and next link the entry into its shard's list for its class;
+	// the links live in the entry so that listing it allocates nothing.
+	prev, next *entry
 	// size is the entry's accounted bytes (see size.go).
 	size int64
 }
@@ -86,20 +82,10 @@ func classOf(userID string) class {
 	return loggedIn
 }
 
-// slot names an entry in its shard's slab: slots count from 1, so that
-// the zero slot is none. Entries live in the slab, not in objects of their
-// own, and the map and the lists name them by slot, so that a store of
-// many sessions is a few large arrays to the garbage collector, which
-// scans them in order, rather than a graph of small objects it must chase
-// pointer by pointer: at 90,000 sessions a full collection took 40%
-// longer with entries as objects linked into their lists (see the package
-// doc's Measurements).
-type slot uint32
-
 // list is a shard's entries of one class, oldest first: the order in
 // which eviction's CLOCK hand visits them.
 type list struct {
-	head, tail slot
+	head, tail *entry
 	// n is written under the shard's write lock and read without it, by
 	// eviction looking for a shard that has a candidate.
 	n atomic.Int64
@@ -107,72 +93,50 @@ type list struct {
 
 // shard is one slice of the record map.
 type shard struct {
-	mu sync.RWMutex
-	m  map[string]slot
-	// slab holds the shard's entries, chunkSize to a chunk: slot i is
-	// entry (i-1)%chunkSize of chunk (i-1)/chunkSize. A chunk, once made,
-	// never moves, so an *entry stays valid for as long as the store
-	// does. The slab never shrinks, as a Go map does not; the bounds bound
-	// it, and it holds at most chunkSize-1 free entries beyond the most
-	// the shard ever held at once.
-	slab  []*[chunkSize]entry
+	mu    sync.RWMutex
+	m     map[string]*entry
 	lists [classes]list
-	// free lists, by next, the slab's entries that hold nothing, for the
-	// shard's next writes (see alloc and recycle).
-	free slot
+	// free holds up to maxFree entries removed from the shard, linked by
+	// next, for its next writes to reuse (see recycle).
+	free  *entry
+	nfree int
 	// Readers write the RWMutex's reader count; padding keeps neighbouring
 	// shards off each other's cache lines so parallel reads don't contend.
-	_ [128 - unsafe.Sizeof(sync.RWMutex{}) - unsafe.Sizeof(map[string]slot(nil)) - unsafe.Sizeof([]*[chunkSize]entry(nil)) -
-		unsafe.Sizeof([classes]list{}) - unsafe.Sizeof(slot(0))]byte
+	_ [128 - unsafe.Sizeof(sync.RWMutex{}) - unsafe.Sizeof(map[string]*entry(nil)) - unsafe.Sizeof([classes]list{}) -
+		unsafe.Sizeof((*entry)(nil)) - unsafe.Sizeof(0)]byte
 }
 
-// chunkSize is how many entries the slab makes at a time: few enough that
-// a shard holds little unused, enough that the collector sees a store as
-// a few large objects.
-const chunkSize = 16
+// maxFree bounds each shard's free list: enough for the steady state of a
+// full store, where every Create evicts one entry and stores another, and
+// little memory kept after a burst of deletions.
+const maxFree = 32
 
-// at is the entry in slot i, which must be one the shard made.
-func (sh *shard) at(i slot) *entry {
-	i--
-	return &sh.slab[i/chunkSize][i%chunkSize]
-}
-
-// get is the entry stored under id, or nil. Caller holds a lock on sh.
-func (sh *shard) get(id string) *entry {
-	if i := sh.m[id]; i != 0 {
-		return sh.at(i)
-	}
-	return nil
-}
-
-// alloc returns an entry to fill, from the free list, or from a new chunk
-// of the slab when the list is empty. Caller holds sh's write lock.
+// alloc returns an entry to fill: a recycled one when the shard has one, so
+// that a write at the bounds, which has just evicted one, allocates none.
+// Caller holds sh's write lock.
 func (sh *shard) alloc() *entry {
-	if sh.free == 0 {
-		chunk := new([chunkSize]entry)
-		base := slot(len(sh.slab)*chunkSize + 1)
-		sh.slab = append(sh.slab, chunk)
-		for j := chunkSize - 1; j >= 0; j-- {
-			chunk[j].self = base + slot(j)
-			chunk[j].next = sh.free
-			sh.free = chunk[j].self
-		}
+	e := sh.free
+	if e == nil {
+		return new(entry)
 	}
-	e := sh.at(sh.free)
-	sh.free, e.next = e.next, 0
+	sh.free, e.next = e.next, nil
+	sh.nfree--
 	return e
 }
 
-// recycle gives e, removed from sh, back to the free list, cleared so that
-// it holds on to nothing. The caller holds sh's write lock and has read
-// what it needs: entries are read only under their shard's lock, except by
-// the writes that peek at one and build its new values unlocked, and those
-// trust only the values map, by identity (see sameMap), never the entry
-// itself.
+// recycle keeps e, removed from sh, for alloc, cleared so that it holds on
+// to nothing. The caller holds sh's write lock and has read what it needs:
+// entries are read only under their shard's lock, except by the writes
+// that peek at one and build its new values unlocked, and those trust only
+// the values map, by identity (see sameMap), never the entry itself.
 func (sh *shard) recycle(e *entry) {
-	self := e.self
-	*e = entry{self: self, next: sh.free}
-	sh.free = self
+	if sh.nfree >= maxFree {
+		return // the garbage collector takes it
+	}
+	*e = entry{}
+	e.next = sh.free
+	sh.free = e
+	sh.nfree++
 }
 
 // The list helpers below need the shard's write lock.
@@ -180,13 +144,13 @@ func (sh *shard) recycle(e *entry) {
 // push appends e to the back of its class's list.
 func (s *Store) push(sh *shard, e *entry) {
 	l := &sh.lists[e.class]
-	e.prev, e.next = l.tail, 0
-	if l.tail != 0 {
-		sh.at(l.tail).next = e.self
+	e.prev, e.next = l.tail, nil
+	if l.tail != nil {
+		l.tail.next = e
 	} else {
-		l.head = e.self
+		l.head = e
 	}
-	l.tail = e.self
+	l.tail = e
 	l.n.Add(1)
 	s.listed[e.class].Add(1)
 }
@@ -194,24 +158,25 @@ func (s *Store) push(sh *shard, e *entry) {
 // unlink takes e out of its list.
 func (s *Store) unlink(sh *shard, e *entry) {
 	l := &sh.lists[e.class]
-	if e.prev != 0 {
-		sh.at(e.prev).next = e.next
+	if e.prev != nil {
+		e.prev.next = e.next
 	} else {
 		l.head = e.next
 	}
-	if e.next != 0 {
-		sh.at(e.next).prev = e.prev
+	if e.next != nil {
+		e.next.prev = e.prev
 	} else {
 		l.tail = e.prev
 	}
-	e.prev, e.next = 0, 0
+	e.prev, e.next = nil, nil
 	l.n.Add(-1)
 	s.listed[e.class].Add(-1)
 }
 
 // toBack moves e, already listed, to the back of its list.
 func (s *Store) toBack(sh *shard, e *entry) {
-	if sh.lists[e.class].tail == e.self {
+	l := &sh.lists[e.class]
+	if l.tail == e {
 		return
 	}
 	s.unlink(sh, e)
@@ -221,7 +186,7 @@ func (s *Store) toBack(sh *shard, e *entry) {
 // put stores e under id and lists it. The caller has accounted for it.
 func (s *Store) put(sh *shard, id string, e *entry) {
 	e.id = id
-	sh.m[id] = e.self
+	sh.m[id] = e
 	s.push(sh, e)
 }
 

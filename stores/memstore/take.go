@@ -24,7 +24,7 @@ func (s *Store) Take(ctx context.Context, id, key string, opts store.LoadOptions
 	ch := store.Change{Del: []string{key}}
 	for {
 		sh.mu.RLock()
-		e := sh.get(id)
+		e := sh.m[id]
 		if err := updatable(e, now, opts.Idle); err != nil {
 			sh.mu.RUnlock()
 			return nil, false, err

@@ -111,8 +111,7 @@ func (w *walker) step(sh *shard, now time.Time, after string, started bool) (mor
 	// their bound in one step or a few, not by doubling.
 	w.cand = slices.Grow(w.cand, min(2*walkBatch, len(sh.m)))
 	full, bound := false, ""
-	for id, i := range sh.m {
-		e := sh.at(i)
+	for id, e := range sh.m {
 		if e.forwarding() || !e.aliveAt(now) || (started && id <= after) || (full && id > bound) {
 			continue
 		}
