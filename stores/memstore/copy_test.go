@@ -1,6 +1,7 @@
 package memstore_test
 
 import (
+	"fmt"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -225,5 +226,81 @@ func waitBuilt(t *testing.T, built <-chan struct{}) {
 	case <-built:
 	case <-time.After(10 * time.Second):
 		t.Fatal("the write never reached the point where it has built its new values")
+	}
+}
+
+// A write that built its values unlocked finds its entry moved when it
+// comes back: a removal in the same shard meanwhile made tidy move the
+// shard's last entry, the one it peeked at, into the emptied slot. It
+// must build again from the entry where it now is, and lose nothing.
+func TestWriteFollowsAnEntryTidyMoved(t *testing.T) {
+	now := time.Now()
+	w := store.WriteOptions{Now: now, Idle: time.Hour}
+	for _, write := range []struct {
+		name string
+		do   func(s *memstore.Store, id string) (string, error)
+		want map[string]string
+	}{
+		{"Update", func(s *memstore.Store, id string) (string, error) {
+			return id, s.Update(ctx, id, &store.Change{Now: now, Idle: time.Hour, Set: map[string][]byte{"k": []byte("v")}})
+		}, map[string]string{"n": "1", "k": "v"}},
+		{"Update without values", func(s *memstore.Store, id string) (string, error) {
+			return id, s.Update(ctx, id, &store.Change{Now: now, Idle: time.Hour, Set: map[string][]byte{"k": []byte("v")}})
+		}, map[string]string{"k": "v"}},
+		{"Take", func(s *memstore.Store, id string) (string, error) {
+			v, ok, err := s.Take(ctx, id, "n", store.LoadOptions{Now: now, Idle: time.Hour})
+			if err == nil && (!ok || string(v) != "1") {
+				err = fmt.Errorf("Take gave %q, %v", v, ok)
+			}
+			return id, err
+		}, map[string]string{}},
+		{"Renew", func(s *memstore.Store, id string) (string, error) {
+			next := newID(t)
+			_, err := s.Renew(ctx, id, next, &store.Change{Now: now, Idle: time.Hour, Set: map[string][]byte{"k": []byte("v")}}, w)
+			return next, err
+		}, map[string]string{"n": "1", "k": "v"}},
+	} {
+		t.Run(write.name, func(t *testing.T) {
+			s := memstore.New(memstore.Options{Shards: 1, SweepInterval: -1})
+			defer s.Close()
+			// More removals than the shard keeps holes for, so that tidy
+			// moves its last entry into one of them.
+			first := make([]string, memstore.KeptHoles+1)
+			for i := range first {
+				first[i] = anon(t, s, now)
+			}
+			// The shard's last slot. One without values leaves its old
+			// slot looking like it (no values map either), so that only
+			// the entry's identity tells the write it moved.
+			last := newID(t)
+			var vals map[string][]byte
+			if write.name != "Update without values" {
+				vals = map[string][]byte{"n": []byte("1")}
+			}
+			_, err := s.Create(ctx, last, &store.Record{Meta: meta(now, ""), Values: vals}, w)
+			require.NoError(t, err)
+			builds := 0
+			s.SetValuesBuiltHook(func(id string) {
+				if builds++; builds == 1 {
+					for _, id := range first {
+						existed, err := s.Delete(ctx, id)
+						require.NoError(t, err)
+						require.True(t, existed)
+					}
+				}
+			})
+			id, err := write.do(s, last)
+			require.NoError(t, err)
+			assert.Equal(t, 2, builds, "the write did not notice its entry had moved")
+			rec, err := s.Load(ctx, id, store.LoadOptions{Now: now, Idle: time.Hour})
+			require.NoError(t, err)
+			got := map[string]string{}
+			for k, v := range rec.Values {
+				got[k] = string(v)
+			}
+			assert.Equal(t, write.want, got)
+			assert.Equal(t, 1, s.Len())
+			require.NoError(t, s.CheckInvariants())
+		})
 	}
 }

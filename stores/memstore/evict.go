@@ -110,7 +110,7 @@ func (s *Store) evictOne(start uint32, now time.Time, keep1, keep2 string) (vict
 			}
 			sh.mu.Lock()
 			v, ok := s.evictFrom(sh, c, now, keep1, keep2)
-			sh.mu.Unlock()
+			sh.unlock()
 			if ok {
 				return v, true
 			}
@@ -128,20 +128,22 @@ func (s *Store) evictOne(start uint32, now time.Time, keep1, keep2 string) (vict
 // class. Caller holds sh's write lock.
 func (s *Store) evictFrom(sh *shard, c class, now time.Time, keep1, keep2 string) (victim, bool) {
 	if c == anonymous {
-		if e := sh.lists[loggedIn].head; e != nil && !e.aliveAt(now) && e.id != keep1 && e.id != keep2 {
-			return s.evict(sh, e, now), true
+		if h := sh.lists[loggedIn].head; h != 0 {
+			if e := sh.at(h); !e.aliveAt(now) && e.id != keep1 && e.id != keep2 {
+				return s.evict(sh, e, now), true
+			}
 		}
 	}
 	l := &sh.lists[c]
 	// Every step moves an entry to the back or returns, so a list of only
 	// kept entries ends the walk after one pass.
 	for step, n := 0, l.n.Load(); int64(step) < n; step++ {
-		e := l.head
+		e := sh.at(l.head)
 		switch {
 		case e.id == keep1 || e.id == keep2:
 			s.toBack(sh, e)
-		case e.aliveAt(now) && e.ref.Load() && step < evictWalk:
-			e.ref.Store(false)
+		case e.aliveAt(now) && e.referenced() && step < evictWalk:
+			e.unreference()
 			s.toBack(sh, e)
 		default:
 			return s.evict(sh, e, now), true

@@ -2,6 +2,7 @@ package memstore
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/sessionkit/sessionkit/core/store"
 )
@@ -33,6 +34,9 @@ func (s *Store) ShardCount() int { return len(s.shards) }
 
 // EvictWalk is how many second chances one eviction gives at most.
 const EvictWalk = evictWalk
+
+// KeptHoles is how many emptied slots a shard keeps for its next writes.
+const KeptHoles = keptHoles
 
 // WalkBatch is how many sessions one step of a Walk copies at most.
 const WalkBatch = walkBatch
@@ -76,7 +80,11 @@ func (s *Store) CheckInvariants() error {
 	var listed [classes]int64
 	for i := range s.shards {
 		sh := &s.shards[i]
-		for id, e := range sh.m {
+		for id, at := range sh.m {
+			e := sh.at(at)
+			if e.self != at {
+				return fmt.Errorf("entry under %.8s is in slot %d but says %d", id, at, e.self)
+			}
 			if e.id != id {
 				return fmt.Errorf("entry under %.8s says it is %.8s", id, e.id)
 			}
@@ -104,19 +112,20 @@ func (s *Store) CheckInvariants() error {
 		n := 0
 		for c := range classes {
 			l := &sh.lists[c]
-			var prev *entry
+			var prev slot
 			k := int64(0)
-			for e := l.head; e != nil; e = e.next {
+			for at := l.head; at != 0; at = sh.at(at).next {
+				e := sh.at(at)
 				if e.prev != prev {
 					return fmt.Errorf("shard %d list %d: broken back link at %.8s", i, c, e.id)
 				}
-				if sh.m[e.id] != e {
+				if sh.m[e.id] != at {
 					return fmt.Errorf("shard %d list %d holds %.8s, which the map does not", i, c, e.id)
 				}
 				if e.class != c {
 					return fmt.Errorf("entry %.8s of class %d is in list %d", e.id, e.class, c)
 				}
-				prev = e
+				prev = at
 				k++
 			}
 			if l.tail != prev || l.n.Load() != k {
@@ -128,15 +137,27 @@ func (s *Store) CheckInvariants() error {
 		if n != len(sh.m) {
 			return fmt.Errorf("shard %d: %d entries listed, %d in the map", i, n, len(sh.m))
 		}
-		free := 0
-		for e := sh.free; e != nil; e = e.next {
-			if e.id != "" || e.values != nil || e.prev != nil || e.size != 0 {
-				return fmt.Errorf("shard %d: a recycled entry still holds %.8s", i, e.id)
-			}
-			free++
+		if len(sh.holes) > keptHoles {
+			return fmt.Errorf("shard %d: %d slots left untidied", i, len(sh.holes))
 		}
-		if free != sh.nfree || free > maxFree {
-			return fmt.Errorf("shard %d: %d entries free, nfree %d, at most %d", i, free, sh.nfree, maxFree)
+		if int(sh.n) != len(sh.m)+len(sh.holes) {
+			return fmt.Errorf("shard %d: %d entries stored and %d holes, but slots 1 to %d in use", i, len(sh.m), len(sh.holes), sh.n)
+		}
+		slots := len(sh.slab) * chunkSize
+		if slots < int(sh.n) || slots-int(sh.n) >= 2*chunkSize {
+			return fmt.Errorf("shard %d: %d slots for %d entries", i, slots, sh.n)
+		}
+		for at := slot(1); int(at) <= slots; at++ {
+			e := sh.at(at)
+			if at <= sh.n && !slices.Contains(sh.holes, at) {
+				if !e.held || e.self != at {
+					return fmt.Errorf("shard %d: slot %d of %d is not in use (held %v, self %d)", i, at, sh.n, e.held, e.self)
+				}
+				continue
+			}
+			if e.held || e.id != "" || e.values != nil || e.prev != 0 || e.next != 0 || e.size != 0 || e.meta.UserID != "" {
+				return fmt.Errorf("shard %d: free slot %d still holds %.8s", i, at, e.id)
+			}
 		}
 	}
 	if n := s.Len(); n != records {

@@ -33,8 +33,8 @@ func (s *Store) sweep() {
 		sh := &s.shards[i]
 		expired = expired[:0]
 		sh.mu.RLock()
-		for id, e := range sh.m {
-			if !e.aliveAt(now) {
+		for id, i := range sh.m {
+			if !sh.at(i).aliveAt(now) {
 				expired = append(expired, id)
 			}
 		}
@@ -46,7 +46,7 @@ func (s *Store) sweep() {
 		orphans = orphans[:0]
 		sh.mu.Lock()
 		for _, id := range expired {
-			e := sh.m[id]
+			e := sh.get(id)
 			if e == nil || e.aliveAt(now) {
 				continue
 			}
@@ -56,7 +56,7 @@ func (s *Store) sweep() {
 			}
 			sh.recycle(e)
 		}
-		sh.mu.Unlock()
+		sh.unlock()
 		for _, o := range orphans {
 			s.prune(o.user, o.id)
 		}

@@ -40,7 +40,7 @@ func (s *Store) LoadInto(ctx context.Context, id string, opts store.LoadOptions,
 	sh := s.shard(id)
 
 	sh.mu.RLock()
-	e := sh.m[id]
+	e := sh.get(id)
 	touch, err := loadable(e, now, opts)
 	if err != nil || !touch {
 		if err == nil {
@@ -54,7 +54,7 @@ func (s *Store) LoadInto(ctx context.Context, id string, opts store.LoadOptions,
 	sh.mu.RUnlock()
 
 	sh.mu.Lock()
-	e = sh.m[id]
+	e = sh.get(id)
 	touch, err = loadable(e, now, opts)
 	if err != nil {
 		sh.mu.Unlock()

@@ -15,12 +15,18 @@ import (
 // reads come first, so that a read of an entry not in cache touches as few
 // cache lines as it can; those only writes and eviction use follow.
 type entry struct {
-	// ref is set by every read, under the read lock only (hence atomic),
-	// and cleared by eviction when it gives the entry its second chance.
-	ref atomic.Bool
+	// ref is set by every read, under the read lock only (hence atomic:
+	// see used), and cleared by eviction when it gives the entry its second
+	// chance. It is a plain word rather than an atomic.Bool so that tidy
+	// can move an entry by copying it, under the write lock.
+	ref uint32
 	// class is the list the entry is in: a record's by its user, a
 	// forwarding entry its successor's.
 	class class
+	// held is set while the entry is stored under id (put) and cleared
+	// when it is recycled: what tells tidy a slot is empty, even for an
+	// entry stored under the empty ID.
+	held bool
 
 	meta store.Meta
 	// values is never written after it is stored (it may have been handed
@@ -33,13 +39,15 @@ type entry struct {
 	expires time.Time
 
 	// id is the key the entry is stored under, so that eviction, which
-	// finds entries through the lists, can delete them from the map; it is
-	// cleared when the entry is removed, so e.id == id holds exactly while
-	// e is stored under id (what a write that peeked at e checks).
+	// finds entries through the lists, can delete them from the map.
 	id string
-	// prev and next link the entry into its shard's list for its class;
-	// the links live in the entry so that listing it allocates nothing.
-	prev, next *entry
+	// prev and next link the entry into its shard's list for its class.
+	// They are slots, not pointers, so that the garbage collector has
+	// nothing to follow in them (see slot).
+	prev, next slot
+	// self is the entry's own slot in its shard's slab; it stays with the
+	// slot, not with what tidy moves into it.
+	self slot
 	// size is the entry's accounted bytes (see size.go).
 	size int64
 }
@@ -60,10 +68,16 @@ func (e *entry) recordAt(now time.Time, idle time.Duration) bool {
 // keeps a session read by many goroutines from bouncing its cache line
 // between cores with a store on every read.
 func (e *entry) used() {
-	if !e.ref.Load() {
-		e.ref.Store(true)
+	if atomic.LoadUint32(&e.ref) == 0 {
+		atomic.StoreUint32(&e.ref, 1)
 	}
 }
+
+// referenced reports whether e was read since eviction last looked.
+func (e *entry) referenced() bool { return atomic.LoadUint32(&e.ref) != 0 }
+
+// unreference gives e its second chance; the caller holds the write lock.
+func (e *entry) unreference() { atomic.StoreUint32(&e.ref, 0) }
 
 // class sorts entries for eviction: anonymous sessions go before any
 // logged-in one.
@@ -82,10 +96,20 @@ func classOf(userID string) class {
 	return loggedIn
 }
 
+// slot names an entry in its shard's slab: slots count from 1, so that
+// the zero slot is none. Entries live in the slab, not in objects of their
+// own, and the map and the lists name them by slot, so that a store of
+// many sessions is a few large arrays to the garbage collector, which
+// scans them in order, rather than a graph of small objects it must chase
+// pointer by pointer: at 90,000 sessions a full collection took 40%
+// longer with entries as objects linked into their lists (see the package
+// doc's Measurements).
+type slot uint32
+
 // list is a shard's entries of one class, oldest first: the order in
 // which eviction's CLOCK hand visits them.
 type list struct {
-	head, tail *entry
+	head, tail slot
 	// n is written under the shard's write lock and read without it, by
 	// eviction looking for a shard that has a candidate.
 	n atomic.Int64
@@ -93,50 +117,155 @@ type list struct {
 
 // shard is one slice of the record map.
 type shard struct {
-	mu    sync.RWMutex
-	m     map[string]*entry
+	mu sync.RWMutex
+	m  map[string]slot
+	// slab holds the shard's entries, chunkSize to a chunk: slot i is
+	// entry (i-1)%chunkSize of chunk (i-1)/chunkSize. Whenever the lock is
+	// free it is dense: slots 1 to n hold the shard's entries but for at
+	// most keptHoles, the rest nothing, and it ends less than two chunks
+	// past n (see tidy). So what the slab holds beyond the entries the
+	// bounds account for is a few dozen free entries per shard, however
+	// many the shard once held.
+	slab []*[chunkSize]entry
+	// holes are emptied slots below n: those the write holding the lock
+	// emptied, for its own next allocations and then for tidy to fill,
+	// and at most keptHoles that tidy left for the next writes.
+	holes []slot
 	lists [classes]list
-	// free holds up to maxFree entries removed from the shard, linked by
-	// next, for its next writes to reuse (see recycle).
-	free  *entry
-	nfree int
+	n     slot
 	// Readers write the RWMutex's reader count; padding keeps neighbouring
 	// shards off each other's cache lines so parallel reads don't contend.
-	_ [128 - unsafe.Sizeof(sync.RWMutex{}) - unsafe.Sizeof(map[string]*entry(nil)) - unsafe.Sizeof([classes]list{}) -
-		unsafe.Sizeof((*entry)(nil)) - unsafe.Sizeof(0)]byte
+	// (The fields above are in the order that leaves no gap between them.)
+	_ [128 - unsafe.Sizeof(sync.RWMutex{}) - unsafe.Sizeof(map[string]slot(nil)) - unsafe.Sizeof([]*[chunkSize]entry(nil)) -
+		unsafe.Sizeof([]slot(nil)) - unsafe.Sizeof([classes]list{}) - unsafe.Sizeof(slot(0))]byte
 }
 
-// maxFree bounds each shard's free list: enough for the steady state of a
-// full store, where every Create evicts one entry and stores another, and
-// little memory kept after a burst of deletions.
-const maxFree = 32
+// chunkSize is how many entries the slab makes at a time: few enough that
+// a shard holds little unused, enough that the collector sees a store as
+// a few large objects.
+const chunkSize = 16
 
-// alloc returns an entry to fill: a recycled one when the shard has one, so
-// that a write at the bounds, which has just evicted one, allocates none.
-// Caller holds sh's write lock.
-func (sh *shard) alloc() *entry {
-	e := sh.free
-	if e == nil {
-		return new(entry)
+// keptHoles is how many emptied slots tidy leaves for the shard's next
+// writes to fill.
+const keptHoles = 4
+
+// maxHoles is the most slots a shard keeps room to remember between
+// writes; a sweep that empties more gets a larger list, dropped after.
+const maxHoles = 64
+
+// A shard fills two cache lines exactly (see shard's padding).
+var _ = [1]struct{}{}[unsafe.Sizeof(shard{})-128]
+
+// at is the entry in slot i, which must be one of the slab's.
+func (sh *shard) at(i slot) *entry {
+	i--
+	return &sh.slab[i/chunkSize][i%chunkSize]
+}
+
+// get is the entry stored under id, or nil. Caller holds a lock on sh.
+func (sh *shard) get(id string) *entry {
+	if i := sh.m[id]; i != 0 {
+		return sh.at(i)
 	}
-	sh.free, e.next = e.next, nil
-	sh.nfree--
+	return nil
+}
+
+// alloc returns an entry to fill: a slot the same write emptied, or the
+// one after n, in a new chunk when the slab is full. Caller holds sh's
+// write lock.
+func (sh *shard) alloc() *entry {
+	if k := len(sh.holes); k > 0 {
+		i := sh.holes[k-1]
+		sh.holes = sh.holes[:k-1]
+		return sh.at(i)
+	}
+	if int(sh.n) == len(sh.slab)*chunkSize {
+		sh.slab = append(sh.slab, new([chunkSize]entry))
+	}
+	sh.n++
+	e := sh.at(sh.n)
+	e.self = sh.n
 	return e
 }
 
-// recycle keeps e, removed from sh, for alloc, cleared so that it holds on
-// to nothing. The caller holds sh's write lock and has read what it needs:
-// entries are read only under their shard's lock, except by the writes
-// that peek at one and build its new values unlocked, and those trust only
-// the values map, by identity (see sameMap), never the entry itself.
+// recycle empties e, removed from sh, so that it holds on to nothing, and
+// leaves its slot for alloc or tidy. The caller holds sh's write lock and
+// has read what it needs: entries are read only under their shard's
+// lock, except by the writes that peek at one and build its new values
+// unlocked, and those trust only the values map, by identity (see
+// sameMap), never the entry itself.
 func (sh *shard) recycle(e *entry) {
-	if sh.nfree >= maxFree {
-		return // the garbage collector takes it
+	*e = entry{self: e.self}
+	sh.holes = append(sh.holes, e.self)
+}
+
+// tidy makes the slab dense again, but for keptHoles slots, before sh's
+// write lock is released: it moves the last entries into the slots the
+// write emptied, and gives back the chunks past the last two that hold
+// anything. Each emptied slot costs at most one move, so tidying is
+// amortised O(1) per removal. The few holes it keeps are for the shard's
+// next writes, so that a Create into a full store, which has just evicted
+// an entry of the same shard, takes its slot without moving anything.
+// Moving an entry only changes its slot: a write that peeked at the entry
+// finds another one, or none, in the slot it read, and starts again.
+func (sh *shard) tidy() {
+	for len(sh.holes) > keptHoles {
+		h := sh.holes[len(sh.holes)-1]
+		sh.holes = sh.holes[:len(sh.holes)-1]
+		sh.trim()
+		if h < sh.n {
+			sh.move(sh.n, h)
+			sh.n--
+		}
 	}
-	*e = entry{}
-	e.next = sh.free
-	sh.free = e
-	sh.nfree++
+	sh.trim()
+	// Kept holes the trim went past are beyond the end now.
+	sh.holes = slices.DeleteFunc(sh.holes, func(h slot) bool { return h > sh.n })
+	for len(sh.slab)*chunkSize-int(sh.n) >= 2*chunkSize {
+		last := len(sh.slab) - 1
+		sh.slab[last] = nil
+		sh.slab = sh.slab[:last]
+	}
+	if cap(sh.holes) > maxHoles {
+		sh.holes = slices.Clone(sh.holes)
+	}
+}
+
+// trim moves the end of the slab back past its empty slots.
+func (sh *shard) trim() {
+	for sh.n > 0 && !sh.at(sh.n).held {
+		sh.n--
+	}
+}
+
+// move puts the entry in slot from, which is listed, into the empty slot
+// to, and empties from.
+func (sh *shard) move(from, to slot) {
+	src, dst := sh.at(from), sh.at(to)
+	*dst = *src
+	dst.self = to
+	sh.m[dst.id] = to
+	l := &sh.lists[dst.class]
+	if dst.prev != 0 {
+		sh.at(dst.prev).next = to
+	} else {
+		l.head = to
+	}
+	if dst.next != 0 {
+		sh.at(dst.next).prev = to
+	} else {
+		l.tail = to
+	}
+	*src = entry{self: from}
+}
+
+// unlock tidies sh and releases its write lock: every write that may have
+// removed an entry ends with it.
+func (sh *shard) unlock() {
+	if len(sh.holes) > keptHoles || len(sh.slab)*chunkSize-int(sh.n) >= 2*chunkSize {
+		sh.tidy()
+	}
+	sh.mu.Unlock()
 }
 
 // The list helpers below need the shard's write lock.
@@ -144,13 +273,13 @@ func (sh *shard) recycle(e *entry) {
 // push appends e to the back of its class's list.
 func (s *Store) push(sh *shard, e *entry) {
 	l := &sh.lists[e.class]
-	e.prev, e.next = l.tail, nil
-	if l.tail != nil {
-		l.tail.next = e
+	e.prev, e.next = l.tail, 0
+	if l.tail != 0 {
+		sh.at(l.tail).next = e.self
 	} else {
-		l.head = e
+		l.head = e.self
 	}
-	l.tail = e
+	l.tail = e.self
 	l.n.Add(1)
 	s.listed[e.class].Add(1)
 }
@@ -158,25 +287,24 @@ func (s *Store) push(sh *shard, e *entry) {
 // unlink takes e out of its list.
 func (s *Store) unlink(sh *shard, e *entry) {
 	l := &sh.lists[e.class]
-	if e.prev != nil {
-		e.prev.next = e.next
+	if e.prev != 0 {
+		sh.at(e.prev).next = e.next
 	} else {
 		l.head = e.next
 	}
-	if e.next != nil {
-		e.next.prev = e.prev
+	if e.next != 0 {
+		sh.at(e.next).prev = e.prev
 	} else {
 		l.tail = e.prev
 	}
-	e.prev, e.next = nil, nil
+	e.prev, e.next = 0, 0
 	l.n.Add(-1)
 	s.listed[e.class].Add(-1)
 }
 
 // toBack moves e, already listed, to the back of its list.
 func (s *Store) toBack(sh *shard, e *entry) {
-	l := &sh.lists[e.class]
-	if l.tail == e {
+	if sh.lists[e.class].tail == e.self {
 		return
 	}
 	s.unlink(sh, e)
@@ -185,8 +313,8 @@ func (s *Store) toBack(sh *shard, e *entry) {
 
 // put stores e under id and lists it. The caller has accounted for it.
 func (s *Store) put(sh *shard, id string, e *entry) {
-	e.id = id
-	sh.m[id] = e
+	e.id, e.held = id, true
+	sh.m[id] = e.self
 	s.push(sh, e)
 }
 
@@ -269,7 +397,7 @@ func (s *Store) lockShards(idx []uint32) []uint32 {
 
 func (s *Store) unlockShards(idx []uint32) {
 	for i := len(idx) - 1; i >= 0; i-- {
-		s.shards[idx[i]].mu.Unlock()
+		s.shards[idx[i]].unlock()
 	}
 }
 

@@ -150,7 +150,7 @@ func New(o Options) *Store {
 		s.now = time.Now
 	}
 	for i := range s.shards {
-		s.shards[i].m = make(map[string]*entry)
+		s.shards[i].m = make(map[string]slot)
 		s.users[i].m = make(map[string]map[string]struct{})
 	}
 	every := o.SweepInterval

@@ -24,7 +24,7 @@ func (s *Store) Take(ctx context.Context, id, key string, opts store.LoadOptions
 	ch := store.Change{Del: []string{key}}
 	for {
 		sh.mu.RLock()
-		e := sh.m[id]
+		e := sh.get(id)
 		if err := updatable(e, now, opts.Idle); err != nil {
 			sh.mu.RUnlock()
 			return nil, false, err
@@ -44,7 +44,7 @@ func (s *Store) Take(ctx context.Context, id, key string, opts store.LoadOptions
 		}
 
 		sh.mu.Lock()
-		if e.id != id || !sameMap(e.values, old) || updatable(e, now, opts.Idle) != nil {
+		if sh.get(id) != e || !sameMap(e.values, old) || updatable(e, now, opts.Idle) != nil {
 			sh.mu.Unlock()
 			continue // changed meanwhile: look again
 		}

@@ -56,7 +56,7 @@ func (s *Store) shardsOf(us *userShard, u string, extra ...string) []uint32 {
 // bound returns the record under id if it is a session record bound to u;
 // index entries are never trusted. Caller holds a lock on id's shard.
 func (s *Store) bound(u, id string) *entry {
-	e := s.shard(id).m[id]
+	e := s.shard(id).get(id)
 	if e == nil || e.forwarding() || e.meta.UserID != u {
 		return nil
 	}
@@ -132,7 +132,7 @@ func (s *Store) evictionPlan(us *userShard, u string, limit int, now time.Time, 
 func (s *Store) removeBound(us *userShard, u string, ids []string) {
 	for _, id := range ids {
 		sh := s.shard(id)
-		e := sh.m[id]
+		e := sh.get(id)
 		s.remove(sh, e)
 		sh.recycle(e)
 		us.remove(u, id)
@@ -144,7 +144,7 @@ func (s *Store) removeBound(us *userShard, u string, ids []string) {
 func (s *Store) sizeOf(ids []string) int64 {
 	var n int64
 	for _, id := range ids {
-		n += s.shard(id).m[id].size
+		n += s.shard(id).get(id).size
 	}
 	return n
 }

@@ -111,7 +111,8 @@ func (w *walker) step(sh *shard, now time.Time, after string, started bool) (mor
 	// their bound in one step or a few, not by doubling.
 	w.cand = slices.Grow(w.cand, min(2*walkBatch, len(sh.m)))
 	full, bound := false, ""
-	for id, e := range sh.m {
+	for id, i := range sh.m {
+		e := sh.at(i)
 		if e.forwarding() || !e.aliveAt(now) || (started && id <= after) || (full && id > bound) {
 			continue
 		}

@@ -94,7 +94,7 @@ func (s *Store) create(id string, e *newRecord, now time.Time, limit int, res *r
 	defer s.unlockShards(idx)
 
 	sh := s.shard(id)
-	old := sh.m[id]
+	old := sh.get(id)
 	if old != nil && old.aliveAt(now) {
 		s.release(res.n, res.b)
 		return nil, reservation{}, store.ErrExists
@@ -153,7 +153,7 @@ func (s *Store) Update(ctx context.Context, id string, ch *store.Change) error {
 	if ch == nil {
 		sh := s.shard(id)
 		sh.mu.RLock()
-		e := sh.m[id]
+		e := sh.get(id)
 		ok := e != nil && !e.forwarding() && e.aliveAt(s.now())
 		sh.mu.RUnlock()
 		if !ok {
@@ -192,7 +192,7 @@ func updatable(e *entry, now time.Time, idle time.Duration) error {
 func (s *Store) update(id string, ch *store.Change, now time.Time) (oldUser string, err error) {
 	sh := s.shard(id)
 	sh.mu.RLock()
-	e := sh.m[id]
+	e := sh.get(id)
 	if err := updatable(e, now, ch.Idle); err != nil {
 		sh.mu.RUnlock()
 		return "", err
@@ -235,9 +235,9 @@ func (s *Store) update(id string, ch *store.Change, now time.Time) (oldUser stri
 	}
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	// Still stored under id (removal clears e.id), still holding the map
-	// the copy was built from.
-	if e.id != id || !sameMap(e.values, old) {
+	// Still the entry under id (neither removed nor moved by tidy), still
+	// holding the map the copy was built from.
+	if sh.get(id) != e || !sameMap(e.values, old) {
 		s.release(res.n, res.b)
 		return "", errRetry
 	}
@@ -328,7 +328,7 @@ func (s *Store) renewOnce(r *renewal) (evicted []string, oldUser, target string,
 	// and to read the values the new record is built from.
 	sh := s.shard(r.oldID)
 	sh.mu.RLock()
-	e := sh.m[r.oldID]
+	e := sh.get(r.oldID)
 	if err := r.check(e); err != nil {
 		sh.mu.RUnlock()
 		return nil, "", "", err
@@ -429,7 +429,7 @@ func (s *Store) renew(r *renewal, target string, b *built) (evicted []string, ol
 		return nil, "", err
 	}
 	oldSh, newSh := s.shard(r.oldID), s.shard(r.newID)
-	e := oldSh.m[r.oldID]
+	e := oldSh.get(r.oldID)
 	if err := r.check(e); err != nil {
 		return fail(err)
 	}
@@ -437,7 +437,7 @@ func (s *Store) renew(r *renewal, target string, b *built) (evicted []string, ol
 		return fail(errRetry)
 	}
 	var freed, freedBytes int64
-	n := newSh.m[r.newID]
+	n := newSh.get(r.newID)
 	if n != nil {
 		if n.aliveAt(r.now) { // also when newID == oldID
 			return fail(store.ErrExists)
@@ -477,7 +477,7 @@ func (s *Store) renew(r *renewal, target string, b *built) (evicted []string, ol
 	ne.values, ne.meta, ne.size = b.values, meta, size
 	ne.expires = meta.Deadline(r.idle)
 	ne.class = classOf(meta.UserID)
-	ne.ref.Store(true) // a request is using it right now
+	ne.ref = 1 // a request is using it right now
 	s.put(newSh, r.newID, ne)
 	if r.opts.Grace > 0 {
 		fe := oldSh.alloc()
@@ -506,7 +506,7 @@ func (s *Store) Delete(ctx context.Context, id string) (existed bool, err error)
 	for hop := 0; hop < maxForwardHops && id != ""; hop++ {
 		sh := s.shard(id)
 		sh.mu.Lock()
-		e := sh.m[id]
+		e := sh.get(id)
 		if e == nil {
 			sh.mu.Unlock()
 			break
@@ -516,7 +516,7 @@ func (s *Store) Delete(ctx context.Context, id string) (existed bool, err error)
 		// the shard is unlocked.
 		successor, user, expires := e.successor, e.meta.UserID, e.expires
 		sh.recycle(e)
-		sh.mu.Unlock()
+		sh.unlock()
 		if successor != "" {
 			id = successor
 			continue
