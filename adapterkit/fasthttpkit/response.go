@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 	"sync"
+	"unsafe"
 
 	"github.com/valyala/fasthttp"
 
@@ -68,13 +69,18 @@ var cookieBufs = sync.Pool{New: func() any {
 
 const maxPooledCookie = 1024
 
+var varyKey = []byte(fasthttp.HeaderVary)
+
 // addVary adds field to the Vary line unless it names it already (fields
 // compare case-insensitively). The common case, no Vary yet, allocates
 // nothing: fasthttp copies the value into its own buffer.
 func addVary(h *fasthttp.ResponseHeader, field string) {
 	old := h.Peek(fasthttp.HeaderVary)
 	if len(old) == 0 {
-		h.Set(fasthttp.HeaderVary, field)
+		// Set would first copy the key and the value into buffers of
+		// the header's own, to canonicalise the key: both are canonical
+		// already, and SetCanonical copies the value where it keeps it.
+		h.SetCanonical(varyKey, unsafe.Slice(unsafe.StringData(field), len(field)))
 		return
 	}
 	for rest := old; len(rest) > 0; {
