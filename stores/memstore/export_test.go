@@ -143,9 +143,14 @@ func (s *Store) CheckInvariants() error {
 		if int(sh.n) != len(sh.m)+len(sh.holes) {
 			return fmt.Errorf("shard %d: %d entries stored and %d holes, but slots 1 to %d in use", i, len(sh.m), len(sh.holes), sh.n)
 		}
-		slots := len(sh.slab) * chunkSize
-		if slots < int(sh.n) || slots-int(sh.n) >= 2*chunkSize {
-			return fmt.Errorf("shard %d: %d slots for %d entries", i, slots, sh.n)
+		slots := slotsBefore(len(sh.slab))
+		if slots < int(sh.n) || sh.shrinkable() {
+			return fmt.Errorf("shard %d: %d slots in %d chunks for %d entries", i, slots, len(sh.slab), sh.n)
+		}
+		for c, chunk := range sh.slab {
+			if len(chunk) != chunkLen(c) {
+				return fmt.Errorf("shard %d: chunk %d holds %d entries, not %d", i, c, len(chunk), chunkLen(c))
+			}
 		}
 		for at := slot(1); int(at) <= slots; at++ {
 			e := sh.at(at)

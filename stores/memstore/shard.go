@@ -1,6 +1,7 @@
 package memstore
 
 import (
+	"math/bits"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -119,14 +120,16 @@ type list struct {
 type shard struct {
 	mu sync.RWMutex
 	m  map[string]slot
-	// slab holds the shard's entries, chunkSize to a chunk: slot i is
-	// entry (i-1)%chunkSize of chunk (i-1)/chunkSize. Whenever the lock is
+	// slab holds the shard's entries in chunks of 1, 2, 4 and 8 entries
+	// and then chunkSize each (see locate), so that a shard of a few
+	// sessions holds little more than their entries. Whenever the lock is
 	// free it is dense: slots 1 to n hold the shard's entries but for at
-	// most keptHoles, the rest nothing, and it ends less than two chunks
-	// past n (see tidy). So what the slab holds beyond the entries the
-	// bounds account for is a few dozen free entries per shard, however
-	// many the shard once held.
-	slab []*[chunkSize]entry
+	// most keptHoles, the rest nothing, and its last chunk is in use
+	// unless the one before is more than half full (see tidy). So what
+	// the slab holds beyond the entries the bounds account for is at most
+	// 27 entries per shard, and never more than about the shard's own,
+	// however many it once held.
+	slab [][]entry
 	// holes are emptied slots below n: those the write holding the lock
 	// emptied, for its own next allocations and then for tidy to fill,
 	// and at most keptHoles that tidy left for the next writes.
@@ -136,14 +139,47 @@ type shard struct {
 	// Readers write the RWMutex's reader count; padding keeps neighbouring
 	// shards off each other's cache lines so parallel reads don't contend.
 	// (The fields above are in the order that leaves no gap between them.)
-	_ [128 - unsafe.Sizeof(sync.RWMutex{}) - unsafe.Sizeof(map[string]slot(nil)) - unsafe.Sizeof([]*[chunkSize]entry(nil)) -
+	_ [128 - unsafe.Sizeof(sync.RWMutex{}) - unsafe.Sizeof(map[string]slot(nil)) - unsafe.Sizeof([][]entry(nil)) -
 		unsafe.Sizeof([]slot(nil)) - unsafe.Sizeof([classes]list{}) - unsafe.Sizeof(slot(0))]byte
 }
 
-// chunkSize is how many entries the slab makes at a time: few enough that
-// a shard holds little unused, enough that the collector sees a store as
-// a few large objects.
+// chunkSize is how many entries the slab makes at a time once it holds
+// 15: few enough that a shard holds little unused, enough that the
+// collector sees a store as a few large objects.
 const chunkSize = 16
+
+// smallChunks are the slab's first chunks, of 1, 2, 4 and 8 entries:
+// smallSlots slots in all.
+const (
+	smallChunks = 4
+	smallSlots  = 1<<smallChunks - 1
+)
+
+// locate is the chunk of slot i and its place in it.
+func locate(i slot) (chunk, at int) {
+	if i <= smallSlots {
+		chunk = bits.Len32(uint32(i)) - 1
+		return chunk, int(i) - 1<<chunk
+	}
+	j := int(i) - smallSlots - 1
+	return smallChunks + j/chunkSize, j % chunkSize
+}
+
+// chunkLen is how many entries chunk c holds.
+func chunkLen(c int) int {
+	if c < smallChunks {
+		return 1 << c
+	}
+	return chunkSize
+}
+
+// slotsBefore is how many slots the chunks before chunk c hold.
+func slotsBefore(c int) int {
+	if c <= smallChunks {
+		return 1<<c - 1
+	}
+	return smallSlots + (c-smallChunks)*chunkSize
+}
 
 // keptHoles is how many emptied slots tidy leaves for the shard's next
 // writes to fill.
@@ -158,8 +194,8 @@ var _ = [1]struct{}{}[unsafe.Sizeof(shard{})-128]
 
 // at is the entry in slot i, which must be one of the slab's.
 func (sh *shard) at(i slot) *entry {
-	i--
-	return &sh.slab[i/chunkSize][i%chunkSize]
+	c, j := locate(i)
+	return &sh.slab[c][j]
 }
 
 // get is the entry stored under id, or nil. Caller holds a lock on sh.
@@ -179,8 +215,8 @@ func (sh *shard) alloc() *entry {
 		sh.holes = sh.holes[:k-1]
 		return sh.at(i)
 	}
-	if int(sh.n) == len(sh.slab)*chunkSize {
-		sh.slab = append(sh.slab, new([chunkSize]entry))
+	if int(sh.n) == slotsBefore(len(sh.slab)) {
+		sh.slab = append(sh.slab, make([]entry, chunkLen(len(sh.slab))))
 	}
 	sh.n++
 	e := sh.at(sh.n)
@@ -201,8 +237,8 @@ func (sh *shard) recycle(e *entry) {
 
 // tidy makes the slab dense again, but for keptHoles slots, before sh's
 // write lock is released: it moves the last entries into the slots the
-// write emptied, and gives back the chunks past the last two that hold
-// anything. Each emptied slot costs at most one move, so tidying is
+// write emptied, and gives back the chunks at its end that shrinkable
+// says it no longer needs. Each emptied slot costs at most one move, so tidying is
 // amortised O(1) per removal. The few holes it keeps are for the shard's
 // next writes, so that a Create into a full store, which has just evicted
 // an entry of the same shard, takes its slot without moving anything.
@@ -221,7 +257,7 @@ func (sh *shard) tidy() {
 	sh.trim()
 	// Kept holes the trim went past are beyond the end now.
 	sh.holes = slices.DeleteFunc(sh.holes, func(h slot) bool { return h > sh.n })
-	for len(sh.slab)*chunkSize-int(sh.n) >= 2*chunkSize {
+	for sh.shrinkable() {
 		last := len(sh.slab) - 1
 		sh.slab[last] = nil
 		sh.slab = sh.slab[:last]
@@ -229,6 +265,19 @@ func (sh *shard) tidy() {
 	if cap(sh.holes) > maxHoles {
 		sh.holes = slices.Clone(sh.holes)
 	}
+}
+
+// shrinkable reports whether the slab's last chunk is empty and the one
+// before at most half full, so that tidy gives the last one back: the
+// half keeps a shard that grows and shrinks across a chunk's edge from
+// making and dropping a chunk at every write. The first chunk is kept.
+func (sh *shard) shrinkable() bool {
+	last := len(sh.slab) - 1
+	if last < 1 || int(sh.n) > slotsBefore(last) {
+		return false
+	}
+	used := max(int(sh.n)-slotsBefore(last-1), 0)
+	return 2*used <= chunkLen(last-1)
 }
 
 // trim moves the end of the slab back past its empty slots.
@@ -262,7 +311,7 @@ func (sh *shard) move(from, to slot) {
 // unlock tidies sh and releases its write lock: every write that may have
 // removed an entry ends with it.
 func (sh *shard) unlock() {
-	if len(sh.holes) > keptHoles || len(sh.slab)*chunkSize-int(sh.n) >= 2*chunkSize {
+	if len(sh.holes) > keptHoles || sh.shrinkable() {
 		sh.tidy()
 	}
 	sh.mu.Unlock()
