@@ -228,8 +228,9 @@ func (sh *shard) alloc() *entry {
 // leaves its slot for alloc or tidy. The caller holds sh's write lock and
 // has read what it needs: entries are read only under their shard's
 // lock, except by the writes that peek at one and build its new values
-// unlocked, and those trust only the values map, by identity (see
-// sameMap), never the entry itself.
+// unlocked, and those, once locked again, check that the entry is still
+// the one stored under their ID and still holds the map they built from
+// (see sameMap).
 func (sh *shard) recycle(e *entry) {
 	*e = entry{self: e.self}
 	sh.holes = append(sh.holes, e.self)
@@ -238,8 +239,8 @@ func (sh *shard) recycle(e *entry) {
 // tidy makes the slab dense again, but for keptHoles slots, before sh's
 // write lock is released: it moves the last entries into the slots the
 // write emptied, and gives back the chunks at its end that shrinkable
-// says it no longer needs. Each emptied slot costs at most one move, so tidying is
-// amortised O(1) per removal. The few holes it keeps are for the shard's
+// says it no longer needs. Each emptied slot costs at most one move, so
+// tidying is amortised O(1) per removal. The few holes it keeps are for the shard's
 // next writes, so that a Create into a full store, which has just evicted
 // an entry of the same shard, takes its slot without moving anything.
 // Moving an entry only changes its slot: a write that peeked at the entry

@@ -267,10 +267,12 @@ func (s *Store) update(id string, ch *store.Change, now time.Time) (oldUser stri
 // sameMap reports whether a and b are the same map, not merely equal ones.
 // Identity is what tells a write that nobody swapped the record's values
 // while it built its copy: the map it holds cannot be freed and its
-// address reused meanwhile. It is all the write needs to trust: even if
-// the entry was recycled for another record under the same ID meanwhile
-// (see recycle), a record holding that very map has exactly the values the
-// copy was built from, and the metadata is read again under the lock.
+// address reused meanwhile. The write also checks that its entry is still
+// the one stored under the ID, which it is not once tidy has moved it.
+// Should the slot have been recycled for another record under the same ID
+// meanwhile (see recycle), a record holding that very map still has
+// exactly the values the copy was built from, and the metadata is read
+// again under the lock.
 func sameMap(a, b map[string][]byte) bool {
 	return *(*unsafe.Pointer)(unsafe.Pointer(&a)) == *(*unsafe.Pointer)(unsafe.Pointer(&b))
 }
