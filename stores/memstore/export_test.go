@@ -29,6 +29,9 @@ func (s *Store) UserIndexLen(u string) int {
 	return len(us.m[u])
 }
 
+// Sweep runs one pass of the janitor now.
+func (s *Store) Sweep() { s.sweep() }
+
 // ShardCount is the number of record shards.
 func (s *Store) ShardCount() int { return len(s.shards) }
 

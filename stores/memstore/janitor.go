@@ -22,8 +22,9 @@ func (s *Store) janitor(every time.Duration) {
 // clock. Each shard is scanned under its read lock, so readers are not held
 // up by a scan; the write lock is taken only when something expired, to
 // delete those entries after checking each again (a touch or a new record
-// may have replaced it). The user index is pruned after the shard is
-// released, as the lock order requires.
+// may have replaced it), and to make a map that holds under a quarter of
+// its peak again (see oversized). The user index is pruned after the
+// shard is released, as the lock order requires.
 func (s *Store) sweep() {
 	now := s.now()
 	var expired []string
@@ -38,8 +39,9 @@ func (s *Store) sweep() {
 				expired = append(expired, id)
 			}
 		}
+		oversized := sh.oversized()
 		sh.mu.RUnlock()
-		if len(expired) == 0 {
+		if len(expired) == 0 && !oversized {
 			continue
 		}
 
@@ -55,6 +57,9 @@ func (s *Store) sweep() {
 				orphans = append(orphans, binding{e.meta.UserID, id})
 			}
 			sh.recycle(e)
+		}
+		if sh.oversized() {
+			sh.remakeMap()
 		}
 		sh.unlock()
 		for _, o := range orphans {

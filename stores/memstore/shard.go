@@ -136,11 +136,15 @@ type shard struct {
 	holes []slot
 	lists [classes]list
 	n     slot
+	// peak is the most IDs m has held since it was made: a Go map keeps
+	// the room of its peak, so the janitor makes it again once it holds
+	// far fewer (see oversized).
+	peak uint32
 	// Readers write the RWMutex's reader count; padding keeps neighbouring
 	// shards off each other's cache lines so parallel reads don't contend.
 	// (The fields above are in the order that leaves no gap between them.)
 	_ [128 - unsafe.Sizeof(sync.RWMutex{}) - unsafe.Sizeof(map[string]slot(nil)) - unsafe.Sizeof([][]entry(nil)) -
-		unsafe.Sizeof([]slot(nil)) - unsafe.Sizeof([classes]list{}) - unsafe.Sizeof(slot(0))]byte
+		unsafe.Sizeof([]slot(nil)) - unsafe.Sizeof([classes]list{}) - unsafe.Sizeof(slot(0)) - unsafe.Sizeof(uint32(0))]byte
 }
 
 // chunkSize is how many entries the slab makes at a time once it holds
@@ -281,6 +285,29 @@ func (sh *shard) shrinkable() bool {
 	return 2*used <= chunkLen(last-1)
 }
 
+// minRemade is the fewest IDs a shard's map must once have held for the
+// janitor to make it again: below it, the room kept is too little to pay
+// for a copy.
+const minRemade = 1024
+
+// oversized reports whether sh's map holds under a quarter of the most
+// IDs it has held, and held at least minRemade. Caller holds a lock on sh.
+func (sh *shard) oversized() bool {
+	return sh.peak >= minRemade && uint32(len(sh.m)) <= sh.peak/4
+}
+
+// remakeMap copies sh's map into one sized for what it holds, so that the
+// room of an earlier peak is given back, the copy costing at most a
+// quarter of the IDs whose removal made the map oversized. Caller holds
+// sh's write lock.
+func (sh *shard) remakeMap() {
+	m := make(map[string]slot, len(sh.m))
+	for id, i := range sh.m {
+		m[id] = i
+	}
+	sh.m, sh.peak = m, uint32(len(m))
+}
+
 // trim moves the end of the slab back past its empty slots.
 func (sh *shard) trim() {
 	for sh.n > 0 && !sh.at(sh.n).held {
@@ -365,6 +392,9 @@ func (s *Store) toBack(sh *shard, e *entry) {
 func (s *Store) put(sh *shard, id string, e *entry) {
 	e.id, e.held = id, true
 	sh.m[id] = e.self
+	if n := uint32(len(sh.m)); n > sh.peak {
+		sh.peak = n
+	}
 	s.push(sh, e)
 }
 

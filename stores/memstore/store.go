@@ -69,11 +69,13 @@ type Options struct {
 	// MaxSessions.
 	MaxBytes int64
 
-	// SweepInterval is how often the janitor removes expired entries. Zero
-	// means one minute; a negative value disables the janitor (expired
-	// records are then still never returned, but stay in memory until
-	// eviction takes them, which it does before any live session, or a
-	// Create of the same ID replaces them).
+	// SweepInterval is how often the janitor removes expired entries and
+	// gives back the room a burst left in the shards' maps (see the package
+	// doc, Eviction). Zero means one minute; a negative value disables the
+	// janitor (expired records are then still never returned, but stay in
+	// memory until eviction takes them, which it does before any live
+	// session, or a Create of the same ID replaces them; a map keeps the
+	// room of its peak).
 	SweepInterval time.Duration
 
 	// Now is the clock of the janitor, of Delete's "existed" answer and of
