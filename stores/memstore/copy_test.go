@@ -238,23 +238,26 @@ func TestWriteFollowsAnEntryTidyMoved(t *testing.T) {
 	w := store.WriteOptions{Now: now, Idle: time.Hour}
 	for _, write := range []struct {
 		name string
-		do   func(s *memstore.Store, id string) (string, error)
-		want map[string]string
+		// noValues: the moved entry holds no values map, so its old slot
+		// looks like it, and only the entry's identity tells the write.
+		noValues bool
+		do       func(s *memstore.Store, id string) (string, error)
+		want     map[string]string
 	}{
-		{"Update", func(s *memstore.Store, id string) (string, error) {
+		{"Update", false, func(s *memstore.Store, id string) (string, error) {
 			return id, s.Update(ctx, id, &store.Change{Now: now, Idle: time.Hour, Set: map[string][]byte{"k": []byte("v")}})
 		}, map[string]string{"n": "1", "k": "v"}},
-		{"Update without values", func(s *memstore.Store, id string) (string, error) {
+		{"Update without values", true, func(s *memstore.Store, id string) (string, error) {
 			return id, s.Update(ctx, id, &store.Change{Now: now, Idle: time.Hour, Set: map[string][]byte{"k": []byte("v")}})
 		}, map[string]string{"k": "v"}},
-		{"Take", func(s *memstore.Store, id string) (string, error) {
+		{"Take", false, func(s *memstore.Store, id string) (string, error) {
 			v, ok, err := s.Take(ctx, id, "n", store.LoadOptions{Now: now, Idle: time.Hour})
 			if err == nil && (!ok || string(v) != "1") {
 				err = fmt.Errorf("Take gave %q, %v", v, ok)
 			}
 			return id, err
 		}, map[string]string{}},
-		{"Renew", func(s *memstore.Store, id string) (string, error) {
+		{"Renew", false, func(s *memstore.Store, id string) (string, error) {
 			next := newID(t)
 			_, err := s.Renew(ctx, id, next, &store.Change{Now: now, Idle: time.Hour, Set: map[string][]byte{"k": []byte("v")}}, w)
 			return next, err
@@ -269,12 +272,9 @@ func TestWriteFollowsAnEntryTidyMoved(t *testing.T) {
 			for i := range first {
 				first[i] = anon(t, s, now)
 			}
-			// The shard's last slot. One without values leaves its old
-			// slot looking like it (no values map either), so that only
-			// the entry's identity tells the write it moved.
-			last := newID(t)
+			last := newID(t) // the shard's last slot
 			var vals map[string][]byte
-			if write.name != "Update without values" {
+			if !write.noValues {
 				vals = map[string][]byte{"n": []byte("1")}
 			}
 			_, err := s.Create(ctx, last, &store.Record{Meta: meta(now, ""), Values: vals}, w)

@@ -404,7 +404,6 @@ func (s *Store) put(sh *shard, id string, e *entry) {
 func (s *Store) remove(sh *shard, e *entry) {
 	delete(sh.m, e.id)
 	s.unlink(sh, e)
-	e.id = ""
 }
 
 // discard removes e and gives back what it accounted for. The user index
