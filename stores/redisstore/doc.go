@@ -257,7 +257,12 @@
 //     the records it wrote before it returns, whether it succeeded or
 //     not, and refuses any fill of them in flight; so the next Load of
 //     this process reads Redis. This does not wait for Redis's
-//     invalidation.
+//     invalidation. The one exception is the manager's Update (no Meta)
+//     of a session the cache holds: once Redis acknowledges it, it puts
+//     the record it wrote in place of the old one (write-through), so
+//     that the next Load is a hit, and a request that reads and writes a
+//     cached session costs one round trip (TestCachedReadWriteIsOneRoundTrip;
+//     below, Writes through).
 //   - Another process's write or revocation is seen within the
 //     invalidation delivery time, as long as invalidations arrive:
 //     Redis announces the change to every tracking connection in the
@@ -369,6 +374,31 @@
 // the entry only if both are unchanged once the reply is in, so a read
 // answered before a change can never land after that change's
 // invalidation (TestCacheNoStaleFillUnderWrites).
+//
+// Writes through. Redis announces this Store's own Updates to its
+// trackers as it announces everyone's, and folds the changes of one
+// event-loop pass into one announcement, so an announcement of "a key
+// this Store wrote" may hide another process's write of it in the same
+// pass: neither dropping the written-through record on it (which throws
+// the write-through away) nor keeping it (stale until MaxStaleness) will
+// do. So the Update script, when it changes the record, also sets and
+// deletes at once a marker key naming the session and this Store (a
+// random tag): <prefix><first digit of the ID>{<session key>}<tag>, in
+// the same tracking prefix and, by its hash tag, the same Cluster slot;
+// it costs Redis a SET and a DEL and no memory. An announcement that
+// lists the session with markers of this Store only is passed over;
+// another Store's marker, or none, drops the record as before
+// (TestCacheFoldedAnnouncement). Two Updates of one session in flight at
+// once in this process, whose order on the server is unknown, leave
+// nothing cached, and neither does a fill racing them
+// (TestCacheWriteThroughUnderConcurrentWrites). A written-through record
+// keeps the age of the record it was made from, so MaxStaleness still
+// bounds what a lost invalidation can hide; after an Update that failed
+// (applied or not, unknown), this Store's markers explain nothing for
+// MaxStaleness. What it cannot see: a change made without a marker (a
+// command by hand, a memory eviction) in the same event-loop pass as
+// this Store's Update of that session, microseconds apart; MaxStaleness
+// bounds it.
 //
 // Why this way. The candidates, measured on loopback against Redis 7.0
 // (2000 writes, 3 runs; from before the write is sent until a reader has

@@ -55,3 +55,24 @@ func HoldTracking(s *Store, hold bool) { s.tracking.hold.Store(hold) }
 func OnInvalidation(s *Store, f func(id string)) {
 	s.cache.OnInvalidation(f)
 }
+
+// FoldedUpdates sets each of sets[i] into id by the Update script, marked
+// as the store of tags[i] wrote it ("" for the store s itself), in one
+// pipeline on c: Redis runs them in one event-loop pass, so tracking
+// announces them as one.
+func FoldedUpdates(ctx context.Context, c redis.UniversalClient, s *Store, id string, now time.Time, tags []string, sets []map[string][]byte) error {
+	pipe := c.Pipeline()
+	for i, tag := range tags {
+		if tag == "" {
+			tag = s.tracking.tag
+		}
+		args := []any{millis(now), (30 * time.Minute).Milliseconds(), "0", "", "", 0, 0, 2 * len(sets[i])}
+		for k, v := range sets[i] {
+			args = append(args, valuePrefix+k, v)
+		}
+		keys := []string{s.key(id), markerKey(s.opts.prefix(), s.key(id), tag)}
+		updateScript.EvalSha(ctx, pipe, keys, args...)
+	}
+	_, err := pipe.Exec(ctx)
+	return err
+}

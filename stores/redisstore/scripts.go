@@ -190,7 +190,8 @@ redis.call('PEXPIRE', key, dl - now)
 return {TOUCHED, fmt(dl)}
 `)
 
-// updateScript: KEYS[1] session; ARGV now, idle, clear (1/0), new absolute
+// updateScript: KEYS[1] session, KEYS[2] (with the near cache) this
+// store's write marker for it (marks.go); ARGV now, idle, clear (1/0), new absolute
 // expiry (an empty string: unchanged), new own idle timeout (an empty
 // string: unchanged; '0': none, the call's applies), #meta args, #del
 // args, #set args, then the meta field/value pairs, the fields to delete
@@ -201,7 +202,9 @@ return {TOUCHED, fmt(dl)}
 // new deadline is by the new own idle timeout, or the record's, or the
 // call's. Returns the user the record was bound to before, and the new
 // deadline and absolute expiry, for the caller to move the session's
-// entry in that user's expiry index.
+// entry in that user's expiry index. The marker is set and deleted only
+// once the record is changed and still there: a marker announces a
+// change of this store's that it may have cached, never anything else.
 var updateScript = newScript(luaFields, `
 local key = KEYS[1]
 local f, any = fields(key, 'm:uid')
@@ -238,6 +241,10 @@ for j = mi, di - 1 do w[#w + 1] = ARGV[j] end
 for j = si, si + nset - 1 do w[#w + 1] = ARGV[j] end
 chunked('HSET', key, w, 1, #w, 500)
 redis.call('PEXPIRE', key, dl - now)
+if KEYS[2] then
+  redis.call('SET', KEYS[2], '')
+  redis.call('DEL', KEYS[2])
+end
 return {OK, f['m:uid'] or '', fmt(dl), fmt(exp)}
 `)
 

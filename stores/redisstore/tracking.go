@@ -66,6 +66,16 @@ type tracking struct {
 	// hold, for tests: while set, a tracker cannot establish tracking (its
 	// connection's setup fails), as if Redis refused it.
 	hold atomic.Bool
+
+	// tag names this store's write markers (marks.go); marks is false
+	// when a marker could not share its session's slot (a prefix with an
+	// unbalanced brace), and writes do not write through.
+	tag   string
+	marks bool
+	// distrustUntil (Unix nanoseconds): until then, this store's own
+	// markers explain nothing, because a write of its that failed may
+	// still be applied (see distrust).
+	distrustUntil atomic.Int64
 }
 
 // invalidateChannel is where Redis sends a RESP2 client's invalidations.
@@ -82,7 +92,8 @@ const refreshEvery = time.Second
 // newTracking starts tracking for the nodes behind client. It returns at
 // once: until every node is tracked, the cache is off.
 func newTracking(client redis.UniversalClient, prefix string, cache *nearcache.Cache) (*tracking, error) {
-	g := &tracking{cache: cache, prefix: prefix, trackers: map[string]*tracker{}}
+	g := &tracking{cache: cache, prefix: prefix, trackers: map[string]*tracker{}, tag: newTag()}
+	g.marks = marksShareSlot(prefix, g.tag)
 	for _, d := range "0123456789abcdef" {
 		g.prefixes = append(g.prefixes, prefix+string(d))
 	}
@@ -447,16 +458,20 @@ func (t *tracker) serve() (bool, error) {
 	}
 }
 
-// invalidate drops the cached records of the keys a message names.
+// invalidate drops the cached records of the keys a message names, but
+// those whose every change it announces was this store's own (marks.go).
 func (t *tracker) invalidate(m *redis.Message) {
 	keys := m.PayloadSlice
 	if keys == nil {
 		keys = []string{m.Payload}
 	}
+	own := t.g.ownChanges(keys)
 	for _, k := range keys {
-		if id, ok := strings.CutPrefix(k, t.g.prefix); ok {
-			t.g.cache.Forget(id, true)
+		id, ok := strings.CutPrefix(k, t.g.prefix)
+		if !ok || isMarker(id) || own[id] {
+			continue
 		}
+		t.g.cache.Forget(id, true)
 	}
 }
 

@@ -230,6 +230,11 @@ func restoreRefused(err error) bool {
 // entry. The manager itself never sends Meta to Update (logins are
 // Renews). A nil ch writes nothing and reports whether the record is live
 // now.
+//
+// With the near cache, an Update without Meta of a session the cache
+// holds leaves the new record there (through.go), so that the next Load
+// is a hit: a request that reads and writes a cached session is one round
+// trip. Any other Update drops the cached record.
 func (s *Store) Update(ctx context.Context, id string, ch *store.Change) error {
 	ctx, err := begin(ctx)
 	if err != nil {
@@ -238,8 +243,20 @@ func (s *Store) Update(ctx context.Context, id string, ch *store.Change) error {
 	if ch == nil {
 		return s.live(ctx, id)
 	}
-	defer s.forget(id)
 	now := nowOr(ch.Now)
+	keys := []string{s.key(id)}
+	var wt *through
+	if ch.Meta == nil {
+		if wt = s.beginThrough(id); wt != nil {
+			keys = append(keys, wt.marker)
+		}
+	}
+	kept := false
+	defer func() {
+		if !kept {
+			s.forget(id)
+		}
+	}()
 	clear, newExp, newIdle := "0", "", ""
 	if ch.Clear {
 		clear = "1"
@@ -288,20 +305,26 @@ func (s *Store) Update(ctx context.Context, id string, ch *store.Change) error {
 	hintUser := ch.UserID
 	if ch.Meta == nil && hintUser != "" {
 		b := s.batch()
-		updated = b.script(ctx, updateScript, []string{s.key(id)}, args...)
+		updated = b.script(ctx, updateScript, keys, args...)
 		moved = s.moveDeadline(ctx, b, hintUser, id, deadline(now, ch.Idle, ch.ExpiresAt))
 		b.exec(ctx)
 	} else {
-		updated = updateScript.Run(ctx, s.c, []string{s.key(id)}, args...)
+		updated = updateScript.Run(ctx, s.c, keys, args...)
 	}
 	status, rest, err := reply(updated)
 	if err != nil {
+		if wt != nil {
+			s.tracking.distrust()
+		}
 		// Whether the write happened is unknown: the entry stays, and is
 		// never trusted if the session is not the user's.
 		return failed("update", err)
 	}
 	switch status {
 	case statusOK:
+		if wt != nil {
+			kept = s.endThrough(id, ch, now, wt, rest)
+		}
 	case statusFwd:
 		s.undoIndexAddQuiet(ctx, user, id, ix)
 		succ := str(rest, 0)

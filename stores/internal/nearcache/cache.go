@@ -5,7 +5,8 @@
 // the server will announce every change. The transport tells the Cache
 // when it may serve (SetReady) and which IDs changed (Forget); the store
 // fills it after a read (Ticket before the read, Put after) and drops its
-// own writes (Forget).
+// own writes (Forget), or leaves their result (BeginWrite before the
+// write, Written after) where the transport can tell them apart.
 //
 // State. The state holds a generation number (state>>1) and whether the
 // cache may be used (state&1). Every change of either bumps the
@@ -17,14 +18,14 @@
 // Fills. A Load that misses takes a ticket (the state and its key's stripe
 // counter) before it sends its read, and fills the entry only if both are
 // unchanged when the reply is in. Every invalidation of a key, from the
-// server or from this process's own writes, bumps its stripe's counter
-// under the shard's lock. So a fill whose read may have been answered
-// before a change that has since been announced never lands: the
-// announcement came after the change, the change after the read was
-// answered (or the read would have seen it), so either the bump came
-// before the ticket (then the read was sent after the change, and saw it)
-// or between the ticket and the fill (then the fill is refused). A refused
-// fill only costs the next Load a read.
+// server or from this process's own writes once acknowledged, bumps its
+// stripe's counter under the shard's lock. So a fill whose read may have
+// been answered before a change that has since been announced (or
+// acknowledged) never lands: the announcement came after the change, the
+// change after the read was answered (or the read would have seen it), so
+// either the bump came before the ticket (then the read was sent after
+// the change, and saw it) or between the ticket and the fill (then the
+// fill is refused). A refused fill only costs the next Load a read.
 //
 // Hits. A hit takes a shard's read lock, checks the entry's state and age
 // (MaxStaleness, on the monotonic clock) and then the record's deadline
@@ -249,6 +250,12 @@ func (c *Cache) Put(tk Ticket, born time.Time, id string, rec *store.Record, t T
 	if c.state.Load() != tk.state || c.stripes[tk.h&c.smask].Load() != tk.stripe {
 		return
 	}
+	c.insert(sh, id, e)
+}
+
+// insert puts e under id in sh, evicting others to stay within the
+// shard's budget. Caller holds sh.mu.
+func (c *Cache) insert(sh *shard, id string, e *entry) {
 	if old := sh.m[id]; old != nil {
 		sh.bytes -= old.size
 	}
@@ -257,6 +264,66 @@ func (c *Cache) Put(tk Ticket, born time.Time, id string, rec *store.Record, t T
 	if sh.bytes > sh.budget {
 		c.evict(sh, e)
 	}
+}
+
+// Writes through. A write of this process may leave its own result in
+// the cache instead of dropping the entry, when the transport can tell
+// the server's announcement of that write from those of everyone else's
+// (redisstore's write markers), so that it need not bump anything on
+// the announcement. BeginWrite, before the write is sent, bumps id's
+// stripe: a fill in flight, or another write of id in flight (whose
+// order on the server against this one is unknown), can then no longer
+// land. It hands back the entry the write may build on. Written, once
+// the write is acknowledged, puts the result if nothing bumped the
+// stripe since (no announcement of another's change, no other write of
+// this process, no Forget), bumping it again so that a fill sent before
+// the write was applied cannot land after it; otherwise it drops the
+// entry. Either way the write's own announcement, which the transport
+// passes over, has nothing left to refuse.
+
+// BeginWrite starts a write of id that may write through: it returns the
+// ticket Written needs, and the cached record the write applies to with
+// its birth (nil if there is none that may be served: the write cannot
+// write through). The record is shared with the cache: read-only.
+func (c *Cache) BeginWrite(id string) (Ticket, *store.Record, time.Time) {
+	h := c.hash(id)
+	sh := &c.shards[h&c.mask]
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	st := c.state.Load()
+	tk := Ticket{state: st, stripe: c.stripes[h&c.smask].Add(1), h: h}
+	e := sh.m[id]
+	if st&1 == 0 || e == nil || e.state != st || time.Since(e.born) >= c.maxAge {
+		return tk, nil, time.Time{}
+	}
+	return tk, e.rec, e.born
+}
+
+// Written ends a write BeginWrite started, once the server acknowledged
+// it: rec, with times t, replaces id's entry if the ticket still holds,
+// and Written reports true; otherwise the entry is dropped (as Forget
+// does) and it reports false. born is the birth of the record the write
+// was applied to, as BeginWrite returned it: what was missed of the
+// server before it is still missed, so the result is no younger.
+func (c *Cache) Written(tk Ticket, born time.Time, id string, rec *store.Record, t Times) bool {
+	sh := &c.shards[tk.h&c.mask]
+	own := *rec
+	e := &entry{rec: &own, state: tk.state, born: born, t: t, size: EntrySize(id, rec)}
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	stripe := &c.stripes[tk.h&c.smask]
+	ok := tk.state&1 == 1 && c.state.Load() == tk.state && stripe.Load() == tk.stripe &&
+		rec.Successor == "" && e.size <= sh.budget && time.Since(born) < c.maxAge
+	stripe.Add(1)
+	if !ok {
+		if old := sh.m[id]; old != nil {
+			delete(sh.m, id)
+			sh.bytes -= old.size
+		}
+		return false
+	}
+	c.insert(sh, id, e)
+	return true
 }
 
 // evict drops entries of sh until it is within its budget, sparing keep

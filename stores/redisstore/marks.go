@@ -1,0 +1,131 @@
+package redisstore
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"strings"
+	"time"
+)
+
+// Write markers: how an Update of this store leaves its result in the
+// near cache (writes through) instead of dropping it, so that a request
+// that reads and writes a cached session costs one round trip.
+//
+// BCAST tracking announces every change of a key to every tracker, this
+// store's own too, and it folds the changes of one event-loop pass into
+// one announcement per prefix: a key changed by this store and by another
+// process in the same pass is announced once. Dropping the entry on every
+// announcement throws the write-through away; keeping it on the
+// announcement of "a write of ours" keeps a stale entry whenever another
+// process's write was folded into it. So the Update script, whenever it
+// changes the record, also sets and at once deletes a marker key, which
+// names the session and the store that wrote it:
+//
+//	<prefix><first hex digit of the ID>{<session key>}<tag>
+//
+// The marker starts like the session key, so it is under the same
+// tracking prefix and lands in the same announcement, which lists the
+// keys of one pass; its hash tag is the session key, so that in a
+// Cluster it is in the session's slot, as a script's keys must be (with
+// a prefix that has a hash tag of its own, it is that tag, again the
+// session's). It never holds a value between commands, so it costs the
+// server two small commands per Update and no memory. tag is random per
+// store (per process). An announcement that names a session key and
+// markers for it from this store only, is passed over: every change it
+// announces was one of this store's own Updates, which put their results
+// in the cache themselves (nearcache.Cache.Written) or dropped the entry.
+// A marker of another store, or none (any other change: another process,
+// a script of this store that writes through nothing, an expiry, an
+// eviction, a command sent by hand), drops the entry as before.
+//
+// What this cannot see: a change made without a marker (by hand, or a
+// memory eviction) in the same event-loop pass as this store's own
+// Update of the same session, within microseconds of it. That entry is
+// served at most MaxStaleness, the bound that holds when an announcement
+// is lost.
+
+// tagLen is the length of a store's tag: 64 random bits, hex.
+const tagLen = 16
+
+func newTag() string {
+	var b [tagLen / 2]byte
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand's documentation)
+	return hex.EncodeToString(b[:])
+}
+
+// markerKey is the marker of key (a session key, prefix and ID) in
+// tag's name.
+func markerKey(prefix, key, tag string) string {
+	return key[:len(prefix)+1] + "{" + key + "}" + tag
+}
+
+// isMarker reports whether rest, a tracked key less the prefix, is a
+// marker: a session ID never holds a brace.
+func isMarker(rest string) bool { return strings.IndexByte(rest, '{') >= 0 }
+
+// parseMarker returns the ID and the tag a marker names (rest less the
+// prefix), ok false for anything else.
+func parseMarker(prefix, rest string) (id, tag string, ok bool) {
+	n := len(rest)
+	if n < 2+len(prefix)+1+1+tagLen || rest[1] != '{' || rest[n-tagLen-1] != '}' {
+		return "", "", false
+	}
+	key := rest[2 : n-tagLen-1]
+	id, ok = strings.CutPrefix(key, prefix)
+	if !ok || id == "" || id[0] != rest[0] {
+		return "", "", false
+	}
+	return id, rest[n-tagLen:], true
+}
+
+// hashTag is what Redis Cluster hashes of a key: the part between its
+// first '{' and the first '}' after it, if that is not empty; else the
+// whole key.
+func hashTag(key string) string {
+	if i := strings.IndexByte(key, '{'); i >= 0 {
+		if j := strings.IndexByte(key[i+1:], '}'); j > 0 {
+			return key[i+1 : i+1+j]
+		}
+	}
+	return key
+}
+
+// marksShareSlot reports whether a marker hashes as its session key does
+// under prefix: true unless the prefix has an unbalanced brace.
+func marksShareSlot(prefix, tag string) bool {
+	key := prefix + strings.Repeat("0", 64)
+	return hashTag(markerKey(prefix, key, tag)) == hashTag(key)
+}
+
+// ownChanges returns the IDs of an announcement (its keys) whose every
+// change was marked by this store: keys holds a marker of this store
+// for each, and none of another's. Nil when there is none, as for every
+// announcement without markers.
+func (g *tracking) ownChanges(keys []string) map[string]bool {
+	var own map[string]bool
+	trusted := time.Now().UnixNano() >= g.distrustUntil.Load()
+	for _, k := range keys {
+		rest, ok := strings.CutPrefix(k, g.prefix)
+		if !ok || !isMarker(rest) {
+			continue
+		}
+		id, tag, ok := parseMarker(g.prefix, rest)
+		if !ok {
+			continue
+		}
+		if own == nil {
+			own = map[string]bool{}
+		}
+		mine, seen := own[id]
+		own[id] = (mine || !seen) && tag == g.tag && trusted
+	}
+	return own
+}
+
+// distrust stops this store's markers from explaining anything for a
+// while (MaxStaleness): an Update of its failed, and whether and when it
+// is applied is unknown. Its marker could otherwise pass over the
+// announcement of its change after a fill of the older record.
+func (g *tracking) distrust() {
+	g.distrustUntil.Store(time.Now().Add(g.cache.MaxAge()).UnixNano())
+}
