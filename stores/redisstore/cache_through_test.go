@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -66,29 +67,46 @@ func TestCachedReadWriteIsOneRoundTrip(t *testing.T) {
 
 // An announcement that folds another process's write of a session into
 // this process's own (Redis announces the changes of one event-loop pass
-// together) drops the record this process wrote through: two Updates of
-// one session in one pipeline, the first marked as this process's, the
-// second as another's, leave this process reading the second's value at
-// once, not its own first write's, which it would otherwise serve until
-// MaxStaleness (a minute here).
+// together) drops the record this process wrote through: an Update of
+// one session marked as this process's and, in the same pipeline, a
+// write marked as another's (an Update, a Delete) leave this process
+// reading the other's at once, not its own write, which it would
+// otherwise serve until MaxStaleness (a minute here). With
+// NoWriteThrough, so does a change that nobody marked.
 func TestCacheFoldedAnnouncement(t *testing.T) {
 	for _, d := range deployments {
 		t.Run(d.name, func(t *testing.T) {
 			t.Parallel()
 			addrs, prefix := d.addrs(t), redistest.Prefix(t)
 			a := newProcess(t, addrs, prefix, redisstore.CacheOptions{MaxStaleness: time.Minute})
-			now := time.Now()
-			for round := range 20 {
-				id := create(t, a.s, now, "", "k", "v0")
-				a.cached(t, id, now)
-				a.set(t, id, "k", "v1", now)
-				assert.Equal(t, "v1", string(a.cached(t, id, now).Values["k"]), "round %d: the write through", round)
-				require.NoError(t, redisstore.FoldedUpdates(context.Background(), a.client, a.s, id, now,
-					[]string{"", "00000000000000ff"},
-					[]map[string][]byte{{"k": []byte("mine")}, {"k": []byte("theirs")}}))
-				took, ok := until(5*time.Second, func() bool { return a.value(t, id, "k", now) == "theirs" })
-				require.True(t, ok, "round %d: still %q after %v", round, a.value(t, id, "k", now), took)
-				assert.Less(t, took, time.Second, "round %d", round)
+			plain := newProcess(t, addrs, prefix, redisstore.CacheOptions{MaxStaleness: time.Minute, NoWriteThrough: true})
+			const other = "00000000000000ff"
+			mine := map[string][]byte{"k": []byte("mine")}
+			theirs := map[string][]byte{"k": []byte("theirs")}
+			gone := "error: " + store.ErrNotFound.Error()
+			for _, c := range []struct {
+				name   string
+				p      *process
+				writes []redisstore.Folded
+				want   string
+			}{
+				{"another's Update", a, []redisstore.Folded{{Set: mine}, {Tag: other, Set: theirs}}, "theirs"},
+				{"another's Delete", a, []redisstore.Folded{{Set: mine}, {Tag: other, Delete: true}}, gone},
+				{"another's Update first", a, []redisstore.Folded{{Tag: other, Set: theirs}, {Set: mine}}, "mine"},
+				{"an unmarked Delete, NoWriteThrough", plain, []redisstore.Folded{{Set: mine}, {Tag: "-", Delete: true}}, gone},
+			} {
+				for round := range 10 {
+					p := c.p
+					id := create(t, p.s, time.Now(), "", "k", "v0")
+					now := time.Now()
+					p.cached(t, id, now)
+					p.set(t, id, "k", "v1", now)
+					require.Equal(t, "v1", string(p.cached(t, id, now).Values["k"]), "%s, round %d: the write", c.name, round)
+					require.NoError(t, redisstore.FoldedWrites(context.Background(), p.client, p.s, id, now, c.writes))
+					took, ok := until(5*time.Second, func() bool { return p.value(t, id, "k", now) == c.want })
+					require.True(t, ok, "%s, round %d: still %q after %v", c.name, round, p.value(t, id, "k", now), took)
+					assert.Less(t, took, time.Second, "%s, round %d", c.name, round)
+				}
 			}
 		})
 	}
@@ -147,6 +165,116 @@ func TestCacheWriteThroughUnderConcurrentWrites(t *testing.T) {
 			}
 			st := a.s.CacheStats()
 			t.Logf("%s: %d hits, %d misses, %d invalidations", d.name, st.Hits, st.Misses, st.Invalidations)
+		})
+	}
+}
+
+// An Update whose user index move fails (here the expiry key holds a
+// string, so its ZADD is refused) reports the failure and leaves nothing
+// of its own in the cache: the next Load reads Redis. The manager keeps
+// a failed change's values map and may still write into it (a handler's
+// late Put), which a written-through record sharing that map would then
+// serve, never written to Redis.
+func TestCacheFailedUpdateIsNotWrittenThrough(t *testing.T) {
+	addrs := []string{redistest.SharedStandalone(t).Addr()}
+	prefix := redistest.Prefix(t)
+	p := newProcess(t, addrs, prefix, redisstore.CacheOptions{MaxStaleness: time.Minute})
+	ctx := context.Background()
+	now := time.Now()
+	const user = "carol"
+	id := create(t, p.s, now, user)
+	rec := p.cached(t, id, now)
+	require.Empty(t, rec.Values)
+	_, expiry := redisstore.Options{Prefix: prefix}.UserKeys(user)
+	require.NoError(t, p.client.Set(ctx, expiry, "not a sorted set", 0).Err())
+
+	set := map[string][]byte{"k": []byte("written")}
+	err := p.s.Update(ctx, id, &store.Change{Now: now, Idle: idle, UserID: user, ExpiresAt: rec.Meta.ExpiresAt, Set: set})
+	require.Error(t, err)
+	set["k"] = []byte("never written")
+	assert.Equal(t, "written", p.value(t, id, "k", now), "what Redis holds")
+}
+
+// During a Cluster slot migration, an Update of a session in that slot
+// still succeeds, unmarked (its marker, a key that is not there, may not
+// be written on the migrating node), and drops the cached record rather
+// than write through.
+func TestCacheUpdateDuringSlotMigration(t *testing.T) {
+	cl := redistest.NewCluster(t)
+	p := newProcess(t, cl.Addrs(), redistest.Prefix(t), redisstore.CacheOptions{MaxStaleness: time.Minute})
+	ctx := context.Background()
+	now := time.Now()
+	id := create(t, p.s, now, "", "k", "v0")
+	p.cached(t, id, now)
+
+	cc := p.client.(*redis.ClusterClient)
+	key := redisstore.Options{Prefix: p.prefix}.SessionKey(id)
+	slot, err := cc.ClusterKeySlot(ctx, key).Result()
+	require.NoError(t, err)
+	src, err := cc.MasterForKey(ctx, key)
+	require.NoError(t, err)
+	var dst *redis.Client
+	for _, addr := range cl.Addrs() {
+		if addr != src.Options().Addr && dst == nil {
+			dst = redis.NewClient(&redis.Options{Addr: addr})
+		}
+	}
+	require.NotNil(t, dst)
+	defer dst.Close()
+	srcID, err := src.Do(ctx, "cluster", "myid").Text()
+	require.NoError(t, err)
+	dstID, err := dst.Do(ctx, "cluster", "myid").Text()
+	require.NoError(t, err)
+	require.NoError(t, dst.Do(ctx, "cluster", "setslot", slot, "importing", srcID).Err())
+	require.NoError(t, src.Do(ctx, "cluster", "setslot", slot, "migrating", dstID).Err())
+	defer func() {
+		for _, c := range []*redis.Client{src, dst} {
+			assert.NoError(t, c.Do(ctx, "cluster", "setslot", slot, "stable").Err())
+		}
+	}()
+
+	before := p.s.CacheStats().Hits
+	p.set(t, id, "k", "v1", now)
+	assert.Equal(t, "v1", p.value(t, id, "k", now))
+	assert.Equal(t, before, p.s.CacheStats().Hits, "the Load after the Update read Redis")
+}
+
+// A Cluster client that reads from replicas does not write through, and
+// nor does a store with NoWriteThrough: the Load after an Update reads
+// Redis. (A replica applies a write after its master acknowledged it,
+// so only the replica's own announcement can refuse a fill it answered
+// before; passing over this store's own announcements would let that
+// fill stand.)
+func TestCacheNoWriteThrough(t *testing.T) {
+	addrs := redistest.SharedCluster(t).Addrs()
+	for _, c := range []struct {
+		name    string
+		options redis.ClusterOptions
+		cache   redisstore.CacheOptions
+	}{
+		{"replica reads", redis.ClusterOptions{Addrs: addrs, ReadOnly: true}, redisstore.CacheOptions{MaxStaleness: time.Minute}},
+		{"NoWriteThrough", redis.ClusterOptions{Addrs: addrs}, redisstore.CacheOptions{MaxStaleness: time.Minute, NoWriteThrough: true}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			client := redis.NewClusterClient(&c.options)
+			t.Cleanup(func() { client.Close() })
+			p := &process{prefix: redistest.Prefix(t), client: client, count: &counter{}}
+			client.AddHook(p.count)
+			s, err := redisstore.New(client, redisstore.Options{Prefix: p.prefix, Cache: &c.cache})
+			require.NoError(t, err)
+			t.Cleanup(func() { s.Close() })
+			p.s = s
+			require.True(t, redisstore.WaitTracking(s, trackTimeout))
+			now := time.Now()
+			id := create(t, s, now, "", "k", "v0")
+			for i := range 5 {
+				p.cached(t, id, now)
+				want := "v" + strconv.Itoa(i+1)
+				p.set(t, id, "k", want, now)
+				before := s.CacheStats().Hits
+				assert.Equal(t, want, p.value(t, id, "k", now))
+				assert.Equal(t, before, s.CacheStats().Hits, "round %d: the Load after the Update was a hit", i)
+			}
 		})
 	}
 }

@@ -378,27 +378,38 @@
 // Writes through. Redis announces this Store's own Updates to its
 // trackers as it announces everyone's, and folds the changes of one
 // event-loop pass into one announcement, so an announcement of "a key
-// this Store wrote" may hide another process's write of it in the same
+// this Store wrote" may hide another process's change of it in the same
 // pass: neither dropping the written-through record on it (which throws
 // the write-through away) nor keeping it (stale until MaxStaleness) will
-// do. So the Update script, when it changes the record, also sets and
-// deletes at once a marker key naming the session and this Store (a
-// random tag): <prefix><first digit of the ID>{<session key>}<tag>, in
-// the same tracking prefix and, by its hash tag, the same Cluster slot;
-// it costs Redis a SET and a DEL and no memory. An announcement that
-// lists the session with markers of this Store only is passed over;
-// another Store's marker, or none, drops the record as before
+// do. So every script that changes a session key, in every Store, also
+// sets and at once deletes a marker key naming the session and the
+// Store (a random tag): <prefix><first digit of the ID>{<session
+// key>}<tag>, in the same tracking prefix and, by its hash tag, the same
+// Cluster slot; it costs Redis a SET and a DEL per change and no memory.
+// An announcement that lists the session with markers of this Store only
+// is passed over; another Store's marker (its Update, Delete, Renew,
+// revocation), or none, drops the record as before
 // (TestCacheFoldedAnnouncement). Two Updates of one session in flight at
 // once in this process, whose order on the server is unknown, leave
 // nothing cached, and neither does a fill racing them
-// (TestCacheWriteThroughUnderConcurrentWrites). A written-through record
-// keeps the age of the record it was made from, so MaxStaleness still
-// bounds what a lost invalidation can hide; after an Update that failed
+// (TestCacheWriteThroughUnderConcurrentWrites); nor does an Update that
+// failed in part (TestCacheFailedUpdateIsNotWrittenThrough), or one in a
+// Cluster slot being migrated, whose marker cannot be set there
+// (TestCacheUpdateDuringSlotMigration). A written-through record keeps
+// the age of the record it was made from, so MaxStaleness still bounds
+// what a lost invalidation can hide; after an Update that failed
 // (applied or not, unknown), this Store's markers explain nothing for
-// MaxStaleness. What it cannot see: a change made without a marker (a
-// command by hand, a memory eviction) in the same event-loop pass as
-// this Store's Update of that session, microseconds apart; MaxStaleness
-// bounds it.
+// MaxStaleness. A Cluster client that reads from replicas does not write
+// through: a replica applies a write after the master acknowledged it,
+// so a fill from it must be refused by the replica's announcement, even
+// of this Store's own write.
+//
+// What write-through cannot see: a change made without a marker (a
+// command by hand, a version of this package from before markers during
+// a rolling upgrade, a memory eviction) in the same event-loop pass as
+// this Store's own Update of that session, microseconds apart; it is
+// seen after MaxStaleness at the latest. CacheOptions.NoWriteThrough
+// turns write-through off, for such deployments.
 //
 // Why this way. The candidates, measured on loopback against Redis 7.0
 // (2000 writes, 3 runs; from before the write is sent until a reader has

@@ -56,22 +56,39 @@ func OnInvalidation(s *Store, f func(id string)) {
 	s.cache.OnInvalidation(f)
 }
 
-// FoldedUpdates sets each of sets[i] into id by the Update script, marked
-// as the store of tags[i] wrote it ("" for the store s itself), in one
-// pipeline on c: Redis runs them in one event-loop pass, so tracking
-// announces them as one.
-func FoldedUpdates(ctx context.Context, c redis.UniversalClient, s *Store, id string, now time.Time, tags []string, sets []map[string][]byte) error {
+// Folded is one write of FoldedWrites: a Delete when Delete is set,
+// else an Update setting Set; marked as the store of Tag wrote it (""
+// for the store itself, "-" for a writer that marks nothing).
+type Folded struct {
+	Tag    string
+	Set    map[string][]byte
+	Delete bool
+}
+
+// FoldedWrites runs the scripts of writes on id in one pipeline on c:
+// Redis runs them in one event-loop pass, so tracking announces them as
+// one.
+func FoldedWrites(ctx context.Context, c redis.UniversalClient, s *Store, id string, now time.Time, writes []Folded) error {
 	pipe := c.Pipeline()
-	for i, tag := range tags {
-		if tag == "" {
-			tag = s.tracking.tag
+	for _, w := range writes {
+		marker := ""
+		switch w.Tag {
+		case "":
+			marker = s.marker(id)
+		case "-":
+		default:
+			marker = markerKey(s.opts.prefix(), s.key(id), w.Tag)
 		}
-		args := []any{millis(now), (30 * time.Minute).Milliseconds(), "0", "", "", 0, 0, 2 * len(sets[i])}
-		for k, v := range sets[i] {
+		if w.Delete {
+			deleteScript.EvalSha(ctx, pipe, []string{s.key(id)}, millis(now), markerTTL.Milliseconds(), "0", marker)
+			continue
+		}
+		args := []any{millis(now), (30 * time.Minute).Milliseconds(), "0", "", "", 0, 0, 2 * len(w.Set)}
+		for k, v := range w.Set {
 			args = append(args, valuePrefix+k, v)
 		}
-		keys := []string{s.key(id), markerKey(s.opts.prefix(), s.key(id), tag)}
-		updateScript.EvalSha(ctx, pipe, keys, args...)
+		args = append(args, marker)
+		updateScript.EvalSha(ctx, pipe, []string{s.key(id)}, args...)
 	}
 	_, err := pipe.Exec(ctx)
 	return err

@@ -112,7 +112,7 @@ func (s *Store) touch(ctx context.Context, key, id string, rec *store.Record, no
 	var touched *redis.Cmd
 	if user := rec.Meta.UserID; user != "" {
 		b := s.batch()
-		touched = b.script(ctx, touchScript, []string{key}, now, idle.Milliseconds())
+		touched = b.script(ctx, touchScript, []string{key}, now, idle.Milliseconds(), s.marker(id))
 		// The script applies the record's own idle timeout; so does this,
 		// from the record just read (a change of it since is a new login,
 		// whose write moved the entry itself).
@@ -121,7 +121,7 @@ func (s *Store) touch(ctx context.Context, key, id string, rec *store.Record, no
 		b.exec(ctx)
 	} else {
 		// Alone, without a pipeline: the same round trip and fallback.
-		touched = touchScript.Run(ctx, s.c, []string{key}, now, idle.Milliseconds())
+		touched = touchScript.Run(ctx, s.c, []string{key}, now, idle.Milliseconds(), s.marker(id))
 	}
 	status, rest, err := reply(touched)
 	if err != nil {

@@ -17,32 +17,42 @@ import (
 // process in the same pass is announced once. Dropping the entry on every
 // announcement throws the write-through away; keeping it on the
 // announcement of "a write of ours" keeps a stale entry whenever another
-// process's write was folded into it. So the Update script, whenever it
-// changes the record, also sets and at once deletes a marker key, which
-// names the session and the store that wrote it:
+// process's change was folded into it. So every script that changes a
+// session key, in every Store (with a cache or not), also sets and at
+// once deletes a marker key, which names the session and the Store that
+// changed it:
 //
 //	<prefix><first hex digit of the ID>{<session key>}<tag>
 //
 // The marker starts like the session key, so it is under the same
 // tracking prefix and lands in the same announcement, which lists the
 // keys of one pass; its hash tag is the session key, so that in a
-// Cluster it is in the session's slot, as a script's keys must be (with
-// a prefix that has a hash tag of its own, it is that tag, again the
-// session's). It never holds a value between commands, so it costs the
-// server two small commands per Update and no memory. tag is random per
-// store (per process). An announcement that names a session key and
-// markers for it from this store only, is passed over: every change it
-// announces was one of this store's own Updates, which put their results
-// in the cache themselves (nearcache.Cache.Written) or dropped the entry.
-// A marker of another store, or none (any other change: another process,
-// a script of this store that writes through nothing, an expiry, an
-// eviction, a command sent by hand), drops the entry as before.
+// Cluster it is in the session's slot (with a prefix that has a hash tag
+// of its own, it is that tag, again the session's). It goes to the
+// script as its last ARGV, not as a key: in a slot being migrated, a
+// declared key that is not there gets the whole script refused, while
+// the script's own SET of it fails alone (pcall) and leaves the change
+// unmarked. It never holds a value between commands, so it costs the
+// server two small commands per change and no memory; tag is random per
+// Store.
 //
-// What this cannot see: a change made without a marker (by hand, or a
-// memory eviction) in the same event-loop pass as this store's own
-// Update of the same session, within microseconds of it. That entry is
-// served at most MaxStaleness, the bound that holds when an announcement
-// is lost.
+// An announcement that names a session key and markers for it from this
+// Store only is passed over: every change it announces was this Store's,
+// and each of those put its result in the cache (nearcache.Cache.Written)
+// or dropped the entry when it returned. A marker of another Store, or
+// none, drops the entry as before. Every change this package makes to a
+// live record, or that ends one, is a marking script; its plain commands
+// only touch keys a marking script made non-live in between (forwarding
+// entries, Delete's links) or create keys that were not there (RESTORE),
+// so whatever they change in the same pass is covered by that script's
+// marker.
+//
+// What this cannot see: a change made without a marker (a command by
+// hand, a version of this package from before markers, a memory
+// eviction) in the same event-loop pass as this Store's own Update of
+// the same session, within microseconds of it. That entry is served at
+// most MaxStaleness, the bound that holds when an announcement is lost;
+// CacheOptions.NoWriteThrough removes the window.
 
 // tagLen is the length of a store's tag: 64 random bits, hex.
 const tagLen = 16
@@ -100,10 +110,14 @@ func marksShareSlot(prefix, tag string) bool {
 // ownChanges returns the IDs of an announcement (its keys) whose every
 // change was marked by this store: keys holds a marker of this store
 // for each, and none of another's. Nil when there is none, as for every
-// announcement without markers.
+// announcement without markers, and always when the store does not
+// write through.
 func (g *tracking) ownChanges(keys []string) map[string]bool {
+	if !g.passOwn {
+		return nil
+	}
 	var own map[string]bool
-	trusted := time.Now().UnixNano() >= g.distrustUntil.Load()
+	trusted := int64(time.Since(g.born)) >= g.distrustUntil.Load()
 	for _, k := range keys {
 		rest, ok := strings.CutPrefix(k, g.prefix)
 		if !ok || !isMarker(rest) {
@@ -127,5 +141,23 @@ func (g *tracking) ownChanges(keys []string) map[string]bool {
 // is applied is unknown. Its marker could otherwise pass over the
 // announcement of its change after a fill of the older record.
 func (g *tracking) distrust() {
-	g.distrustUntil.Store(time.Now().Add(g.cache.MaxAge()).UnixNano())
+	g.distrustUntil.Store(int64(time.Since(g.born) + g.cache.MaxAge()))
+}
+
+// marker is the marker of id's changes by s, as the scripts take it
+// (their last ARGV): "" when s cannot mark.
+func (s *Store) marker(id string) string {
+	_, m := s.keyAndMarker(id)
+	return m
+}
+
+// keyAndMarker returns id's session key and its marker (as marker does),
+// the key a part of the marker: one allocation for the two.
+func (s *Store) keyAndMarker(id string) (key, marker string) {
+	if !s.marks || id == "" {
+		return s.key(id), ""
+	}
+	p := s.opts.prefix()
+	marker = p + id[:1] + "{" + p + id + "}" + s.tag
+	return marker[len(p)+2 : len(p)+2+len(p)+len(id)], marker
 }

@@ -65,6 +65,18 @@ type CacheOptions struct {
 	// DefaultMaxStaleness (1s); negative, or above MaxMaxStaleness (one
 	// minute), is a configuration error.
 	MaxStaleness time.Duration
+
+	// NoWriteThrough stops the manager's Updates from leaving the record
+	// they wrote in the cache (the package doc's "Writes through"): each
+	// drops it instead, and the next Load reads Redis. Write-through
+	// trusts that every change of a session key is marked by its writer,
+	// as this package's are; set NoWriteThrough while other code changes
+	// session keys (a version of this package from before markers,
+	// during a rolling upgrade; commands sent by hand), whose changes are
+	// otherwise seen within MaxStaleness, not the invalidation delivery
+	// time, when they land in the same pass of Redis's event loop as this
+	// process's own Update of that session.
+	NoWriteThrough bool
 }
 
 // withDefaults validates o and fills in its defaults.

@@ -92,7 +92,7 @@ func (s *Store) claim(ctx context.Context, r *renewal) (*claimed, error) {
 	b := s.batch()
 	taken := b.pipe.Exists(ctx, s.key(r.newID))
 	cmd := b.script(ctx, claimScript, []string{s.key(r.oldID)},
-		millis(r.now), r.idle.Milliseconds(), r.grace.Milliseconds(), r.newID, markerTTL.Milliseconds())
+		millis(r.now), r.idle.Milliseconds(), r.grace.Milliseconds(), r.newID, markerTTL.Milliseconds(), s.marker(r.oldID))
 	b.exec(ctx)
 	status, rest, err := reply(cmd)
 	if err != nil {
@@ -157,7 +157,7 @@ func (s *Store) commit(ctx context.Context, r *renewal, c *claimed, ch *store.Ch
 
 	b := s.batch()
 	created := b.script(ctx, createScript, []string{s.key(r.newID)},
-		append([]any{dl - millis(r.now), "1"}, recordArgs(&meta, dl, values)...)...)
+		append(append([]any{dl - millis(r.now), "1"}, recordArgs(&meta, dl, values)...), s.marker(r.newID))...)
 	// The claim's copy of the record has served its purpose once this
 	// round trip is sent (a retried claim can no longer come): drop it,
 	// and give the forwarding entry the TTL of its grace period. Plain
@@ -226,6 +226,7 @@ func (s *Store) restore(ctx context.Context, r *renewal, c *claimed) error {
 		args = append(args, c.till)
 		args = append(args, c.flat...)
 	}
+	args = append(args, s.marker(r.oldID))
 	_, _, err := reply(restoreScript.Run(ctx, s.c, []string{s.key(r.oldID)}, args...))
 	return err
 }

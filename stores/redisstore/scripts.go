@@ -77,6 +77,22 @@ func newScript(parts ...string) *redis.Script {
 const luaLib = `
 local function fmt(n) return string.format('%d', n) end
 
+-- Marks a change of the script's session key (marks.go): sets and at
+-- once deletes the marker the last ARGV names, so that the tracking
+-- announcement of the change names its writer. Every script that
+-- changes a session key calls it once it has, and only then. pcall: in
+-- a Cluster slot being migrated, a key that is not there may not be
+-- written on this node; the change then goes unmarked, which only costs
+-- the writer's cache its entry. Returns whether it marked.
+local function mark()
+  local m = ARGV[#ARGV]
+  if m == '' then return false end
+  local r = redis.pcall('SET', m, '')
+  if type(r) == 'table' and r.err then return false end
+  redis.call('DEL', m)
+  return true
+end
+
 local function server_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -171,7 +187,7 @@ local function fields(key, extra)
 end
 `
 
-// touchScript: KEYS[1] session; ARGV now, idle.
+// touchScript: KEYS[1] session; ARGV now, idle, marker.
 // Load's idle-deadline extension, run only past the touch window: it reads
 // the metadata again (the record may have been renewed, revoked or expired
 // since the HGETALL) and moves LastSeen and the TTL forward, never back,
@@ -187,24 +203,23 @@ if now <= ls then return {LATER} end
 local dl = math.min(now + own, exp)
 redis.call('HSET', key, 'm:ls', ARGV[1], 'm:dl', fmt(dl))
 redis.call('PEXPIRE', key, dl - now)
+mark()
 return {TOUCHED, fmt(dl)}
 `)
 
-// updateScript: KEYS[1] session, KEYS[2] (with the near cache) this
-// store's write marker for it (marks.go); ARGV now, idle, clear (1/0), new absolute
+// updateScript: KEYS[1] session; ARGV now, idle, clear (1/0), new absolute
 // expiry (an empty string: unchanged), new own idle timeout (an empty
 // string: unchanged; '0': none, the call's applies), #meta args, #del
 // args, #set args, then the meta field/value pairs, the fields to delete
 // (value fields, and the login's metadata fields a new Meta leaves
-// unset), the value pairs to set.
+// unset), the value pairs to set, the marker.
 // Refuses, writing nothing, anything but a live record (live by its own
 // idle timeout where it has one): a missing key is never recreated. The
 // new deadline is by the new own idle timeout, or the record's, or the
 // call's. Returns the user the record was bound to before, and the new
 // deadline and absolute expiry, for the caller to move the session's
-// entry in that user's expiry index. The marker is set and deleted only
-// once the record is changed and still there: a marker announces a
-// change of this store's that it may have cached, never anything else.
+// entry in that user's expiry index, and '1' when the change was marked
+// ('0' when not), which a write-through needs.
 var updateScript = newScript(luaFields, `
 local key = KEYS[1]
 local f, any = fields(key, 'm:uid')
@@ -231,7 +246,8 @@ end
 local dl = math.min(now + own, exp)
 if dl <= now then
   redis.call('DEL', key)
-  return {OK, f['m:uid'] or '', fmt(dl), fmt(exp)}
+  mark()
+  return {OK, f['m:uid'] or '', fmt(dl), fmt(exp), '0'}
 end
 chunked('HDEL', key, ARGV, di, di + ndel - 1, 500)
 -- One HSET for the metadata, the values and the new deadline: a script
@@ -241,14 +257,12 @@ for j = mi, di - 1 do w[#w + 1] = ARGV[j] end
 for j = si, si + nset - 1 do w[#w + 1] = ARGV[j] end
 chunked('HSET', key, w, 1, #w, 500)
 redis.call('PEXPIRE', key, dl - now)
-if KEYS[2] then
-  redis.call('SET', KEYS[2], '')
-  redis.call('DEL', KEYS[2])
-end
-return {OK, f['m:uid'] or '', fmt(dl), fmt(exp)}
+local marked = '0'
+if mark() then marked = '1' end
+return {OK, f['m:uid'] or '', fmt(dl), fmt(exp), marked}
 `)
 
-// takeScript: KEYS[1] session; ARGV now, idle, value field.
+// takeScript: KEYS[1] session; ARGV now, idle, value field, marker.
 // Removes one value field of a live record (live by its own idle timeout
 // where it has one) and returns what it held, as
 // one step, so of concurrent takes exactly one gets it. Refuses anything
@@ -262,11 +276,12 @@ if out then return out end
 local v = f[ARGV[3]]
 if not v then return {NONE} end
 redis.call('HDEL', key, ARGV[3])
+mark()
 return {TAKEN, v}
 `)
 
 // createScript: KEYS[1] session; ARGV ttl, again ('1' or '0'), then
-// field/value pairs. Creates the record only where nothing is: any entry
+// field/value pairs, then the marker. Creates the record only where nothing is: any entry
 // makes the ID taken, and a revocation tombstone says the ID was revoked
 // (a concurrent DeleteUser, eviction or Delete), maybe before its record
 // arrived. With again = '1' (Renew's write of its new ID), a record with
@@ -283,7 +298,7 @@ if ty ~= 'none' then
   if redis.call('HEXISTS', key, 'm:rev') == 1 then return {REVOKED} end
   if ARGV[2] ~= '1' then return {EXISTS} end
   local w = {}
-  for i = 3, #ARGV - 1, 2 do w[ARGV[i]] = ARGV[i + 1] end
+  for i = 3, #ARGV - 2, 2 do w[ARGV[i]] = ARGV[i + 1] end
   local names = {'m:uid', 'm:ct', 'm:it', 'm:exp', 'm:ua', 'm:ip', 'm:idle', 'm:rem', 'm:lbl', 'm:md', 'm:bind'}
   local h = redis.call('HMGET', key, unpack(names))
   for i, name in ipairs(names) do
@@ -294,13 +309,15 @@ if ty ~= 'none' then
 end
 local ttl = tonumber(ARGV[1])
 if ttl <= 0 then return {OK} end
-chunked('HSET', key, ARGV, 3, #ARGV, 500)
+chunked('HSET', key, ARGV, 3, #ARGV - 1, 500)
 redis.call('PEXPIRE', key, ttl)
+mark()
 return {OK}
 `)
 
 // claimScript: KEYS[1] old session; ARGV now, idle, grace, newID, marker
-// TTL. Renew's first step and its exactly-one-winner guard: a live record
+// TTL (of the entry that marks a Renew without grace), the marker (of
+// the change, marks.go). Renew's first step and its exactly-one-winner guard: a live record
 // (live by its own idle timeout where it has one) is read whole and, in the same step, replaced by a forwarding entry to
 // newID whose grace ends at now + grace (or, without grace, by a marker
 // that loads as missing). A second claim finds the forwarding entry or the
@@ -344,11 +361,13 @@ for i = 1, #flat, 2 do
 end
 chunked('HSET', key, w, 1, #w, 500)
 redis.call('PEXPIRE', key, math.max(grace, tonumber(ARGV[5])))
+mark()
 return {OK, flat, fmt(till)}
 `)
 
 // restoreScript: KEYS[1] old session; ARGV newID, then optionally the
-// expiry (server ms, -1 none) and the record's field/value pairs. Undoes a
+// expiry (server ms, -1 none) and the record's field/value pairs, then
+// the marker. Undoes a
 // claim whose Renew could not complete, but only while the old key still
 // holds this claim's forwarding entry or marker: a session deleted
 // meanwhile stays deleted. Given newID alone (the claim's reply never
@@ -359,23 +378,24 @@ local key = KEYS[1]
 local h = redis.call('HMGET', key, 'm:next', 'm:gone', 'm:till')
 if h[1] ~= ARGV[1] and h[2] ~= ARGV[1] then return {LOST} end
 local rec, till = {}, ARGV[2]
-if #ARGV == 1 then
+if #ARGV == 2 then
   if not h[3] then return {LOST} end
   till = h[3]
   rec = kept(redis.call('HGETALL', key))
 else
-  for i = 3, #ARGV do rec[#rec + 1] = ARGV[i] end
+  for i = 3, #ARGV - 1 do rec[#rec + 1] = ARGV[i] end
 end
 redis.call('DEL', key)
 chunked('HSET', key, rec, 1, #rec, 500)
 till = tonumber(till)
 if till > 0 then redis.call('PEXPIREAT', key, till) end
+mark()
 return {OK}
 `)
 
 // deleteScript: KEYS[1] session; ARGV now, tombstone TTL, successor ('1'
 // when a forwarding entry or marker named the ID, '0' for the ID Delete
-// was given). One step of Delete's walk along a forwarding chain: deletes
+// was given), the marker (of the change, marks.go). One step of Delete's walk along a forwarding chain: deletes
 // a record (whoever it is bound to), leaving a tombstone, and reports the
 // user it was bound to and whether it was live at now; reports, and leaves
 // in place, a forwarding entry or marker, so that the caller can still
@@ -395,25 +415,31 @@ local ty = redis.call('TYPE', key)['ok']
 if ty == 'none' then
   if ARGV[3] ~= '1' then return {NONE} end
   bar(key, ttl)
+  mark()
   return {PENDING}
 end
 if ty ~= 'hash' then
   redis.call('DEL', key)
+  mark()
   return {NONE}
 end
 local h = redis.call('HMGET', key, 'm:uid', 'm:ls', 'm:next', 'm:gone', 'm:rev', 'm:dl')
 if h[5] then return {NONE} end
 if h[3] or h[4] then return {MOVED, h[3] or h[4]} end
 redis.call('DEL', key)
-if not h[2] then return {NONE} end
+if not h[2] then
+  mark()
+  return {NONE}
+end
 bar(key, ttl)
+mark()
 local dl = tonumber(h[6])
 if dl and dl > tonumber(ARGV[1]) then return {DELETED, h[1] or '', '1'} end
 return {DELETED, h[1] or '', '0'}
 `)
 
 // revokeScript: KEYS[1] session; ARGV user, now, tombstone TTL, bar ('1'
-// or '0'). Deletes a record bound to user (DeleteUser, cap eviction). A
+// or '0'), the marker (of the change, marks.go). Deletes a record bound to user (DeleteUser, cap eviction). A
 // missing key may be a session whose creation is still in flight (its
 // index entry was written first): a tombstone makes that creation fail, so
 // a revoked ID can never come to life afterwards. With bar = '0' (its
@@ -428,6 +454,7 @@ local ty = redis.call('TYPE', key)['ok']
 if ty == 'none' then
   if ARGV[4] ~= '1' then return {GONE} end
   bar(key, tonumber(ARGV[3]))
+  mark()
   return {PENDING}
 end
 if ty ~= 'hash' then return {FOREIGN} end
@@ -436,11 +463,13 @@ if h[4] then return {GONE} end
 local succ = h[2] or h[3]
 if succ then
   redis.call('DEL', key)
+  mark()
   return {MOVED, succ}
 end
 if h[1] ~= ARGV[1] then return {FOREIGN} end
 redis.call('DEL', key)
 bar(key, tonumber(ARGV[3]))
+mark()
 local dl = tonumber(h[5])
 if dl and dl > tonumber(ARGV[2]) then return {DELETED, '1'} end
 return {DELETED, '0'}

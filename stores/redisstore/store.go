@@ -59,6 +59,14 @@ type Store struct {
 
 	cache    *nearcache.Cache // nil without Options.Cache
 	tracking *tracking
+
+	// tag names this Store in the markers its scripts set with every
+	// change of a session key (marks.go), cache or not, so that other
+	// processes' caches can tell their own changes from it. marks is
+	// false for a prefix a marker cannot share a slot under: nothing is
+	// marked, and nothing is written through.
+	tag   string
+	marks bool
 }
 
 var _ store.Store = (*Store)(nil)
@@ -80,7 +88,8 @@ func New(client redis.UniversalClient, opts Options) (*Store, error) {
 	if client == nil {
 		return nil, errors.New("redisstore: nil client")
 	}
-	s := &Store{c: client, opts: opts}
+	s := &Store{c: client, opts: opts, tag: newTag()}
+	s.marks = marksShareSlot(opts.prefix(), s.tag)
 	if opts.Cache != nil {
 		co, err := opts.Cache.withDefaults()
 		if err != nil {
@@ -88,7 +97,8 @@ func New(client redis.UniversalClient, opts Options) (*Store, error) {
 		}
 		s.opts.Cache = &co
 		s.cache = nearcache.New(co.MaxBytes, co.MaxStaleness)
-		if s.tracking, err = newTracking(client, opts.prefix(), s.cache); err != nil {
+		s.tracking, err = newTracking(client, opts.prefix(), s.cache, s.tag, s.marks && !co.NoWriteThrough)
+		if err != nil {
 			return nil, err
 		}
 	}

@@ -17,7 +17,7 @@ func (s *Store) Take(ctx context.Context, id, key string, opts store.LoadOptions
 	defer s.forget(id)
 	now := nowOr(opts.Now)
 	status, rest, err := reply(takeScript.Run(ctx, s.c, []string{s.key(id)},
-		millis(now), opts.Idle.Milliseconds(), valuePrefix+key))
+		millis(now), opts.Idle.Milliseconds(), valuePrefix+key, s.marker(id)))
 	if err != nil {
 		return nil, false, failed("take", err)
 	}

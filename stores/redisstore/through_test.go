@@ -34,7 +34,7 @@ func TestParseMarker(t *testing.T) {
 }
 
 func TestOwnChanges(t *testing.T) {
-	g := &tracking{prefix: "p:", tag: newTag(), cache: nearcache.New(1<<20, time.Second)}
+	g := &tracking{prefix: "p:", tag: newTag(), passOwn: true, born: time.Now(), cache: nearcache.New(1<<20, time.Second)}
 	a, b := strings.Repeat("a", 64), strings.Repeat("b", 64)
 	mark := func(id, tag string) string { return markerKey("p:", "p:"+id, tag) }
 	other := newTag()
@@ -50,4 +50,23 @@ func TestOwnChanges(t *testing.T) {
 	g.distrust()
 	assert.Equal(t, map[string]bool{a: false}, g.ownChanges([]string{"p:" + a, mark(a, g.tag)}),
 		"after a failed write, no marker explains anything")
+}
+
+func TestOwnChangesWithoutWriteThrough(t *testing.T) {
+	g := &tracking{prefix: "p:", tag: newTag(), born: time.Now(), cache: nearcache.New(1<<20, time.Second)}
+	a := strings.Repeat("a", 64)
+	assert.Nil(t, g.ownChanges([]string{"p:" + a, markerKey("p:", "p:"+a, g.tag)}),
+		"a store that does not write through passes nothing over")
+}
+
+func TestStoreMarker(t *testing.T) {
+	for _, prefix := range []string{"", "sk:", "{app}:s:"} {
+		s := &Store{opts: Options{Prefix: prefix}, tag: newTag()}
+		s.marks = marksShareSlot(s.opts.prefix(), s.tag)
+		id := strings.Repeat("c", 64)
+		assert.Equal(t, markerKey(s.opts.prefix(), s.key(id), s.tag), s.marker(id))
+		key, m := s.keyAndMarker(id)
+		assert.Equal(t, s.key(id), key)
+		assert.Equal(t, s.marker(id), m)
+	}
 }

@@ -67,14 +67,17 @@ type tracking struct {
 	// connection's setup fails), as if Redis refused it.
 	hold atomic.Bool
 
-	// tag names this store's write markers (marks.go); marks is false
-	// when a marker could not share its session's slot (a prefix with an
-	// unbalanced brace), and writes do not write through.
-	tag   string
-	marks bool
-	// distrustUntil (Unix nanoseconds): until then, this store's own
-	// markers explain nothing, because a write of its that failed may
-	// still be applied (see distrust).
+	// tag names this store's markers (marks.go). passOwn: the store
+	// writes through, so an announcement of its own changes only is
+	// passed over; false when it does not (a prefix its markers cannot
+	// share a slot under, CacheOptions.NoWriteThrough, a Cluster read
+	// from replicas), and every announcement drops its keys.
+	tag     string
+	passOwn bool
+	// distrustUntil (time since born, monotonic): until then, this
+	// store's own markers explain nothing, because a write of its that
+	// failed may still be applied (see distrust).
+	born          time.Time
 	distrustUntil atomic.Int64
 }
 
@@ -91,9 +94,8 @@ const refreshEvery = time.Second
 
 // newTracking starts tracking for the nodes behind client. It returns at
 // once: until every node is tracked, the cache is off.
-func newTracking(client redis.UniversalClient, prefix string, cache *nearcache.Cache) (*tracking, error) {
-	g := &tracking{cache: cache, prefix: prefix, trackers: map[string]*tracker{}, tag: newTag()}
-	g.marks = marksShareSlot(prefix, g.tag)
+func newTracking(client redis.UniversalClient, prefix string, cache *nearcache.Cache, tag string, writeThrough bool) (*tracking, error) {
+	g := &tracking{cache: cache, prefix: prefix, trackers: map[string]*tracker{}, tag: tag, passOwn: writeThrough, born: time.Now()}
 	for _, d := range "0123456789abcdef" {
 		g.prefixes = append(g.prefixes, prefix+string(d))
 	}
@@ -104,8 +106,11 @@ func newTracking(client redis.UniversalClient, prefix string, cache *nearcache.C
 		if o := c.Options(); o.ReadOnly || o.RouteByLatency || o.RouteRandomly {
 			// Reads may go to a replica, which applies a write after its
 			// master announced it: a fill from a lagging replica is
-			// refused only by the replica's own announcement.
+			// refused only by the replica's own announcement, even of
+			// this store's own write, which must then drop the key: no
+			// write-through.
 			each = c.ForEachShard
+			g.passOwn = false
 		}
 		g.nodes = func(ctx context.Context) ([]*redis.Client, error) { return nodeClients(ctx, each) }
 	case *redis.Ring:

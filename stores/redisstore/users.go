@@ -115,7 +115,7 @@ func (s *Store) revoke(ctx context.Context, user string, now time.Time, ids []st
 		if past != nil && past[i] {
 			bar = "0"
 		}
-		cmds[i] = b.script(ctx, revokeScript, []string{s.key(id)}, user, millis(now), markerTTL.Milliseconds(), bar)
+		cmds[i] = b.script(ctx, revokeScript, []string{s.key(id)}, user, millis(now), markerTTL.Milliseconds(), bar, s.marker(id))
 	}
 	if also != nil {
 		also(b)

@@ -45,7 +45,7 @@ func (s *Store) Create(ctx context.Context, id string, rec *store.Record, opts s
 			return nil, err
 		}
 	}
-	args := append([]any{dl - millis(now), "0"}, recordArgs(m, dl, rec.Values)...)
+	args := append(append([]any{dl - millis(now), "0"}, recordArgs(m, dl, rec.Values)...), s.marker(id))
 
 	b := s.batch()
 	created := b.script(ctx, createScript, []string{s.key(id)}, args...)
@@ -244,12 +244,9 @@ func (s *Store) Update(ctx context.Context, id string, ch *store.Change) error {
 		return s.live(ctx, id)
 	}
 	now := nowOr(ch.Now)
-	keys := []string{s.key(id)}
 	var wt *through
 	if ch.Meta == nil {
-		if wt = s.beginThrough(id); wt != nil {
-			keys = append(keys, wt.marker)
-		}
+		wt = s.beginThrough(id)
 	}
 	kept := false
 	defer func() {
@@ -269,7 +266,7 @@ func (s *Store) Update(ctx context.Context, id string, ch *store.Change) error {
 		newExp = strconv.FormatInt(millis(ch.Meta.ExpiresAt), 10)
 		newIdle = strconv.FormatInt(idleMillis(ch.Meta.Idle), 10)
 	}
-	args := make([]any, 0, 8+len(meta)+len(unset)+len(ch.Del)+2*len(ch.Set))
+	args := make([]any, 0, 9+len(meta)+len(unset)+len(ch.Del)+2*len(ch.Set))
 	args = append(args, millis(now), ch.Idle.Milliseconds(), clear, newExp, newIdle,
 		len(meta), len(unset)+len(ch.Del), 2*len(ch.Set))
 	args = append(args, meta...)
@@ -282,6 +279,9 @@ func (s *Store) Update(ctx context.Context, id string, ch *store.Change) error {
 	for k, v := range ch.Set {
 		args = append(args, valuePrefix+k, v)
 	}
+	key, marker := s.keyAndMarker(id)
+	args = append(args, marker)
+	keys := []string{key}
 
 	user := ""
 	if ch.Meta != nil {
@@ -322,9 +322,6 @@ func (s *Store) Update(ctx context.Context, id string, ch *store.Change) error {
 	}
 	switch status {
 	case statusOK:
-		if wt != nil {
-			kept = s.endThrough(id, ch, now, wt, rest)
-		}
 	case statusFwd:
 		s.undoIndexAddQuiet(ctx, user, id, ix)
 		succ := str(rest, 0)
@@ -350,6 +347,7 @@ func (s *Store) Update(ctx context.Context, id string, ch *store.Change) error {
 		return nil
 	}
 	if bound == "" {
+		kept = wt != nil && s.endThrough(id, ch, now, wt, rest)
 		return nil
 	}
 	dl, err1 := strconv.ParseInt(str(rest, 1), 10, 64)
@@ -372,6 +370,7 @@ func (s *Store) Update(ctx context.Context, id string, ch *store.Change) error {
 		// session lives.
 		return failed("update: index", err)
 	}
+	kept = wt != nil && s.endThrough(id, ch, now, wt, rest)
 	return nil
 }
 
@@ -404,7 +403,7 @@ func (s *Store) Delete(ctx context.Context, id string) (bool, error) {
 	existed, user, cur, successor := false, "", id, "0"
 	defer func() { s.forget(append(links, cur)...) }()
 	for hop := 0; ; hop++ {
-		status, rest, err := reply(deleteScript.Run(ctx, s.c, []string{s.key(cur)}, now, markerTTL.Milliseconds(), successor))
+		status, rest, err := reply(deleteScript.Run(ctx, s.c, []string{s.key(cur)}, now, markerTTL.Milliseconds(), successor, s.marker(cur)))
 		if err != nil {
 			return false, failed("delete", err)
 		}
