@@ -15,6 +15,7 @@ import (
 	"math"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -357,6 +358,36 @@ func targets(b *bytes.Buffer, r *run) {
 					detail: fmt.Sprintf("round trips of the store's client; %s Loads read Redis per request (cache misses and bypasses); server-side %s cmds/op, tracking heartbeats included",
 						fmtCount(med(c, "cache-reads/op")), fmtCount(med(c, "cmds/op"))),
 				})
+			}
+		}
+		// Issue 14: on Redis, a new session and a read-write request cost
+		// no more than the fastest peer's, and a read-write request with
+		// the near cache on at most 0.6 of it, in one round trip.
+		for _, x := range []struct {
+			lib, sc string
+			limit   float64
+		}{{ours, "NewSession", 1}, {ours, "ReadWrite", 1}, {cached, "ReadWrite", 0.6}} {
+			s := r.get(name("Redis", fw, x.lib, x.sc))
+			peer, peerNs := fastestPeer(r, "Redis", fw, x.sc)
+			if s == nil || peer == "" {
+				continue
+			}
+			what := fmt.Sprintf("Redis %s ≤ %s × the fastest peer", x.sc, strconv.FormatFloat(x.limit, 'f', -1, 64))
+			if x.lib == cached {
+				what = "cached " + what
+			}
+			ts = append(ts, target{
+				what: what, fw: fw, measured: med(s, "ns/op"), limit: x.limit * peerNs, unit: "ns",
+				detail: fmt.Sprintf("%s: %s (%s); round trips %s vs %s; server CPU %.1f µs vs %.1f µs", peer, fmtNs(peerNs),
+					fmtRatio(med(s, "ns/op")/peerNs), fmtCount(med(s, "roundtrips/op")),
+					fmtCount(med(r.get(name("Redis", fw, peer, x.sc)), "roundtrips/op")),
+					med(s, "server-us/op"), med(r.get(name("Redis", fw, peer, x.sc)), "server-us/op")),
+				noise: max(s.spread("ns/op"), r.get(name("Redis", fw, peer, x.sc)).spread("ns/op")),
+			})
+			if x.lib == cached {
+				if rt, ok := s.median("roundtrips/op"); ok {
+					ts = append(ts, target{what: "cached Redis ReadWrite: one round trip", fw: fw, measured: rt, limit: 1, unit: "count"})
+				}
 			}
 		}
 		// Issue 13: on PostgreSQL, a read costs at most half of scs's and
