@@ -71,8 +71,9 @@ func TestCachedReadWriteIsOneRoundTrip(t *testing.T) {
 // one session marked as this process's and, in the same pipeline, a
 // write marked as another's (an Update, a Delete) leave this process
 // reading the other's at once, not its own write, which it would
-// otherwise serve until MaxStaleness (a minute here). With
-// NoWriteThrough, so does a change that nobody marked.
+// otherwise serve until MaxStaleness (a minute here). So does a change
+// of this process's own that does not write through (its Delete), and,
+// with NoWriteThrough, a change that nobody marked.
 func TestCacheFoldedAnnouncement(t *testing.T) {
 	for _, d := range deployments {
 		t.Run(d.name, func(t *testing.T) {
@@ -93,6 +94,10 @@ func TestCacheFoldedAnnouncement(t *testing.T) {
 				{"another's Update", a, []redisstore.Folded{{Set: mine}, {Tag: other, Set: theirs}}, "theirs"},
 				{"another's Delete", a, []redisstore.Folded{{Set: mine}, {Tag: other, Delete: true}}, gone},
 				{"another's Update first", a, []redisstore.Folded{{Tag: other, Set: theirs}, {Set: mine}}, "mine"},
+				// As a Delete of this process's would be announced if it
+				// failed here (a timeout) and then landed: dropped, as
+				// nothing in this process dropped it after.
+				{"its own Delete, failed", a, []redisstore.Folded{{Set: mine}, {Tag: "plain", Delete: true}}, gone},
 				{"an unmarked Delete, NoWriteThrough", plain, []redisstore.Folded{{Set: mine}, {Tag: "-", Delete: true}}, gone},
 			} {
 				for round := range 10 {

@@ -386,9 +386,12 @@
 // Store (a random tag): <prefix><first digit of the ID>{<session
 // key>}<tag>, in the same tracking prefix and, by its hash tag, the same
 // Cluster slot; it costs Redis a SET and a DEL per change and no memory.
-// An announcement that lists the session with markers of this Store only
-// is passed over; another Store's marker (its Update, Delete, Renew,
-// revocation), or none, drops the record as before
+// A Store marks its write-through Updates with one tag and every other
+// change with another. An announcement that lists the session with
+// markers of this Store's write-through tag only is passed over; any
+// other marker (another Store's Update, Delete, Renew or revocation, or
+// this Store's own change that does not write through, a Delete whose
+// reply was lost, say), or none, drops the record as before
 // (TestCacheFoldedAnnouncement). Two Updates of one session in flight at
 // once in this process, whose order on the server is unknown, leave
 // nothing cached, and neither does a fill racing them
@@ -397,9 +400,9 @@
 // Cluster slot being migrated, whose marker cannot be set there
 // (TestCacheUpdateDuringSlotMigration). A written-through record keeps
 // the age of the record it was made from, so MaxStaleness still bounds
-// what a lost invalidation can hide; after an Update that failed
-// (applied or not, unknown), this Store's markers explain nothing for
-// MaxStaleness. A Cluster client that reads from replicas does not write
+// what a lost invalidation can hide; after an Update that wrote through
+// and failed (applied or not, unknown), this Store's markers explain
+// nothing for a minute. A Cluster client that reads from replicas does not write
 // through: a replica applies a write after the master acknowledged it,
 // so a fill from it must be refused by the replica's announcement, even
 // of this Store's own write.

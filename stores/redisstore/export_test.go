@@ -13,7 +13,7 @@ import (
 func LoadScripts(ctx context.Context, c redis.UniversalClient) error {
 	for _, sc := range []*redis.Script{
 		touchScript, updateScript, createScript, claimScript, restoreScript,
-		deleteScript, revokeScript, indexAddScript, indexPutScript, indexPageScript,
+		deleteScript, unlinkScript, revokeScript, indexAddScript, indexPutScript, indexPageScript,
 	} {
 		if err := sc.Load(ctx, c).Err(); err != nil {
 			return err
@@ -58,7 +58,8 @@ func OnInvalidation(s *Store, f func(id string)) {
 
 // Folded is one write of FoldedWrites: a Delete when Delete is set,
 // else an Update setting Set; marked as the store of Tag wrote it (""
-// for the store itself, "-" for a writer that marks nothing).
+// for the store itself writing through, "plain" for the store itself
+// otherwise, "-" for a writer that marks nothing).
 type Folded struct {
 	Tag    string
 	Set    map[string][]byte
@@ -74,6 +75,8 @@ func FoldedWrites(ctx context.Context, c redis.UniversalClient, s *Store, id str
 		marker := ""
 		switch w.Tag {
 		case "":
+			_, marker = s.keyAndMarker(id, true)
+		case "plain":
 			marker = s.marker(id)
 		case "-":
 		default:

@@ -33,19 +33,24 @@ import (
 // declared key that is not there gets the whole script refused, while
 // the script's own SET of it fails alone (pcall) and leaves the change
 // unmarked. It never holds a value between commands, so it costs the
-// server two small commands per change and no memory; tag is random per
-// Store.
+// server two small commands per change and no memory.
 //
-// An announcement that names a session key and markers for it from this
-// Store only is passed over: every change it announces was this Store's,
-// and each of those put its result in the cache (nearcache.Cache.Written)
-// or dropped the entry when it returned. A marker of another Store, or
-// none, drops the entry as before. Every change this package makes to a
-// live record, or that ends one, is a marking script; its plain commands
-// only touch keys a marking script made non-live in between (forwarding
-// entries, Delete's links) or create keys that were not there (RESTORE),
-// so whatever they change in the same pass is covered by that script's
-// marker.
+// A Store has two random tags: one for its Updates that write through,
+// one for every other change it makes. An announcement that names a
+// session key and markers for it with this Store's write-through tag
+// only is passed over: every change it announces was a write-through of
+// this Store's, and each of those put its result in the cache
+// (nearcache.Cache.Written) or dropped the entry when it returned. A
+// marker with any other tag (another Store's, or this Store's own on a
+// change that does not write through, such as a Delete that timed out
+// here and then landed), or none, drops the entry as before; so does an
+// announcement holding a marker this version cannot read. Every change
+// this package makes to a live record, or that ends one, is a marking
+// script, a Delete's removal of the links it walked included (a Renew's
+// undo may have made one live again); its plain commands only touch keys
+// a marking script made non-live in between (the forwarding entry of a
+// Renew) or create keys that were not there (RESTORE), so whatever they
+// change in the same pass is covered by that script's marker.
 //
 // What this cannot see: a change made without a marker (a command by
 // hand, a version of this package from before markers, a memory
@@ -125,7 +130,9 @@ func (g *tracking) ownChanges(keys []string) map[string]bool {
 		}
 		id, tag, ok := parseMarker(g.prefix, rest)
 		if !ok {
-			continue
+			// A marker this version cannot read (another version's?)
+			// may be another's change of any key here: pass over none.
+			return nil
 		}
 		if own == nil {
 			own = map[string]bool{}
@@ -136,28 +143,44 @@ func (g *tracking) ownChanges(keys []string) map[string]bool {
 	return own
 }
 
-// distrust stops this store's markers from explaining anything for a
-// while (MaxStaleness): an Update of its failed, and whether and when it
-// is applied is unknown. Its marker could otherwise pass over the
-// announcement of its change after a fill of the older record.
+// distrustFor is how long a failed write-through keeps this store's
+// markers from explaining anything (distrust).
+const distrustFor = time.Minute
+
+// distrust stops this store's markers from explaining anything for
+// distrustFor: an Update that writes through failed, and whether and
+// when Redis applies it is unknown (a script still in a socket is run
+// when it arrives). Its marker could otherwise pass over the
+// announcement of its change after a fill of the older record. (Every
+// other change of this store carries its plain tag, which its own
+// tracker never passes over.) A write that lands later still, more than
+// distrustFor after its error, leaves such a fill served at most
+// MaxStaleness.
 func (g *tracking) distrust() {
-	g.distrustUntil.Store(int64(time.Since(g.born) + g.cache.MaxAge()))
+	g.distrustUntil.Store(int64(time.Since(g.born) + distrustFor))
 }
 
-// marker is the marker of id's changes by s, as the scripts take it
-// (their last ARGV): "" when s cannot mark.
+// marker is the marker of a change of id by s that does not write
+// through, as the scripts take it (their last ARGV): "" when s cannot
+// mark.
 func (s *Store) marker(id string) string {
-	_, m := s.keyAndMarker(id)
+	_, m := s.keyAndMarker(id, false)
 	return m
 }
 
-// keyAndMarker returns id's session key and its marker (as marker does),
-// the key a part of the marker: one allocation for the two.
-func (s *Store) keyAndMarker(id string) (key, marker string) {
+// keyAndMarker returns id's session key and the marker of its change by
+// s, with the tag of a write-through when through is set (as marker
+// does otherwise), the key a part of the marker: one allocation for the
+// two.
+func (s *Store) keyAndMarker(id string, through bool) (key, marker string) {
 	if !s.marks || id == "" {
 		return s.key(id), ""
 	}
+	tag := s.plainTag
+	if through {
+		tag = s.tag
+	}
 	p := s.opts.prefix()
-	marker = p + id[:1] + "{" + p + id + "}" + s.tag
+	marker = p + id[:1] + "{" + p + id + "}" + tag
 	return marker[len(p)+2 : len(p)+2+len(p)+len(id)], marker
 }

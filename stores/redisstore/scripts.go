@@ -438,6 +438,16 @@ if dl and dl > tonumber(ARGV[1]) then return {DELETED, h[1] or '', '1'} end
 return {DELETED, h[1] or '', '0'}
 `)
 
+// unlinkScript: KEYS[1] a link Delete walked through; ARGV the marker.
+// Deletes it, marked: a link is a forwarding entry or marker when Delete
+// finds it, but a Renew's undo (restoreScript) may have made it a live
+// record again since, whose deletion must be announced as a change of
+// this store's like any other.
+var unlinkScript = newScript(`
+if redis.call('DEL', KEYS[1]) == 1 then mark() end
+return {OK}
+`)
+
 // revokeScript: KEYS[1] session; ARGV user, now, tombstone TTL, bar ('1'
 // or '0'), the marker (of the change, marks.go). Deletes a record bound to user (DeleteUser, cap eviction). A
 // missing key may be a session whose creation is still in flight (its

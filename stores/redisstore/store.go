@@ -60,13 +60,15 @@ type Store struct {
 	cache    *nearcache.Cache // nil without Options.Cache
 	tracking *tracking
 
-	// tag names this Store in the markers its scripts set with every
-	// change of a session key (marks.go), cache or not, so that other
-	// processes' caches can tell their own changes from it. marks is
-	// false for a prefix a marker cannot share a slot under: nothing is
-	// marked, and nothing is written through.
-	tag   string
-	marks bool
+	// tag and plainTag name this Store in the markers its scripts set
+	// with every change of a session key (marks.go), cache or not, so
+	// that other processes' caches can tell their own changes from it:
+	// tag on the Updates that write through, the only changes its own
+	// tracker passes over, plainTag on every other. marks is false for a
+	// prefix a marker cannot share a slot under: nothing is marked, and
+	// nothing is written through.
+	tag, plainTag string
+	marks         bool
 }
 
 var _ store.Store = (*Store)(nil)
@@ -88,7 +90,7 @@ func New(client redis.UniversalClient, opts Options) (*Store, error) {
 	if client == nil {
 		return nil, errors.New("redisstore: nil client")
 	}
-	s := &Store{c: client, opts: opts, tag: newTag()}
+	s := &Store{c: client, opts: opts, tag: newTag(), plainTag: newTag()}
 	s.marks = marksShareSlot(opts.prefix(), s.tag)
 	if opts.Cache != nil {
 		co, err := opts.Cache.withDefaults()

@@ -53,7 +53,7 @@ func (s *Store) endThrough(id string, ch *store.Change, now time.Time, wt *throu
 	rec := *wt.prior
 	rec.Meta.LastSeen = time.UnixMilli(ls)
 	rec.Values = ch.ApplyValues(wt.prior.Values)
-	if len(ch.Set) > 0 && (ch.Clear || len(wt.prior.Values) == 0) {
+	if ch.Clear || len(wt.prior.Values) == 0 {
 		// ApplyValues handed back ch.Set itself: the cache keeps a map
 		// of its own, whatever the caller does with its change later.
 		rec.Values = maps.Clone(rec.Values)

@@ -61,11 +61,11 @@ func TestOwnChangesWithoutWriteThrough(t *testing.T) {
 
 func TestStoreMarker(t *testing.T) {
 	for _, prefix := range []string{"", "sk:", "{app}:s:"} {
-		s := &Store{opts: Options{Prefix: prefix}, tag: newTag()}
+		s := &Store{opts: Options{Prefix: prefix}, tag: newTag(), plainTag: newTag()}
 		s.marks = marksShareSlot(s.opts.prefix(), s.tag)
 		id := strings.Repeat("c", 64)
-		assert.Equal(t, markerKey(s.opts.prefix(), s.key(id), s.tag), s.marker(id))
-		key, m := s.keyAndMarker(id)
+		assert.Equal(t, markerKey(s.opts.prefix(), s.key(id), s.plainTag), s.marker(id))
+		key, m := s.keyAndMarker(id, false)
 		assert.Equal(t, s.key(id), key)
 		assert.Equal(t, s.marker(id), m)
 	}

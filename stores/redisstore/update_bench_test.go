@@ -61,7 +61,10 @@ func BenchmarkUpdateVariants(b *testing.B) {
 	m := store.Meta{CreatedAt: now, IssuedAt: now, LastSeen: now, ExpiresAt: now.Add(24 * time.Hour), IP: "192.0.2.1"}
 	key := "session:" + strings.Repeat("ab", 32)
 	dl := deadline(now, time.Hour, m.ExpiresAt)
-	args := []any{millis(now), time.Hour.Milliseconds(), "0", "", "", 0, 0, 2, "v:count", "2"}
+	// The marker of the change (marks.go), as a store with the default
+	// prefix would send it.
+	marker := markerKey(DefaultPrefix, key, newTag())
+	args := []any{millis(now), time.Hour.Milliseconds(), "0", "", "", 0, 0, 2, "v:count", "2", marker}
 	type variant struct {
 		name string
 		c    *redis.Client

@@ -279,7 +279,7 @@ func (s *Store) Update(ctx context.Context, id string, ch *store.Change) error {
 	for k, v := range ch.Set {
 		args = append(args, valuePrefix+k, v)
 	}
-	key, marker := s.keyAndMarker(id)
+	key, marker := s.keyAndMarker(id, wt != nil)
 	args = append(args, marker)
 	keys := []string{key}
 
@@ -426,10 +426,10 @@ func (s *Store) Delete(ctx context.Context, id string) (bool, error) {
 		return existed, nil
 	}
 	b := s.batch()
-	// One DEL per link: in Redis Cluster each is in a slot of its own.
-	unlinked := make([]*redis.IntCmd, len(links))
+	// One script per link: in Redis Cluster each is in a slot of its own.
+	unlinked := make([]*redis.Cmd, len(links))
 	for i, l := range links {
-		unlinked[i] = b.pipe.Del(ctx, s.key(l))
+		unlinked[i] = b.script(ctx, unlinkScript, []string{s.key(l)}, s.marker(l))
 	}
 	if user != "" {
 		// Best effort, as the record is gone: an entry naming nothing is
