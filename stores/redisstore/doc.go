@@ -383,9 +383,10 @@
 // the write-through away) nor keeping it (stale until MaxStaleness) will
 // do. So every script that changes a session key, in every Store, also
 // sets and at once deletes a marker key naming the session and the
-// Store (a random tag): <prefix><first digit of the ID>{<session
-// key>}<tag>, in the same tracking prefix and, by its hash tag, the same
-// Cluster slot; it costs Redis a SET and a DEL per change and no memory.
+// Store (one of two random tags): <prefix><first digit of the
+// ID>{<session key>}<tag>, in the same tracking prefix and, by its hash
+// tag, the same Cluster slot; it costs Redis a SET and a DEL per change
+// and no memory.
 // A Store marks its write-through Updates with one tag and every other
 // change with another. An announcement that lists the session with
 // markers of this Store's write-through tag only is passed over; any
@@ -402,15 +403,17 @@
 // the age of the record it was made from, so MaxStaleness still bounds
 // what a lost invalidation can hide; after an Update that wrote through
 // and failed (applied or not, unknown), this Store's markers explain
-// nothing for a minute. A Cluster client that reads from replicas does not write
-// through: a replica applies a write after the master acknowledged it,
-// so a fill from it must be refused by the replica's announcement, even
-// of this Store's own write.
+// nothing for a minute. A Cluster client that reads from replicas does
+// not write through: a replica applies a write after the master
+// acknowledged it, so a fill from it must be refused by the replica's
+// announcement, even of this Store's own write.
 //
 // What write-through cannot see: a change made without a marker (a
 // command by hand, a version of this package from before markers during
 // a rolling upgrade, a memory eviction) in the same event-loop pass as
-// this Store's own Update of that session, microseconds apart; it is
+// this Store's own Update of that session, microseconds apart; or
+// another process's change landing between two copies of one Update
+// that go-redis resent after a timeout, the first run late. Either is
 // seen after MaxStaleness at the latest. CacheOptions.NoWriteThrough
 // turns write-through off, for such deployments.
 //

@@ -13,7 +13,7 @@ import (
 func LoadScripts(ctx context.Context, c redis.UniversalClient) error {
 	for _, sc := range []*redis.Script{
 		touchScript, updateScript, createScript, claimScript, restoreScript,
-		deleteScript, unlinkScript, revokeScript, indexAddScript, indexPutScript, indexPageScript,
+		deleteScript, unlinkScript, takeScript, revokeScript, indexAddScript, indexPutScript, indexPageScript,
 	} {
 		if err := sc.Load(ctx, c).Err(); err != nil {
 			return err

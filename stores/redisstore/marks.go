@@ -55,9 +55,12 @@ import (
 // What this cannot see: a change made without a marker (a command by
 // hand, a version of this package from before markers, a memory
 // eviction) in the same event-loop pass as this Store's own Update of
-// the same session, within microseconds of it. That entry is served at
-// most MaxStaleness, the bound that holds when an announcement is lost;
-// CacheOptions.NoWriteThrough removes the window.
+// the same session, within microseconds of it; and, as narrow, another
+// process's change landing between two copies of one write-through
+// Update, when go-redis resent it after a timeout and the first copy ran
+// late. That entry is served at most MaxStaleness, the bound that holds
+// when an announcement is lost; CacheOptions.NoWriteThrough removes the
+// window.
 
 // tagLen is the length of a store's tag: 64 random bits, hex.
 const tagLen = 16
@@ -113,10 +116,11 @@ func marksShareSlot(prefix, tag string) bool {
 }
 
 // ownChanges returns the IDs of an announcement (its keys) whose every
-// change was marked by this store: keys holds a marker of this store
-// for each, and none of another's. Nil when there is none, as for every
-// announcement without markers, and always when the store does not
-// write through.
+// change was a write-through of this store's: keys holds a marker with
+// its write-through tag (g.tag) for each, and no other marker, this
+// store's plain tag included. Nil when there is none, as for every
+// announcement without markers, for one holding a marker this version
+// cannot read, and always when the store does not write through.
 func (g *tracking) ownChanges(keys []string) map[string]bool {
 	if !g.passOwn {
 		return nil

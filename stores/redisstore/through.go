@@ -11,8 +11,9 @@ import (
 
 // through is an Update that may write through the near cache: it applies
 // its change to the record the cache holds and puts the result back,
-// once Redis has acknowledged it, its script has marked it as this
-// store's (marks.go), so that the announcement of it drops nothing, and
+// once Redis has acknowledged it, its script has marked it with this
+// store's write-through tag (marks.go), so that the announcement of it
+// drops nothing, and
 // the script's reply says the record it changed was the one cached.
 type through struct {
 	tk    nearcache.Ticket

@@ -67,9 +67,9 @@ type tracking struct {
 	// connection's setup fails), as if Redis refused it.
 	hold atomic.Bool
 
-	// tag names this store's markers (marks.go). passOwn: the store
-	// writes through, so an announcement of its own changes only is
-	// passed over; false when it does not (a prefix its markers cannot
+	// tag is this store's write-through tag (marks.go). passOwn: the
+	// store writes through, so an announcement of its own write-throughs
+	// only is passed over; false when it does not (a prefix its markers cannot
 	// share a slot under, CacheOptions.NoWriteThrough, a Cluster read
 	// from replicas), and every announcement drops its keys.
 	tag     string
@@ -464,7 +464,8 @@ func (t *tracker) serve() (bool, error) {
 }
 
 // invalidate drops the cached records of the keys a message names, but
-// those whose every change it announces was this store's own (marks.go).
+// those whose every change it announces was a write-through of this
+// store's (marks.go).
 func (t *tracker) invalidate(m *redis.Message) {
 	keys := m.PayloadSlice
 	if keys == nil {
