@@ -191,22 +191,10 @@ type wrapped struct{ redis.UniversalClient }
 // connection's PING, a Cluster's periodic CLUSTER SLOTS) are not Loads'
 // and are left out of the count.
 func TestCachedLoadSendsNoCommand(t *testing.T) {
-	for _, d := range []struct {
-		name  string
-		nodes func(t *testing.T) []string
-	}{
-		{"Standalone", func(t *testing.T) []string { return []string{redistest.Standalone(t).Addr()} }},
-		{"Cluster", func(t *testing.T) []string { return redistest.NewCluster(t).Addrs() }},
-	} {
+	for _, d := range ownDeployments {
 		t.Run(d.name, func(t *testing.T) {
-			addrs := d.nodes(t)
-			p := newProcess(t, addrs, redistest.Prefix(t), redisstore.CacheOptions{MaxStaleness: time.Minute})
-			now := time.Now()
-			var ids []string
-			for range 20 {
-				ids = append(ids, create(t, p.s, now, "", "k", "v"))
-			}
-			p.cachedAll(t, ids, now)
+			addrs := d.addrs(t)
+			p, ids, now := cachedProcess(t, addrs, 20, "v")
 			p.count.take()
 			before := commandCalls(t, addrs)
 			stats := p.s.CacheStats()
@@ -226,6 +214,29 @@ func TestCachedLoadSendsNoCommand(t *testing.T) {
 			t.Logf("%d cached Loads: %d round trips from the client; server commands by name before %v, after %v", loads, trips, before, after)
 		})
 	}
+}
+
+// ownDeployments are the deployments of the tests that count what the
+// servers ran (INFO commandstats): servers of the test's own, which no
+// other test sends anything.
+var ownDeployments = []deployment{
+	{"Standalone", func(t testing.TB) []string { return []string{redistest.Standalone(t).Addr()} }},
+	{"Cluster", func(t testing.TB) []string { return redistest.NewCluster(t).Addrs() }},
+}
+
+// cachedProcess starts a process on addrs with n new sessions, each
+// holding k = v, and returns it once all of them are cached, with their
+// IDs and the time they were made at.
+func cachedProcess(t *testing.T, addrs []string, n int, v string) (*process, []string, time.Time) {
+	t.Helper()
+	p := newProcess(t, addrs, redistest.Prefix(t), redisstore.CacheOptions{MaxStaleness: time.Minute})
+	now := time.Now()
+	var ids []string
+	for range n {
+		ids = append(ids, create(t, p.s, now, "", "k", v))
+	}
+	p.cachedAll(t, ids, now)
+	return p, ids, now
 }
 
 // background are the commands of the cache's and go-redis's own

@@ -23,22 +23,10 @@ import (
 // script per request and no read at all (INFO commandstats), although its
 // tracking announces each of these writes to this process.
 func TestCachedReadWriteIsOneRoundTrip(t *testing.T) {
-	for _, d := range []struct {
-		name  string
-		nodes func(t *testing.T) []string
-	}{
-		{"Standalone", func(t *testing.T) []string { return []string{redistest.Standalone(t).Addr()} }},
-		{"Cluster", func(t *testing.T) []string { return redistest.NewCluster(t).Addrs() }},
-	} {
+	for _, d := range ownDeployments {
 		t.Run(d.name, func(t *testing.T) {
-			addrs := d.nodes(t)
-			p := newProcess(t, addrs, redistest.Prefix(t), redisstore.CacheOptions{MaxStaleness: time.Minute})
-			now := time.Now()
-			var ids []string
-			for range 10 {
-				ids = append(ids, create(t, p.s, now, "", "k", "0"))
-			}
-			p.cachedAll(t, ids, now)
+			addrs := d.addrs(t)
+			p, ids, now := cachedProcess(t, addrs, 10, "0")
 			before := commandCalls(t, addrs)
 			stats := p.s.CacheStats()
 			const requests = 500
