@@ -3,7 +3,9 @@ package redisstore_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -270,4 +272,87 @@ func TestCacheNoWriteThrough(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Every change a Delete makes to a session key is marked, the removal
+// of the forwarding entry it walked through included: a Renew's undo
+// may have made that entry a live record again, whose deletion another
+// process's cache must not take for its own write-through. Here a
+// tracking connection of the test's own, on the prefix, collects the
+// announcements of a Delete through a forwarding entry: each that names
+// a session key names a marker for it.
+func TestDeleteMarksEveryChange(t *testing.T) {
+	addr := redistest.SharedStandalone(t).Addr()
+	prefix := redistest.Prefix(t)
+	ctx := context.Background()
+	o := &redis.Options{Addr: addr, Protocol: 2, PoolSize: 1}
+	o.OnConnect = func(ctx context.Context, cn *redis.Conn) error {
+		id, err := cn.ClientID(ctx).Result()
+		if err != nil {
+			return err
+		}
+		return cn.ClientTrackingOn(ctx, &redis.ClientTrackingOptions{Redirect: id, Bcast: true, Prefixes: []string{prefix}}).Err()
+	}
+	tracker := redis.NewClient(o)
+	t.Cleanup(func() { tracker.Close() })
+	ps := tracker.Subscribe(ctx, "__redis__:invalidate")
+	t.Cleanup(func() { ps.Close() })
+	_, err := ps.Receive(ctx)
+	require.NoError(t, err)
+	// upTo writes a sentinel key under the prefix and collects the
+	// announcements before its own: those of what was done before it, as
+	// Redis announces in order.
+	plain := redis.NewClient(&redis.Options{Addr: addr})
+	t.Cleanup(func() { plain.Close() })
+	sentinels := 0
+	upTo := func() [][]string {
+		sentinels++
+		sentinel := prefix + "sentinel" + strconv.Itoa(sentinels)
+		require.NoError(t, plain.Set(ctx, sentinel, "", time.Minute).Err())
+		var out [][]string
+		for {
+			msg, err := ps.ReceiveTimeout(ctx, 10*time.Second)
+			require.NoError(t, err, "the sentinel's announcement never came")
+			if m, ok := msg.(*redis.Message); ok {
+				if slices.Contains(m.PayloadSlice, sentinel) {
+					return out
+				}
+				out = append(out, m.PayloadSlice)
+			}
+		}
+	}
+
+	client, err := redisstore.NewClient([]string{addr}, 0)
+	require.NoError(t, err)
+	t.Cleanup(func() { client.Close() })
+	s, err := redisstore.New(client, redisstore.Options{Prefix: prefix})
+	require.NoError(t, err)
+	now := time.Now()
+	old := create(t, s, now, "", "k", "v")
+	next := newID(t)
+	_, err = s.Renew(ctx, old, next, &store.Change{Now: now, Idle: idle}, store.WriteOptions{Now: now, Idle: idle, Grace: time.Minute})
+	require.NoError(t, err)
+	upTo()
+
+	existed, err := s.Delete(ctx, old)
+	require.NoError(t, err)
+	require.True(t, existed)
+	got := upTo()
+	require.NotEmpty(t, got, "the Delete was announced")
+	keys := map[string]bool{}
+	for _, keysOf := range got {
+		for _, k := range keysOf {
+			if !strings.Contains(k, "{") {
+				keys[k] = true
+				marked := false
+				for _, m := range keysOf {
+					marked = marked || strings.Contains(m, "{"+k+"}")
+				}
+				assert.True(t, marked, "%s announced without a marker in %v", k, keysOf)
+			}
+		}
+	}
+	opts := redisstore.Options{Prefix: prefix}
+	assert.True(t, keys[opts.SessionKey(old)], "the forwarding entry's removal was announced")
+	assert.True(t, keys[opts.SessionKey(next)], "the session's deletion was announced")
 }

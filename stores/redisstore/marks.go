@@ -47,7 +47,8 @@ import (
 // announcement holding a marker this version cannot read. Every change
 // this package makes to a live record, or that ends one, is a marking
 // script, a Delete's removal of the links it walked included (a Renew's
-// undo may have made one live again); its plain commands only touch keys
+// undo may have made one live again; TestDeleteMarksEveryChange); its
+// plain commands only touch keys
 // a marking script made non-live in between (the forwarding entry of a
 // Renew) or create keys that were not there (RESTORE), so whatever they
 // change in the same pass is covered by that script's marker.
