@@ -51,7 +51,15 @@ func newProcess(t testing.TB, addrs []string, prefix string, co redisstore.Cache
 	t.Helper()
 	client, err := redisstore.NewClient(addrs, 0)
 	require.NoError(t, err)
+	return newProcessOn(t, client, prefix, co)
+}
+
+// newProcessOn is newProcess on a client of the caller's, which it
+// closes when the test ends.
+func newProcessOn(t testing.TB, client redis.UniversalClient, prefix string, co redisstore.CacheOptions) *process {
+	t.Helper()
 	t.Cleanup(func() { client.Close() })
+	var err error
 	p := &process{prefix: prefix, client: client, count: &counter{}}
 	client.AddHook(p.count)
 	p.s, err = redisstore.New(client, redisstore.Options{Prefix: prefix, Cache: &co})

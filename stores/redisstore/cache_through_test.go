@@ -251,15 +251,8 @@ func TestCacheNoWriteThrough(t *testing.T) {
 		{"NoWriteThrough", redis.ClusterOptions{Addrs: addrs}, redisstore.CacheOptions{MaxStaleness: time.Minute, NoWriteThrough: true}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			client := redis.NewClusterClient(&c.options)
-			t.Cleanup(func() { client.Close() })
-			p := &process{prefix: redistest.Prefix(t), client: client, count: &counter{}}
-			client.AddHook(p.count)
-			s, err := redisstore.New(client, redisstore.Options{Prefix: p.prefix, Cache: &c.cache})
-			require.NoError(t, err)
-			t.Cleanup(func() { s.Close() })
-			p.s = s
-			require.True(t, redisstore.WaitTracking(s, trackTimeout))
+			p := newProcessOn(t, redis.NewClusterClient(&c.options), redistest.Prefix(t), c.cache)
+			s := p.s
 			now := time.Now()
 			id := create(t, s, now, "", "k", "v0")
 			for i := range 5 {
