@@ -375,38 +375,38 @@
 // answered before a change can never land after that change's
 // invalidation (TestCacheNoStaleFillUnderWrites).
 //
-// Writes through. Redis announces this Store's own Updates to its
-// trackers as it announces everyone's, and folds the changes of one
-// event-loop pass into one announcement, so an announcement of "a key
-// this Store wrote" may hide another process's change of it in the same
-// pass: neither dropping the written-through record on it (which throws
-// the write-through away) nor keeping it (stale until MaxStaleness) will
-// do. So every script that changes a session key, in every Store, also
-// sets and at once deletes a marker key naming the session and the
-// Store (one of two random tags): <prefix><first digit of the
-// ID>{<session key>}<tag>, in the same tracking prefix and, by its hash
-// tag, the same Cluster slot; it costs Redis a SET and a DEL per change
-// and no memory.
+// Writes through. Redis announces this Store's own Updates to its trackers
+// as it announces everyone's, and folds the changes of one event-loop pass
+// into one announcement, so an announcement of "a key this Store wrote"
+// may hide another process's change of it in the same pass: neither
+// dropping the written-through record on it (which throws the
+// write-through away) nor keeping it (stale until MaxStaleness) will do.
+// So every script that changes a session key, in every Store, also sets
+// and at once deletes a marker key naming the session and the Store (one
+// of two random tags): <prefix><first digit of the ID>{<session
+// key>}<tag>, in the same tracking prefix and, by its hash tag, the same
+// Cluster slot; it costs Redis a SET and a DEL per change and no memory
+// (these write markers are not the markers a Renew without grace leaves).
 // A Store marks its write-through Updates with one tag and every other
-// change with another. An announcement that lists the session with
-// markers of this Store's write-through tag only is passed over; any
-// other marker (another Store's Update, Delete, Renew or revocation, or
-// this Store's own change that does not write through, a Delete whose
-// reply was lost, say), or none, drops the record as before
-// (TestCacheFoldedAnnouncement). Two Updates of one session in flight at
-// once in this process, whose order on the server is unknown, leave
-// nothing cached, and neither does a fill racing them
-// (TestCacheWriteThroughUnderConcurrentWrites); nor does an Update that
-// failed in part (TestCacheFailedUpdateIsNotWrittenThrough), or one in a
-// Cluster slot being migrated, whose marker cannot be set there
-// (TestCacheUpdateDuringSlotMigration). A written-through record keeps
-// the age of the record it was made from, so MaxStaleness still bounds
-// what a lost invalidation can hide; after an Update that wrote through
-// and failed (applied or not, unknown), this Store's markers explain
-// nothing for a minute. A Cluster client that reads from replicas does
-// not write through: a replica applies a write after the master
-// acknowledged it, so a fill from it must be refused by the replica's
-// announcement, even of this Store's own write.
+// change with another. An announcement that lists the session with markers
+// of this Store's write-through tag only is passed over; any other marker
+// (another Store's Update, Delete, Renew or revocation, or this Store's
+// own change that does not write through, a Delete whose reply was lost,
+// say), or none, drops the record as before (TestCacheFoldedAnnouncement).
+// Two Updates of one session in flight at once in this process, whose
+// order on the server is unknown, leave nothing cached, and neither does a
+// fill racing them (TestCacheWriteThroughUnderConcurrentWrites); nor does
+// an Update that failed in part
+// (TestCacheFailedUpdateIsNotWrittenThrough), or one in a Cluster slot
+// being migrated, whose marker cannot be set there
+// (TestCacheUpdateDuringSlotMigration). A written-through record keeps the
+// age of the record it was made from, so MaxStaleness still bounds what a
+// lost invalidation can hide; after an Update that wrote through and
+// failed (applied or not, unknown), this Store's markers explain nothing
+// for a minute. A Cluster client that reads from replicas does not write
+// through: a replica applies a write after the master acknowledged it, so
+// a fill from it must be refused by the replica's announcement, even of
+// this Store's own write.
 //
 // What write-through cannot see: a change made without a marker (a
 // command by hand, a version of this package from before markers during

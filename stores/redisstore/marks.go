@@ -48,10 +48,11 @@ import (
 // this package makes to a live record, or that ends one, is a marking
 // script, a Delete's removal of the links it walked included (a Renew's
 // undo may have made one live again; TestDeleteMarksEveryChange); its
-// plain commands only touch keys
-// a marking script made non-live in between (the forwarding entry of a
-// Renew) or create keys that were not there (RESTORE), so whatever they
-// change in the same pass is covered by that script's marker.
+// plain commands only touch keys a marking script made non-live in
+// between (the forwarding entry of a Renew) or create keys that were not
+// there (RESTORE), so whatever they change in the same pass is covered
+// by that script's marker. (Not to be confused with the marker a Renew
+// without grace leaves under the old ID, markerTTL's.)
 //
 // What this cannot see: a change made without a marker (a command by
 // hand, a version of this package from before markers, a memory

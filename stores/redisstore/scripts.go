@@ -78,7 +78,7 @@ const luaLib = `
 local function fmt(n) return string.format('%d', n) end
 
 -- Marks a change of the script's session key (marks.go): sets and at
--- once deletes the marker the last ARGV names, so that the tracking
+-- once deletes the write marker the last ARGV names, so that the tracking
 -- announcement of the change names its writer. Every script that
 -- changes a session key calls it once it has, and only then. pcall: in
 -- a Cluster slot being migrated, a key that is not there may not be
@@ -187,7 +187,7 @@ local function fields(key, extra)
 end
 `
 
-// touchScript: KEYS[1] session; ARGV now, idle, marker.
+// touchScript: KEYS[1] session; ARGV now, idle, the write marker.
 // Load's idle-deadline extension, run only past the touch window: it reads
 // the metadata again (the record may have been renewed, revoked or expired
 // since the HGETALL) and moves LastSeen and the TTL forward, never back,
@@ -212,7 +212,7 @@ return {TOUCHED, fmt(dl)}
 // string: unchanged; '0': none, the call's applies), #meta args, #del
 // args, #set args, then the meta field/value pairs, the fields to delete
 // (value fields, and the login's metadata fields a new Meta leaves
-// unset), the value pairs to set, the marker.
+// unset), the value pairs to set, the write marker.
 // Refuses, writing nothing, anything but a live record (live by its own
 // idle timeout where it has one): a missing key is never recreated. The
 // new deadline is by the new own idle timeout, or the record's, or the
@@ -262,7 +262,8 @@ if mark() then marked = '1' end
 return {OK, f['m:uid'] or '', fmt(dl), fmt(exp), marked}
 `)
 
-// takeScript: KEYS[1] session; ARGV now, idle, value field, marker.
+// takeScript: KEYS[1] session; ARGV now, idle, value field, the write
+// marker.
 // Removes one value field of a live record (live by its own idle timeout
 // where it has one) and returns what it held, as
 // one step, so of concurrent takes exactly one gets it. Refuses anything
@@ -281,15 +282,16 @@ return {TAKEN, v}
 `)
 
 // createScript: KEYS[1] session; ARGV ttl, again ('1' or '0'), then
-// field/value pairs, then the marker. Creates the record only where nothing is: any entry
-// makes the ID taken, and a revocation tombstone says the ID was revoked
-// (a concurrent DeleteUser, eviction or Delete), maybe before its record
-// arrived. With again = '1' (Renew's write of its new ID), a record with
-// the very metadata being written is this write, run a second time:
-// go-redis resends a round trip whose reply it lost, and the server may
-// have run the first. The new ID is random and Renew's claim names it, so
-// nothing else writes that record; its values are not compared, as a
-// request following the forwarding entry may have written some since.
+// field/value pairs, then the write marker (marks.go). Creates the record
+// only where nothing is: any entry makes the ID taken, and a revocation
+// tombstone says the ID was revoked (a concurrent DeleteUser, eviction or
+// Delete), maybe before its record arrived. With again = '1' (Renew's
+// write of its new ID), a record with the very metadata being written is
+// this write, run a second time: go-redis resends a round trip whose reply
+// it lost, and the server may have run the first. The new ID is random and
+// Renew's claim names it, so nothing else writes that record; its values
+// are not compared, as a request following the forwarding entry may have
+// written some since.
 var createScript = newScript(`
 local key = KEYS[1]
 local ty = redis.call('TYPE', key)['ok']
@@ -316,10 +318,11 @@ return {OK}
 `)
 
 // claimScript: KEYS[1] old session; ARGV now, idle, grace, newID, marker
-// TTL (of the entry that marks a Renew without grace), the marker (of
-// the change, marks.go). Renew's first step and its exactly-one-winner guard: a live record
-// (live by its own idle timeout where it has one) is read whole and, in the same step, replaced by a forwarding entry to
-// newID whose grace ends at now + grace (or, without grace, by a marker
+// TTL (of the entry that marks a Renew without grace), the write marker
+// (marks.go). Renew's first step and its exactly-one-winner guard: a live
+// record (live by its own idle timeout where it has one) is read whole
+// and, in the same step, replaced by a forwarding entry to newID whose
+// grace ends at now + grace (or, without grace, by a marker
 // that loads as missing). A second claim finds the forwarding entry or the
 // marker and loses. Returns the record's fields and its expiry in server
 // time.
@@ -395,15 +398,16 @@ return {OK}
 
 // deleteScript: KEYS[1] session; ARGV now, tombstone TTL, successor ('1'
 // when a forwarding entry or marker named the ID, '0' for the ID Delete
-// was given), the marker (of the change, marks.go). One step of Delete's walk along a forwarding chain: deletes
-// a record (whoever it is bound to), leaving a tombstone, and reports the
-// user it was bound to and whether it was live at now; reports, and leaves
-// in place, a forwarding entry or marker, so that the caller can still
-// find the successor should the walk be interrupted, and deletes it once
-// the successor is dealt with. A missing successor may be a renewal whose
-// write is still in flight: it is barred, as revokeScript bars one. A
-// revocation tombstone is left alone (it still guards against a write in
-// flight); anything else this package did not write is deleted.
+// was given), the write marker (marks.go). One step of Delete's walk along
+// a forwarding chain: deletes a record (whoever it is bound to), leaving a
+// tombstone, and reports the user it was bound to and whether it was live
+// at now; reports, and leaves in place, a forwarding entry or marker, so
+// that the caller can still find the successor should the walk be
+// interrupted, and deletes it once the successor is dealt with. A missing
+// successor may be a renewal whose write is still in flight: it is barred,
+// as revokeScript bars one. A revocation tombstone is left alone (it still
+// guards against a write in flight); anything else this package did not
+// write is deleted.
 //
 // The tombstone that replaces a deleted record stops a write of it that
 // go-redis is still retrying (its first run landed, its reply did not)
@@ -438,7 +442,8 @@ if dl and dl > tonumber(ARGV[1]) then return {DELETED, h[1] or '', '1'} end
 return {DELETED, h[1] or '', '0'}
 `)
 
-// unlinkScript: KEYS[1] a link Delete walked through; ARGV the marker.
+// unlinkScript: KEYS[1] a link Delete walked through; ARGV the write
+// marker.
 // Deletes it, marked: a link is a forwarding entry or marker when Delete
 // finds it, but a Renew's undo (restoreScript) may have made it a live
 // record again since, whose deletion must be announced as a change of
@@ -449,15 +454,16 @@ return {OK}
 `)
 
 // revokeScript: KEYS[1] session; ARGV user, now, tombstone TTL, bar ('1'
-// or '0'), the marker (of the change, marks.go). Deletes a record bound to user (DeleteUser, cap eviction). A
-// missing key may be a session whose creation is still in flight (its
-// index entry was written first): a tombstone makes that creation fail, so
-// a revoked ID can never come to life afterwards. With bar = '0' (its
-// index entry is past its deadline, which no session in flight has) a
-// missing key is left missing. A forwarding entry or marker is
-// deleted and its successor reported, for the caller to revoke too: the
-// session is moving to it right now. Another user's record is left alone.
-// A deleted record leaves a tombstone too, as in deleteScript.
+// or '0'), the write marker (marks.go). Deletes a record bound to user
+// (DeleteUser, cap eviction). A missing key may be a session whose
+// creation is still in flight (its index entry was written first): a
+// tombstone makes that creation fail, so a revoked ID can never come to
+// life afterwards. With bar = '0' (its index entry is past its deadline,
+// which no session in flight has) a missing key is left missing. A
+// forwarding entry or marker is deleted and its successor reported, for
+// the caller to revoke too: the session is moving to it right now. Another
+// user's record is left alone. A deleted record leaves a tombstone too, as
+// in deleteScript.
 var revokeScript = newScript(`
 local key = KEYS[1]
 local ty = redis.call('TYPE', key)['ok']

@@ -13,8 +13,8 @@ import (
 // its change to the record the cache holds and puts the result back,
 // once Redis has acknowledged it, its script has marked it with this
 // store's write-through tag (marks.go), so that the announcement of it
-// drops nothing, and
-// the script's reply says the record it changed was the one cached.
+// drops nothing, and the script's reply says the record it changed was
+// the one cached.
 type through struct {
 	tk    nearcache.Ticket
 	prior *store.Record // the cached record: read-only

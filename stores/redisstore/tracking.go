@@ -69,9 +69,9 @@ type tracking struct {
 
 	// tag is this store's write-through tag (marks.go). passOwn: the
 	// store writes through, so an announcement of its own write-throughs
-	// only is passed over; false when it does not (a prefix its markers cannot
-	// share a slot under, CacheOptions.NoWriteThrough, a Cluster read
-	// from replicas), and every announcement drops its keys.
+	// only is passed over; false when it does not (a prefix its markers
+	// cannot share a slot under, CacheOptions.NoWriteThrough, a Cluster
+	// read from replicas), and every announcement drops its keys.
 	tag     string
 	passOwn bool
 	// distrustUntil (time since born, monotonic): until then, this
