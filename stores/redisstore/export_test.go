@@ -96,3 +96,8 @@ func FoldedWrites(ctx context.Context, c redis.UniversalClient, s *Store, id str
 	_, err := pipe.Exec(ctx)
 	return err
 }
+
+// FollowFailovers gives c the hook by which a Cluster client of
+// NewClient's reloads its slot map when a command fails with a connection
+// error.
+func FollowFailovers(c *redis.ClusterClient) { c.AddHook(reloadOnFailure{c}) }

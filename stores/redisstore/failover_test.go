@@ -76,7 +76,9 @@ func TestSentinel(t *testing.T) {
 // NewClient set the interval to ClusterReloadInterval, its client kept
 // sending the promoted replica's slots to the dead master for up to a
 // minute (57 s measured), and this test's Load after the promotion failed
-// with "dial tcp ... connection refused".
+// with "dial tcp ... connection refused". A second client reloads only
+// hourly but has NewClient's reload on a connection error, which alone
+// must bring it to the promoted replica.
 func TestClusterReplicas(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a cluster of six nodes, and fails one over")
@@ -114,8 +116,16 @@ func TestClusterReplicas(t *testing.T) {
 				onVictim = id
 			}
 		}
+		// A cluster client that would reload its slot map only hourly, but
+		// with the hook NewClient's has: it follows the promotion because
+		// its commands failed against the dead master.
+		hourly := redis.NewClusterClient(&redis.ClusterOptions{Addrs: c.Addrs(), ClusterStateReloadInterval: time.Hour,
+			ContextTimeoutEnabled: true, DialerRetries: 1})
+		t.Cleanup(func() { hourly.Close() })
+		redisstore.FollowFailovers(hourly)
 		f := &failover{
 			client:     fc,
+			others:     []redis.UniversalClient{hourly},
 			replicated: func() error { return c.WaitReplicated(redistest.ReplicationTimeout) },
 			kill:       victim.Kill,
 			promoted:   func() error { return c.WaitPromoted(replica, redistest.PromotionTimeout) },

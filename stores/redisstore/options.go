@@ -128,14 +128,15 @@ func (o Options) UserKeys(userID string) (index, expiry string) {
 //     MaxRetries), instead of redialling for some two seconds and running
 //     out the request's deadline. Failing before the deadline matters: the
 //     caller then sees the store's error, not its own context's.
-//   - A Cluster client reloads its slot map every second
-//     (ClusterStateReloadInterval, ClusterReloadInterval here; go-redis
-//     waits 60 s). go-redis reloads on MOVED replies, not when a master
-//     stops answering, so after a replica's promotion its slots went to
-//     the dead master for up to a minute (57 s measured); now the client
-//     serves again within about a second. It costs one CLUSTER SLOTS a
-//     second per client. UniversalOptions cannot set it, so configure
-//     cannot set it back; build a redis.ClusterClient yourself for that.
+//   - A Cluster client follows a replica's promotion: it reloads its slot
+//     map when a command fails with a connection error (at most every
+//     200 ms) and every ClusterReloadInterval (go-redis waits 60 s).
+//     go-redis reloads on MOVED replies, not when a master stops
+//     answering, so after a replica's promotion its slots went to the
+//     dead master for up to a minute (57 s measured). The periodic reload
+//     costs one CLUSTER SLOTS a second per client. UniversalOptions cannot
+//     set either, so configure cannot set them back; build a
+//     redis.ClusterClient yourself for that.
 //
 // For Sentinel, set MasterName in configure; the addresses are then those
 // of the sentinels and the client follows the elected master (this is
@@ -157,17 +158,8 @@ func NewClient(addrs []string, db int, configure ...func(*redis.UniversalOptions
 	for _, f := range configure {
 		f(o)
 	}
-	if o.MasterName == "" && (len(o.Addrs) > 1 || o.IsClusterMode) {
-		if o.DB != 0 {
-			return nil, fmt.Errorf("redisstore: database %d requested, but Redis Cluster has only database 0", o.DB)
-		}
-		co := o.Cluster()
-		co.ClusterStateReloadInterval = ClusterReloadInterval
-		return redis.NewClusterClient(co), nil
+	if o.MasterName == "" && (len(o.Addrs) > 1 || o.IsClusterMode) && o.DB != 0 {
+		return nil, fmt.Errorf("redisstore: database %d requested, but Redis Cluster has only database 0", o.DB)
 	}
-	return redis.NewUniversalClient(o), nil
+	return newClient(o), nil
 }
-
-// ClusterReloadInterval is how often NewClient's Cluster client reloads
-// its slot map: the longest a replica's promotion goes unseen.
-const ClusterReloadInterval = time.Second

@@ -129,7 +129,8 @@ func parseURL(rawURL string, u *url.URL) (*redis.UniversalOptions, error) {
 // NewClient: a private CA or a client certificate (TLSConfig), a
 // credentials provider, pool sizes. Setting IsClusterMode there makes a
 // Cluster client of a URL with one address (a managed cluster's
-// configuration endpoint).
+// configuration endpoint). A Cluster client follows a replica's promotion
+// as NewClient's does.
 //
 // It does not connect; run Check on the client at start-up to learn that
 // it can, or why not. Closing the client is the caller's job.
@@ -144,7 +145,7 @@ func NewClientURL(rawURL string, configure ...func(*redis.UniversalOptions)) (re
 	if o.MasterName == "" && (len(o.Addrs) > 1 || o.IsClusterMode) && o.DB != 0 {
 		return nil, fmt.Errorf("redisstore: database %d requested, but Redis Cluster has only database 0", o.DB)
 	}
-	return redis.NewUniversalClient(o), nil
+	return newClient(o), nil
 }
 
 // IsURL reports whether s is written as a Redis URL (redis:// or

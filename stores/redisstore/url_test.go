@@ -109,13 +109,17 @@ func TestNewClientURLKinds(t *testing.T) {
 	wantC, err := redis.ParseClusterURL(cluster)
 	require.NoError(t, err)
 	sameSetFields(t, wantC, cc.(*redis.ClusterClient).Options(), "ContextTimeoutEnabled")
+	// A Cluster client follows failovers as NewClient's does.
+	assert.Equal(t, redisstore.ClusterReloadInterval, cc.(*redis.ClusterClient).Options().ClusterStateReloadInterval)
 
 	// One address, made a cluster by configure: a managed cluster's
 	// configuration endpoint.
 	one, err := redisstore.NewClientURL("redis://127.0.0.1:1", func(o *redis.UniversalOptions) { o.IsClusterMode = true })
 	require.NoError(t, err)
 	defer one.Close()
-	assert.IsType(t, &redis.ClusterClient{}, one)
+	if assert.IsType(t, &redis.ClusterClient{}, one) {
+		assert.Equal(t, redisstore.ClusterReloadInterval, one.(*redis.ClusterClient).Options().ClusterStateReloadInterval)
+	}
 
 	fc, err := redisstore.NewClientURL("redis://127.0.0.1:1?master_name=mymaster&password=pw")
 	require.NoError(t, err)
