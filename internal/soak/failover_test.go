@@ -221,6 +221,8 @@ type failoverRecord struct {
 	// acknowledged after the kill (by the promoted replica).
 	ackedInWindow, ackedKept, refused, refusedLanded, lostSessions int
 	servedAgain                                                    time.Time
+
+	back bool // under the harness's mu: a write on the replica's sessions was acknowledged after the kill
 }
 
 // sessSnap is a session as the replica held it right after the kill.
@@ -251,7 +253,22 @@ func (h *harness) failDown(k int) error {
 	rec.killed = time.Now()
 	rec.snap, rec.unknown, rec.err = h.snapshot(f.replica)
 	rec.snapped = time.Now()
+	h.mu.Lock()
+	h.awaiting = rec
+	h.mu.Unlock()
 	return nil
+}
+
+// servedAgain reports whether fault k has no replica, or a write on the
+// sessions its replica took over was acknowledged after the kill.
+func (h *harness) servedAgain(k int) bool {
+	rec := h.failovers[k]
+	if rec == nil {
+		return true
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return rec.back
 }
 
 // failUp waits for the promotion and closes the replication window.

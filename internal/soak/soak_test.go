@@ -582,6 +582,10 @@ type harness struct {
 	violations map[string][]string
 	vcount     map[string]int
 	writes     []writeRec // with lossy: every write and its answer
+	// awaiting is the failover whose sessions are not yet served again:
+	// set once its snapshot is done, cleared by the first write on one
+	// of them acknowledged after the kill, which sets its back.
+	awaiting *failoverRecord
 
 	// With a fault that fails over to an asynchronous replica, lossy is
 	// set, and windows are the replication windows, in which an
@@ -852,6 +856,9 @@ func (h *harness) settle(sl *slot, st state, a *answer) {
 	if h.lossy {
 		h.mu.Lock()
 		h.writes = append(h.writes, writeRec{sess: sl.s, key: sl.key, st: st, code: a.code, start: a.start, end: a.end})
+		if f := h.awaiting; f != nil && a.code == http.StatusOK && a.start.After(f.killed) && f.snap[sl.s] != nil {
+			f.back, h.awaiting = true, nil
+		}
 		h.mu.Unlock()
 	}
 	if a.code == http.StatusOK && !h.lossy {
@@ -1022,7 +1029,10 @@ func (h *harness) run(t *testing.T) {
 		h.waitPhase(outage(k), h.minDown, func() bool { return h.stats[outage(k)].inside503.Load() >= int64(h.workers) })
 		h.transition(restarting(k), up, "%s: bringing the store back: %v", f.name)
 		h.setPhase(after(k))
-		h.waitPhase(after(k), 0, func() bool { return h.stats[after(k)].ok.Load() >= int64(h.quota) })
+		// After a failover, the phase lasts until the failed-over
+		// sessions are served again: the other masters' 200s alone may
+		// fill the quota before the client has followed the promotion.
+		h.waitPhase(after(k), 0, func() bool { return h.stats[after(k)].ok.Load() >= int64(h.quota) && h.servedAgain(k) })
 	}
 	close(stop)
 	done := make(chan struct{})
