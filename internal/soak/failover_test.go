@@ -139,8 +139,8 @@ func TestSoakRedisSentinelLosesWindow(t *testing.T) {
 // TestSoakRedisClusterFailover: three masters, each with a replica; one
 // master is killed (SIGKILL) under load and its replica promoted. The
 // sessions on the other masters keep working meanwhile. The client is
-// NewClient's, which reloads its slot map every second (go-redis does not
-// reload on connection errors).
+// NewClient's, which reloads its slot map when a command finds a node
+// gone and every second (go-redis alone does neither).
 func TestSoakRedisClusterFailover(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a Redis Cluster of six nodes")

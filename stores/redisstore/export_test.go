@@ -97,7 +97,8 @@ func FoldedWrites(ctx context.Context, c redis.UniversalClient, s *Store, id str
 	return err
 }
 
-// FollowFailovers gives c the hook by which a Cluster client of
-// NewClient's reloads its slot map when a command fails with a connection
-// error.
-func FollowFailovers(c *redis.ClusterClient) { c.AddHook(reloadOnFailure{c}) }
+// NewClusterClientEvery builds a Cluster client as NewClient does, but
+// reloading its slot map every interval when nothing fails.
+func NewClusterClientEvery(co *redis.ClusterOptions, interval time.Duration) *redis.ClusterClient {
+	return newClusterClient(co, interval)
+}

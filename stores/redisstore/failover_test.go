@@ -77,8 +77,8 @@ func TestSentinel(t *testing.T) {
 // sending the promoted replica's slots to the dead master for up to a
 // minute (57 s measured), and this test's Load after the promotion failed
 // with "dial tcp ... connection refused". A second client reloads only
-// hourly but has NewClient's reload on a connection error, which alone
-// must bring it to the promoted replica.
+// hourly when nothing fails, so NewClient's reload on a failing command
+// alone must bring it to the promoted replica.
 func TestClusterReplicas(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a cluster of six nodes, and fails one over")
@@ -116,13 +116,11 @@ func TestClusterReplicas(t *testing.T) {
 				onVictim = id
 			}
 		}
-		// A cluster client that would reload its slot map only hourly, but
-		// with the hook NewClient's has: it follows the promotion because
-		// its commands failed against the dead master.
-		hourly := redis.NewClusterClient(&redis.ClusterOptions{Addrs: c.Addrs(), ClusterStateReloadInterval: time.Hour,
-			ContextTimeoutEnabled: true, DialerRetries: 1})
+		// A cluster client built as NewClient builds one, but reloading
+		// its slot map only hourly when nothing fails: it follows the
+		// promotion because its commands failed against the dead master.
+		hourly := redisstore.NewClusterClientEvery(&redis.ClusterOptions{Addrs: c.Addrs(), ContextTimeoutEnabled: true, DialerRetries: 1}, time.Hour)
 		t.Cleanup(func() { hourly.Close() })
-		redisstore.FollowFailovers(hourly)
 		f := &failover{
 			client:     fc,
 			others:     []redis.UniversalClient{hourly},

@@ -129,7 +129,8 @@ func (o Options) UserKeys(userID string) (index, expiry string) {
 //     out the request's deadline. Failing before the deadline matters: the
 //     caller then sees the store's error, not its own context's.
 //   - A Cluster client follows a replica's promotion: it reloads its slot
-//     map when a command fails with a connection error (at most every
+//     map when a command fails because a node did not answer (refused,
+//     reset, timed out, or the call's deadline ran out; at most every
 //     200 ms) and every ClusterReloadInterval (go-redis waits 60 s).
 //     go-redis reloads on MOVED replies, not when a master stops
 //     answering, so after a replica's promotion its slots went to the
