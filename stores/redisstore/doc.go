@@ -292,7 +292,11 @@
 //     In a Cluster, this applies to the whole cache when any master's
 //     connection fails; the masters are listed again every second, and
 //     a master that appears (a replica promoted, a resharding) turns the
-//     cache off until it is tracked. An invalidation with no key list
+//     cache off until it is tracked. The list is the client's slot map,
+//     so a new master that owns no slot yet is not on it: while a slot
+//     is being imported into one, the writes sent there (ASK) go
+//     unannounced, and what the cache holds of them is bounded by
+//     MaxStaleness alone until the master owns its first slot. An invalidation with no key list
 //     (FLUSHALL, FLUSHDB) drops the whole cache.
 //   - Deadlines are checked on every cached read, as Load checks what it
 //     reads from Redis: against the caller's Now, by the session's own
@@ -411,9 +415,10 @@
 // What write-through cannot see: a change made without a marker (a
 // command by hand, a version of this package from before markers during
 // a rolling upgrade, a memory eviction) in the same event-loop pass as
-// this Store's own Update of that session, microseconds apart; or
-// another process's change landing between two copies of one Update
-// that go-redis resent after a timeout, the first run late. Either is
+// this Store's own Update of that session, microseconds apart; or a
+// change (another process's, or a later write-through of this Store's
+// own) landing between two copies of one Update that go-redis resent
+// after a timeout, the first run late. Either is
 // seen after MaxStaleness at the latest. CacheOptions.NoWriteThrough
 // turns write-through off, for such deployments.
 //

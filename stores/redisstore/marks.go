@@ -57,10 +57,10 @@ import (
 // What this cannot see: a change made without a marker (a command by
 // hand, a version of this package from before markers, a memory
 // eviction) in the same event-loop pass as this Store's own Update of
-// the same session, within microseconds of it; and, as narrow, another
-// process's change landing between two copies of one write-through
-// Update, when go-redis resent it after a timeout and the first copy ran
-// late. That entry is served at most MaxStaleness, the bound that holds
+// the same session, within microseconds of it; and, as narrow, a change
+// landing between two copies of one write-through Update (another
+// process's, or a later write-through of this Store's own), when go-redis
+// resent it after a timeout and the first copy ran late. That entry is served at most MaxStaleness, the bound that holds
 // when an announcement is lost; CacheOptions.NoWriteThrough removes the
 // window.
 
