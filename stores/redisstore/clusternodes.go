@@ -3,7 +3,6 @@ package redisstore
 import (
 	"context"
 	"net"
-	"slices"
 	"strings"
 
 	"github.com/redis/go-redis/v9"
@@ -11,12 +10,10 @@ import (
 
 // clusterNodes lists a Cluster's nodes to track: those each (go-redis's
 // ForEachMaster or ForEachShard) calls its function with, which come
-// from the client's slot map, and every live master CLUSTER NODES names
-// that owns no slot. The slot map leaves such a master out, yet a slot
-// may be being imported into it, and the writes sent there (ASK) must be
-// announced too. Its address is written as the slot map writes the
-// others' (IP or announced host name). A CLUSTER NODES that fails leaves
-// the slot map's nodes.
+// from the client's slot map, and every other live master CLUSTER NODES
+// names. The slot map leaves out a master that owns no slot yet, and a
+// slot may be being imported into one: the writes sent there (ASK) must
+// be announced too. A CLUSTER NODES that fails leaves the slot map's.
 func clusterNodes(ctx context.Context, each func(context.Context, func(context.Context, *redis.Client) error) error) ([]*redis.Options, error) {
 	clients, err := nodeClients(ctx, each)
 	if err != nil || len(clients) == 0 {
@@ -31,37 +28,17 @@ func clusterNodes(ctx context.Context, each func(context.Context, func(context.C
 	if err != nil {
 		return out, nil
 	}
-	for _, addr := range slotless(liveMasters(text), known) {
-		// Every node of a Cluster client is reached the same way but
-		// for its address.
-		o := *clients[0].Options()
-		o.Addr = addr
-		out = append(out, &o)
+	for _, addr := range liveMasters(text) {
+		if !known[addr] {
+			// Every node of a Cluster client is reached the same way
+			// but for its address.
+			o := *clients[0].Options()
+			o.Addr = addr
+			out = append(out, &o)
+			known[addr] = true
+		}
 	}
 	return out, nil
-}
-
-// slotless returns the addresses of the masters that own no slot and are
-// not known, written as the known ones are: by announced host name when
-// a master with slots is known by its name and not by its IP.
-func slotless(masters []clusterMaster, known map[string]bool) []string {
-	byName := false
-	for _, m := range masters {
-		if m.slots && m.named != "" && known[m.named] && !known[m.addr] {
-			byName = true
-		}
-	}
-	var out []string
-	for _, m := range masters {
-		addr := m.addr
-		if byName && m.named != "" {
-			addr = m.named
-		}
-		if !m.slots && !known[addr] && !slices.Contains(out, addr) {
-			out = append(out, addr)
-		}
-	}
-	return out
 }
 
 func optionsOf(clients []*redis.Client) []*redis.Options {
@@ -72,26 +49,19 @@ func optionsOf(clients []*redis.Client) []*redis.Options {
 	return out
 }
 
-// clusterMaster is a master as CLUSTER NODES lists it: its address
-// (IP:port, as go-redis joins them), the same with its announced host
-// name instead when it has one, and whether it owns a slot (a slot being
-// imported or migrated is not owned by that).
-type clusterMaster struct {
-	addr, named string
-	slots       bool
-}
-
-// liveMasters reads the masters of a CLUSTER NODES reply, but for those
-// failed, still in handshake or without an address.
-func liveMasters(text string) []clusterMaster {
-	var out []clusterMaster
+// liveMasters reads the addresses (host:port, as go-redis joins them) of
+// the masters a CLUSTER NODES reply lists, but for those failed, still
+// in handshake or without an address.
+func liveMasters(text string) []string {
+	var out []string
 	for _, line := range strings.Split(text, "\n") {
 		f := strings.Fields(line)
 		if len(f) < 8 {
 			continue
 		}
+		flags := strings.Split(f[2], ",")
 		master, dead := false, false
-		for _, fl := range strings.Split(f[2], ",") {
+		for _, fl := range flags {
 			switch fl {
 			case "master":
 				master = true
@@ -103,22 +73,12 @@ func liveMasters(text string) []clusterMaster {
 			continue
 		}
 		// ip:port@cport[,hostname]
-		hostPort, bus, _ := strings.Cut(f[1], "@")
+		hostPort, _, _ := strings.Cut(f[1], "@")
 		i := strings.LastIndexByte(hostPort, ':')
 		if i <= 0 || i == len(hostPort)-1 {
 			continue
 		}
-		port := hostPort[i+1:]
-		m := clusterMaster{addr: net.JoinHostPort(hostPort[:i], port)}
-		if _, name, ok := strings.Cut(bus, ","); ok && name != "" {
-			m.named = net.JoinHostPort(name, port)
-		}
-		for _, sl := range f[8:] {
-			if !strings.HasPrefix(sl, "[") {
-				m.slots = true
-			}
-		}
-		out = append(out, m)
+		out = append(out, net.JoinHostPort(hostPort[:i], hostPort[i+1:]))
 	}
 	return out
 }

@@ -293,9 +293,9 @@
 //     connection fails; the masters are listed again every second, and
 //     a master that appears (a replica promoted, a resharding) turns the
 //     cache off until it is tracked. The list is the client's slot map
-//     and the live masters CLUSTER NODES names that own no slot yet:
-//     while a slot is being imported into one, its writes are sent there
-//     (ASK). An invalidation with no key list
+//     and every other live master CLUSTER NODES names: a master that
+//     owns no slot yet is tracked too, since the writes of a slot being
+//     imported into it are sent there (ASK). An invalidation with no key list
 //     (FLUSHALL, FLUSHDB) drops the whole cache.
 //   - Deadlines are checked on every cached read, as Load checks what it
 //     reads from Redis: against the caller's Now, by the session's own
