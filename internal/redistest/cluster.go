@@ -41,11 +41,6 @@ const (
 type Cluster struct {
 	nodes    []*Server
 	replicas int // per master
-
-	// How the nodes were started, for AddMaster: the server binary, the
-	// directory holding the nodes' own, and their arguments.
-	bin, dir string
-	args     []string
 }
 
 // NewCluster starts a cluster of the test's own and stops it when the test
@@ -101,7 +96,7 @@ func newCluster(t testing.TB, extra []string, replicas int) *Cluster {
 // every node reports the cluster ok (and every replica has synced). On
 // failure it stops what it started.
 func startCluster(server, cli, dir string, extra []string, replicas int) (c *Cluster, err error) {
-	c = &Cluster{replicas: replicas, bin: server, dir: dir}
+	c = &Cluster{replicas: replicas}
 	// The failure returns below hand back c, not nil, so that this can
 	// stop the nodes already started.
 	defer func() {
@@ -129,8 +124,7 @@ func startCluster(server, cli, dir string, extra []string, replicas int) (c *Clu
 			"--cluster-config-file", "nodes.conf",
 			"--cluster-node-timeout", strconv.Itoa(int(timeout / time.Millisecond)),
 		}
-		c.args = append(args, extra...)
-		n, err := startNew(server, nodeDir, c.args, true)
+		n, err := startNew(server, nodeDir, append(args, extra...), true)
 		if err != nil {
 			return c, err
 		}
@@ -243,29 +237,6 @@ func (c *Cluster) ready() error {
 		}
 	}
 	return nil
-}
-
-// AddMaster starts one more node, joins it to the cluster (CLUSTER MEET)
-// as a master that owns no slot, and waits until every node knows it. It
-// is stopped with the others. For a cluster without replicas only, where
-// WaitReady counts no masters.
-func (c *Cluster) AddMaster() (*Server, error) {
-	if c.replicas > 0 {
-		return nil, errors.New("redistest: AddMaster on a cluster with replicas")
-	}
-	nodeDir := filepath.Join(c.dir, "node"+strconv.Itoa(len(c.nodes)))
-	if err := os.MkdirAll(nodeDir, 0o755); err != nil {
-		return nil, err
-	}
-	n, err := startNew(c.bin, nodeDir, c.args, true)
-	if err != nil {
-		return nil, err
-	}
-	c.nodes = append(c.nodes, n)
-	if _, err := command(c.nodes[0].Addr(), pingTimeout, "CLUSTER", "MEET", "127.0.0.1", strconv.Itoa(n.Port())); err != nil {
-		return nil, fmt.Errorf("redistest: CLUSTER MEET %s: %w", n.Addr(), err)
-	}
-	return n, c.WaitReady(ReadyTimeout)
 }
 
 // Stop stops every node.

@@ -15,8 +15,7 @@
 // # Dedicated or shared
 //
 // Standalone and NewCluster give a test its own processes, which it may stop
-// and start again on the same port (fault tests); AddMaster joins one more
-// master, owning no slot, to a NewCluster (resharding tests). StandaloneDurable and
+// and start again on the same port (fault tests). StandaloneDurable and
 // NewClusterDurable give servers whose acknowledged writes survive that,
 // even a SIGKILL: they append every write to a file and fsync it before
 // replying.

@@ -145,31 +145,6 @@ func TestClusterNodeRestart(t *testing.T) {
 	require.NoError(t, c.WaitReady(ReadyTimeout), "the node rejoins on its port")
 }
 
-// TestClusterAddMaster: the added node is a master every node knows,
-// owning no slot, and it is stopped with the others.
-func TestClusterAddMaster(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a cluster")
-	}
-	c := NewCluster(t)
-	n, err := c.AddMaster()
-	require.NoError(t, err)
-	require.Len(t, c.Nodes(), ClusterSize+1)
-	for _, node := range c.Nodes() {
-		nodes, err := topology(node.Addr())
-		require.NoError(t, err)
-		require.Len(t, nodes, ClusterSize+1, "the nodes %s knows", node.Addr())
-		for _, tn := range nodes {
-			if tn.addr == n.Addr() {
-				assert.True(t, tn.is("master"), "the added node, as %s knows it, is a master", node.Addr())
-				assert.False(t, tn.slots, "the added node owns no slot")
-			}
-		}
-	}
-	_, err = (&Cluster{replicas: 1}).AddMaster()
-	assert.Error(t, err, "AddMaster on a cluster with replicas")
-}
-
 // TestClusterDurableNodeRestart: a key on a node of a durable cluster is
 // there after the node is killed (SIGKILL) and started again.
 func TestClusterDurableNodeRestart(t *testing.T) {

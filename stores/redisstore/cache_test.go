@@ -3,7 +3,6 @@ package redisstore_test
 import (
 	"context"
 	"errors"
-	"net"
 	"runtime"
 	"slices"
 	"strconv"
@@ -717,60 +716,6 @@ func TestCacheClusterNodeRestart(t *testing.T) {
 	for _, id := range elsewhere {
 		assert.Equal(t, "v", string(p.cached(t, id, now).Values["k"]))
 	}
-}
-
-// A master that joins a Cluster owns no slot until a slot is moved to
-// it, so the client's slot map leaves it out; yet while a slot is being
-// imported into it, writes of that slot's sessions go there (ASK). The
-// trackers follow CLUSTER NODES too: a change another process makes on
-// the importing master reaches this process's cache within the delivery
-// time, not after MaxStaleness (a minute here).
-func TestCacheTracksAMasterImportingASlot(t *testing.T) {
-	c := redistest.NewCluster(t)
-	prefix := redistest.Prefix(t)
-	a := newProcess(t, c.Addrs(), prefix, redisstore.CacheOptions{MaxStaleness: time.Minute})
-	b := newProcess(t, c.Addrs(), prefix, redisstore.CacheOptions{MaxStaleness: time.Minute})
-	ctx := context.Background()
-	now := time.Now()
-	id := create(t, a.s, now, "", "k", "v0")
-	key := redisstore.Options{Prefix: prefix}.SessionKey(id)
-	cc := a.client.(*redis.ClusterClient)
-	src, err := cc.MasterForKey(ctx, key)
-	require.NoError(t, err)
-	slot, err := cc.ClusterKeySlot(ctx, key).Result()
-	require.NoError(t, err)
-
-	added, err := c.AddMaster()
-	require.NoError(t, err)
-	_, ok := until(trackTimeout, func() bool {
-		_, tracked := redisstore.TrackingConns(a.s)[added.Addr()]
-		return tracked && a.s.CacheStats().Tracking
-	})
-	require.True(t, ok, "the new master, which owns no slot, is not tracked")
-
-	dst := redis.NewClient(&redis.Options{Addr: added.Addr()})
-	defer dst.Close()
-	srcID, err := src.Do(ctx, "cluster", "myid").Text()
-	require.NoError(t, err)
-	dstID, err := dst.Do(ctx, "cluster", "myid").Text()
-	require.NoError(t, err)
-	require.NoError(t, dst.Do(ctx, "cluster", "setslot", slot, "importing", srcID).Err())
-	require.NoError(t, src.Do(ctx, "cluster", "setslot", slot, "migrating", dstID).Err())
-	defer func() {
-		for _, n := range []*redis.Client{src, dst} {
-			assert.NoError(t, n.Do(ctx, "cluster", "setslot", slot, "stable").Err())
-		}
-	}()
-	host, port, err := net.SplitHostPort(added.Addr())
-	require.NoError(t, err)
-	require.NoError(t, src.Migrate(ctx, host, port, key, 0, 5*time.Second).Err())
-
-	// a reads the session from the importing master (ASK) into its cache.
-	assert.Equal(t, "v0", string(a.cached(t, id, now).Values["k"]))
-	b.set(t, id, "k", "v1", now)
-	took, ok := until(5*time.Second, func() bool { return a.value(t, id, "k", now) == "v1" })
-	assert.True(t, ok, "a still serves the value b overwrote on the importing master")
-	t.Logf("b's write seen by a after %v", took)
 }
 
 // The byte bound: however many sessions are read, the cache's estimate

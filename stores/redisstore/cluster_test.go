@@ -83,20 +83,3 @@ func TestReloadOnFailure(t *testing.T) {
 	pipeline(redis.Nil, errRefused)
 	assert.Equal(t, 3, reloads, "a refused command behind a nil reply")
 }
-
-// TestLiveMasters: the masters of a CLUSTER NODES reply, slots or none,
-// but for those failed, in handshake or without an address.
-func TestLiveMasters(t *testing.T) {
-	const nodes = `07c37dfeb235213a872192d90877d0cd55635b91 127.0.0.1:30004@31004,replica.example slave e7d1eecce10fd6bb5eb35b9f99a514335d9ba9ca 0 1426238317239 4 connected
-67ed2db8d677e59ec4a4cefb06858cf2a1a89fa1 127.0.0.1:30002@31002 master - 0 1426238316232 2 connected 5461-10922
-292f8b365bb7edb5e285caf0b7e6ddc7265d2f4f 127.0.0.1:30003@31003 master - 0 1426238318243 3 connected 10923-16383
-e7d1eecce10fd6bb5eb35b9f99a514335d9ba9ca 127.0.0.1:30001@31001 myself,master - 0 0 1 connected 0-5460
-6ec23923021cf3ffec47632106199cb7f496ce01 127.0.0.1:30005@31005 master - 0 1426238316232 5 connected
-824fe116063bc5fcf9f4ffd895bc17aee7731ac3 127.0.0.1:30006@31006 master,fail - 1426238316232 1426238316232 6 disconnected
-9c1f3dbb0c9d8b6e2d5c8b8a6a7f0f7a1c1d2e3f 127.0.0.1:30007@31007 master,handshake - 0 0 0 connected
-a0a1a2a3a4a5a6a7a8a9b0b1b2b3b4b5b6b7b8b9 :0@0 master,noaddr - 0 0 0 disconnected
-b0b1b2b3b4b5b6b7b8b9c0c1c2c3c4c5c6c7c8c9 ::1:30008@31008 master - 0 0 8 connected
-`
-	assert.Equal(t, []string{"127.0.0.1:30002", "127.0.0.1:30003", "127.0.0.1:30001", "127.0.0.1:30005", "[::1]:30008"}, liveMasters(nodes))
-	assert.Empty(t, liveMasters(""))
-}

@@ -292,10 +292,11 @@
 //     In a Cluster, this applies to the whole cache when any master's
 //     connection fails; the masters are listed again every second, and
 //     a master that appears (a replica promoted, a resharding) turns the
-//     cache off until it is tracked. The list is the client's slot map
-//     and every other live master CLUSTER NODES names: a master that
-//     owns no slot yet is tracked too, since the writes of a slot being
-//     imported into it are sent there (ASK). An invalidation with no key list
+//     cache off until it is tracked. The list is the client's slot map,
+//     so a new master that owns no slot yet is not on it: while a slot
+//     is being imported into one, the writes sent there (ASK) go
+//     unannounced, and what the cache holds of them is bounded by
+//     MaxStaleness alone until the master owns its first slot. An invalidation with no key list
 //     (FLUSHALL, FLUSHDB) drops the whole cache.
 //   - Deadlines are checked on every cached read, as Load checks what it
 //     reads from Redis: against the caller's Now, by the session's own
@@ -452,8 +453,7 @@
 //
 // Costs besides memory: per process, one connection and one goroutine per
 // node, and a goroutine that sweeps the cache and, for a Cluster or Ring,
-// lists the nodes every second (for a Cluster, ForEachMaster's slot map
-// and one CLUSTER NODES). On the
+// lists the nodes every second (ForEachMaster: one CLUSTER SLOTS). On the
 // server, BCAST keeps no per-key state; the announcements cost it about
 // what a Pub/Sub message per event-loop pass costs, per process.
 //

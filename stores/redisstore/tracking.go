@@ -50,9 +50,9 @@ type tracking struct {
 	cache    *nearcache.Cache
 	prefix   string   // the store's
 	prefixes []string // the session keys': prefix and a hex digit
-	// nodes lists the options of the nodes to track, nil for a client of
+	// nodes lists the clients of the nodes to track, nil for a client of
 	// one server.
-	nodes func(context.Context) ([]*redis.Options, error)
+	nodes func(context.Context) ([]*redis.Client, error)
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -112,12 +112,9 @@ func newTracking(client redis.UniversalClient, prefix string, cache *nearcache.C
 			each = c.ForEachShard
 			g.passOwn = false
 		}
-		g.nodes = func(ctx context.Context) ([]*redis.Options, error) { return clusterNodes(ctx, each) }
+		g.nodes = func(ctx context.Context) ([]*redis.Client, error) { return nodeClients(ctx, each) }
 	case *redis.Ring:
-		g.nodes = func(ctx context.Context) ([]*redis.Options, error) {
-			clients, err := nodeClients(ctx, c.ForEachShard)
-			return optionsOf(clients), err
-		}
+		g.nodes = func(ctx context.Context) ([]*redis.Client, error) { return nodeClients(ctx, c.ForEachShard) }
 	case *redis.Client:
 		single = c
 	default:
@@ -193,7 +190,8 @@ func (g *tracking) refresh() {
 		return
 	}
 	seen := map[string]bool{}
-	for _, o := range nodes {
+	for _, n := range nodes {
+		o := n.Options()
 		seen[o.Addr] = true
 		if g.trackers[o.Addr] == nil {
 			g.start(o)
