@@ -3,6 +3,7 @@ package redisstore
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"sync/atomic"
@@ -23,12 +24,16 @@ const ClusterReloadInterval = time.Second
 const reloadGap = 200 * time.Millisecond
 
 // newClient builds the client o describes, by redis.NewUniversalClient's
-// rule, except that a Cluster client follows failovers (newClusterClient).
-func newClient(o *redis.UniversalOptions) redis.UniversalClient {
-	if o.MasterName == "" && (len(o.Addrs) > 1 || o.IsClusterMode) {
-		return newClusterClient(o.Cluster(), ClusterReloadInterval)
+// rule, except that a Cluster client follows failovers (newClusterClient)
+// and a database other than 0 for one is an error.
+func newClient(o *redis.UniversalOptions) (redis.UniversalClient, error) {
+	if o.MasterName != "" || (len(o.Addrs) <= 1 && !o.IsClusterMode) {
+		return redis.NewUniversalClient(o), nil
 	}
-	return redis.NewUniversalClient(o)
+	if o.DB != 0 {
+		return nil, fmt.Errorf("redisstore: database %d requested, but Redis Cluster has only database 0", o.DB)
+	}
+	return newClusterClient(o.Cluster(), ClusterReloadInterval), nil
 }
 
 // newClusterClient builds a Cluster client that notices a master's

@@ -296,8 +296,9 @@
 //     so a new master that owns no slot yet is not on it: while a slot
 //     is being imported into one, the writes sent there (ASK) go
 //     unannounced, and what the cache holds of them is bounded by
-//     MaxStaleness alone until the master owns its first slot. An invalidation with no key list
-//     (FLUSHALL, FLUSHDB) drops the whole cache.
+//     MaxStaleness alone until the master owns its first slot. An
+//     invalidation with no key list (FLUSHALL, FLUSHDB) drops the whole
+//     cache.
 //   - Deadlines are checked on every cached read, as Load checks what it
 //     reads from Redis: against the caller's Now, by the session's own
 //     idle timeout where it has one, the call's otherwise, and its
@@ -418,9 +419,9 @@
 // this Store's own Update of that session, microseconds apart; or a
 // change (another process's, or a later write-through of this Store's
 // own) landing between two copies of one Update that go-redis resent
-// after a timeout, the first run late. Either is
-// seen after MaxStaleness at the latest. CacheOptions.NoWriteThrough
-// turns write-through off, for such deployments.
+// after a timeout, the first run late. Either is seen after MaxStaleness
+// at the latest. CacheOptions.NoWriteThrough turns write-through off,
+// for such deployments.
 //
 // Why this way. The candidates, measured on loopback against Redis 7.0
 // (2000 writes, 3 runs; from before the write is sent until a reader has

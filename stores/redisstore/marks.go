@@ -60,9 +60,9 @@ import (
 // the same session, within microseconds of it; and, as narrow, a change
 // landing between two copies of one write-through Update (another
 // process's, or a later write-through of this Store's own), when go-redis
-// resent it after a timeout and the first copy ran late. That entry is served at most MaxStaleness, the bound that holds
-// when an announcement is lost; CacheOptions.NoWriteThrough removes the
-// window.
+// resent it after a timeout and the first copy ran late. That entry is
+// served at most MaxStaleness, the bound that holds when an announcement
+// is lost; CacheOptions.NoWriteThrough removes the window.
 
 // tagLen is the length of a store's tag: 64 random bits, hex.
 const tagLen = 16

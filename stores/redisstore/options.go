@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -159,8 +158,5 @@ func NewClient(addrs []string, db int, configure ...func(*redis.UniversalOptions
 	for _, f := range configure {
 		f(o)
 	}
-	if o.MasterName == "" && (len(o.Addrs) > 1 || o.IsClusterMode) && o.DB != 0 {
-		return nil, fmt.Errorf("redisstore: database %d requested, but Redis Cluster has only database 0", o.DB)
-	}
-	return newClient(o), nil
+	return newClient(o)
 }

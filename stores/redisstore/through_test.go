@@ -68,5 +68,8 @@ func TestStoreMarker(t *testing.T) {
 		key, m := s.keyAndMarker(id, false)
 		assert.Equal(t, s.key(id), key)
 		assert.Equal(t, s.marker(id), m)
+		key, m = s.keyAndMarker(id, true)
+		assert.Equal(t, s.key(id), key)
+		assert.Equal(t, markerKey(s.opts.prefix(), s.key(id), s.tag), m, "a write-through's marker")
 	}
 }

@@ -142,10 +142,7 @@ func NewClientURL(rawURL string, configure ...func(*redis.UniversalOptions)) (re
 	for _, f := range configure {
 		f(o)
 	}
-	if o.MasterName == "" && (len(o.Addrs) > 1 || o.IsClusterMode) && o.DB != 0 {
-		return nil, fmt.Errorf("redisstore: database %d requested, but Redis Cluster has only database 0", o.DB)
-	}
-	return newClient(o), nil
+	return newClient(o)
 }
 
 // IsURL reports whether s is written as a Redis URL (redis:// or

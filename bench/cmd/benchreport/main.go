@@ -372,6 +372,7 @@ func targets(b *bytes.Buffer, r *run) {
 			if s == nil || peer == "" {
 				continue
 			}
+			ps := r.get(name("Redis", fw, peer, x.sc))
 			what := fmt.Sprintf("Redis %s ≤ %s × the fastest peer", x.sc, strconv.FormatFloat(x.limit, 'f', -1, 64))
 			if x.lib == cached {
 				what = "cached " + what
@@ -380,9 +381,8 @@ func targets(b *bytes.Buffer, r *run) {
 				what: what, fw: fw, measured: med(s, "ns/op"), limit: x.limit * peerNs, unit: "ns",
 				detail: fmt.Sprintf("%s: %s (%s); round trips %s vs %s; server CPU %.1f µs vs %.1f µs", peer, fmtNs(peerNs),
 					fmtRatio(med(s, "ns/op")/peerNs), fmtCount(med(s, "roundtrips/op")),
-					fmtCount(med(r.get(name("Redis", fw, peer, x.sc)), "roundtrips/op")),
-					med(s, "server-us/op"), med(r.get(name("Redis", fw, peer, x.sc)), "server-us/op")),
-				noise: max(s.spread("ns/op"), r.get(name("Redis", fw, peer, x.sc)).spread("ns/op")),
+					fmtCount(med(ps, "roundtrips/op")), med(s, "server-us/op"), med(ps, "server-us/op")),
+				noise: max(s.spread("ns/op"), ps.spread("ns/op")),
 			})
 			if x.lib == cached {
 				if rt, ok := s.median("roundtrips/op"); ok {
